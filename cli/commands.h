@@ -1,0 +1,10 @@
+// Registration of the `saturn` subcommands, one function per stage.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace saturn::cli {
+
+void add_lang_commands(CLI::App& app);
+
+}  // namespace saturn::cli

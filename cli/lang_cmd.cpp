@@ -1,0 +1,185 @@
+// `saturn lang ...`: the language zoo, spec files, counting, sampling, DOT, equivalence.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "lang/atomic_file.h"
+#include "lang/builtin.h"
+#include "lang/dataset.h"
+#include "lang/equiv.h"
+#include "lang/error.h"
+
+namespace saturn::cli {
+namespace {
+
+std::string show_word(const Alphabet& alphabet, const Word& w) {
+  return w.empty() ? "\"\"" : alphabet.format(w);
+}
+
+void require_non_negative(int value, const char* flag) {
+  if (value < 0) throw InputError(fmt::format("{}: must be >= 0 (got {})", flag, value));
+}
+
+void list_languages() {
+  std::vector<std::shared_ptr<const Language>> langs;
+  for (const auto& name : builtin_names()) langs.push_back(builtin(name));
+  std::size_t wn = 4, wa = 8, wc = 5;
+  auto alpha = [](const Language& l) {
+    return fmt::format("{}", fmt::join(l.alphabet().names(), " "));
+  };
+  for (const auto& l : langs) {
+    wn = std::max(wn, l->name().size());
+    wa = std::max(wa, alpha(*l).size());
+    wc = std::max(wc, l->language_class().size());
+  }
+  fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", "name", wn, "alphabet", wa, "class", wc,
+             "description");
+  for (const auto& l : langs)
+    fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", l->name(), wn, alpha(*l), wa, l->language_class(),
+               wc, l->description());
+}
+
+void show_language(const std::string& what) {
+  auto lang = resolve_language(what);
+  fmt::print("name:        {}\n", lang->name());
+  if (!lang->description().empty()) fmt::print("description: {}\n", lang->description());
+  fmt::print("alphabet:    {}\n", fmt::join(lang->alphabet().names(), " "));
+  fmt::print("class:       {} ({})\n", lang->language_class(), lang->class_detail());
+  fmt::print("machine:     {}\n", lang->machine().summary());
+  fmt::print("accepted words by length:\n");
+  Sampler counts(lang);
+  for (int n = 0; n <= 10; ++n) fmt::print("  {:>2}: {}\n", n, counts.count_accepted(n).str());
+}
+
+}  // namespace
+
+void add_lang_commands(CLI::App& app) {
+  auto* lang =
+      app.add_subcommand("lang", "Formal languages: the zoo, spec files, counting and sampling");
+  lang->require_subcommand(1);
+
+  lang->add_subcommand("list", "List the built-in languages")->callback(list_languages);
+
+  {
+    auto* cmd =
+        lang->add_subcommand("show", "Alphabet, class, machine and counts for lengths 0..10");
+    auto name = std::make_shared<std::string>();
+    cmd->add_option("LANG", *name, "Built-in name or spec file")->required();
+    cmd->callback([name] { show_language(*name); });
+  }
+  {
+    auto* cmd = lang->add_subcommand("check", "Print accept or reject for each word");
+    auto name = std::make_shared<std::string>();
+    auto words = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("LANG", *name, "Built-in name or spec file")->required();
+    cmd->add_option("WORD", *words,
+                    "Words (symbols separated by spaces if any name is longer than one character)")
+        ->required();
+    cmd->callback([name, words] {
+      auto l = resolve_language(*name);
+      std::vector<Word> parsed;
+      for (const auto& w : *words) parsed.push_back(l->alphabet().parse(w == "\"\"" ? "" : w));
+      for (const auto& w : parsed) fmt::print("{}\n", l->accepts(w) ? "accept" : "reject");
+    });
+  }
+  {
+    auto* cmd =
+        lang->add_subcommand("count", "Exact number of accepted (or rejected) words of a length");
+    auto name = std::make_shared<std::string>();
+    auto length = std::make_shared<int>(0);
+    auto rejected = std::make_shared<bool>(false);
+    auto limit = std::make_shared<std::size_t>(CountTable::kDefaultMaxEntries);
+    cmd->add_option("LANG", *name, "Built-in name or spec file")->required();
+    cmd->add_option("--length", *length, "Word length")->required();
+    cmd->add_flag("--rejected", *rejected, "Count rejected words instead");
+    cmd->add_option("--table-limit", *limit, "Largest exact count table, in entries")
+        ->capture_default_str();
+    cmd->callback([=] {
+      require_non_negative(*length, "--length");
+      Sampler counts(resolve_language(*name), *limit);
+      fmt::print(
+          "{}\n",
+          (*rejected ? counts.count_rejected(*length) : counts.count_accepted(*length)).str());
+    });
+  }
+  {
+    auto* cmd = lang->add_subcommand("sample", "Exact uniform samples as JSON Lines");
+    auto name = std::make_shared<std::string>();
+    auto lengths = std::make_shared<std::string>();
+    auto negatives = std::make_shared<std::string>("none");
+    auto out = std::make_shared<std::string>();
+    auto limit = std::make_shared<std::size_t>(CountTable::kDefaultMaxEntries);
+    auto o = std::make_shared<DatasetOptions>();
+    cmd->add_option("LANG", *name, "Built-in name or spec file")->required();
+    cmd->add_option("--lengths", *lengths, "Length range A:B")->required();
+    cmd->add_option("--per-length", o->per_length, "Words per class per length")->required();
+    cmd->add_option("--negatives", *negatives, "none | uniform | near-miss | mixed")
+        ->capture_default_str();
+    cmd->add_flag("--distinct", o->distinct, "Without replacement (capped at what exists)");
+    cmd->add_flag("--next", o->next, "Add next-symbol targets and prefix acceptance");
+    cmd->add_option("--next-max-length", o->next_max_length,
+                    "Length bound for next-symbol targets (default: B)");
+    cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
+    cmd->add_option("-o,--out", *out, "Output file (default: stdout)");
+    cmd->add_option("--table-limit", *limit, "Largest exact count table, in entries")
+        ->capture_default_str();
+    cmd->callback([=] {
+      std::tie(o->min_length, o->max_length) = parse_length_range(*lengths, "--lengths");
+      require_non_negative(o->per_length, "--per-length");
+      o->negatives = parse_negatives(*negatives);
+      auto l = resolve_language(*name);
+      Sampler sampler(l, *limit);
+      Dataset data = make_dataset(sampler, *o);
+      for (const auto& note : data.notes) fmt::print(stderr, "note: {}\n", note);
+      std::string text;
+      for (const auto& e : data.examples) text += to_json_line(e, l->alphabet()) + "\n";
+      if (out->empty())
+        std::cout << text;
+      else
+        write_file_atomically(*out, text);
+    });
+  }
+  {
+    auto* cmd = lang->add_subcommand("dot", "Graphviz DOT of the minimal DFA (regular languages)");
+    auto name = std::make_shared<std::string>();
+    cmd->add_option("LANG", *name, "Built-in name or spec file")->required();
+    cmd->callback([name] {
+      auto l = resolve_language(*name);
+      if (!l->dfa())
+        throw InputError(fmt::format("{}: not a regular language (class {}): no DFA to draw",
+                                     l->name(), l->language_class()));
+      std::cout << to_dot(*l->dfa(), l->alphabet(), l->name());
+    });
+  }
+  {
+    auto* cmd = lang->add_subcommand(
+        "equiv", "Equivalence of two languages, or a shortest distinguishing word");
+    auto a = std::make_shared<std::string>(), b = std::make_shared<std::string>();
+    auto max_length = std::make_shared<int>(12);
+    cmd->add_option("LANG1", *a, "Built-in name or spec file")->required();
+    cmd->add_option("LANG2", *b, "Built-in name or spec file")->required();
+    cmd->add_option("--max-length", *max_length, "Length bound when a language is not regular")
+        ->capture_default_str();
+    cmd->callback([=] {
+      require_non_negative(*max_length, "--max-length");
+      auto la = resolve_language(*a), lb = resolve_language(*b);
+      EquivalenceResult r = check_equivalence(*la, *lb, *max_length);
+      if (r.equivalent()) {
+        fmt::print("equivalent\n");
+        if (!r.exact)
+          fmt::print(
+              stderr,
+              "note: checked every word up to length {} (not both regular: no proof beyond)\n",
+              r.checked_length);
+        return;
+      }
+      bool in_a = la->accepts(*r.witness);
+      fmt::print("{}\n", show_word(la->alphabet(), *r.witness));
+      fmt::print(stderr, "note: {} {}, {} {}\n", la->name(), in_a ? "accepts" : "rejects",
+                 lb->name(), in_a ? "rejects" : "accepts");
+    });
+  }
+}
+
+}  // namespace saturn::cli

@@ -1,0 +1,49 @@
+// Datasets: for each length in A..B, K positives and K negatives drawn exactly from a
+// language, deterministic for a seed. JSON Lines rendering for `saturn lang sample`.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lang/sample.h"
+
+namespace saturn {
+
+enum class Negatives { none, uniform, near_miss, mixed };
+Negatives parse_negatives(const std::string& text);  // throws InputError
+const char* to_string(Negatives n);
+
+struct DatasetOptions {
+  int min_length = 0, max_length = 0;
+  int per_length = 0;
+  Negatives negatives = Negatives::none;
+  bool distinct = false;     // without replacement, capped at what exists
+  bool next = false;         // attach next-symbol targets
+  int next_max_length = -1;  // bound for next-symbol targets; -1: max_length
+  std::uint64_t seed = 0;
+};
+
+struct Example {
+  Word word;
+  int label = 0;  // 1 accepted, 0 rejected
+  std::optional<NextTargets> next;
+};
+
+struct Dataset {
+  std::vector<Example> examples;
+  std::vector<std::string> notes;  // lengths skipped, caps applied: for stderr
+};
+
+// Positives then negatives, per length in increasing order.
+Dataset make_dataset(Sampler& sampler, const DatasetOptions& options);
+
+// One JSON object: {"word": "(())", "length": 4, "label": 1[, "next": [...], "prefix_accepted":
+// [...]]}
+std::string to_json_line(const Example& example, const Alphabet& alphabet);
+
+// "A:B" (or "A") to a length range; throws InputError naming `flag`.
+std::pair<int, int> parse_length_range(const std::string& text, const std::string& flag);
+
+}  // namespace saturn

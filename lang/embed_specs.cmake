@@ -1,0 +1,12 @@
+# Writes OUT: a C++ source holding every zoo spec file as a string, keyed by file stem.
+string(REPLACE "," ";" SPEC_LIST "${SPECS}")
+list(SORT SPEC_LIST)
+set(body "#include <string>\n#include <utility>\n#include <vector>\nnamespace saturn {\nextern const std::vector<std::pair<std::string, std::string>> kZooSpecs;\nconst std::vector<std::pair<std::string, std::string>> kZooSpecs = {\n")
+foreach(spec IN LISTS SPEC_LIST)
+  get_filename_component(stem "${spec}" NAME_WE)
+  file(READ "${spec}" text)
+  string(APPEND body "  {\"${stem}\", R\"saturn_spec(${text})saturn_spec\"},\n")
+endforeach()
+string(APPEND body "};\n}  // namespace saturn\n")
+file(WRITE "${OUT}.new" "${body}")
+file(COPY_FILE "${OUT}.new" "${OUT}" ONLY_IF_DIFFERENT)

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs saturn's build and test dependencies from Debian's packages.
+# Idempotent: checks what is installed first, runs `apt-get update` at most once,
+# installs only what is missing. Must run as root (or with sudo available).
+#   scripts/install-deps.sh            build + test dependencies
+#   scripts/install-deps.sh --interop  also python3-torch + libopenblas (PyTorch parity tests)
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libboost-graph-dev libboost-dev   # Boost.Graph, Boost.Multiprecision (header-only)
+  libeigen3-dev libz3-dev catch2 libfmt-dev libcli11-dev
+  libtomlplusplus-dev nlohmann-json3-dev
+  graphviz gnuplot-nox
+)
+if [[ "${1:-}" == "--interop" ]]; then
+  packages+=(python3-torch libopenblas-dev python3-numpy)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: not root and no sudo; install: ${missing[*]}" >&2; exit 1; }
+  sudo=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

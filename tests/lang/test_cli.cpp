@@ -1,0 +1,192 @@
+// `saturn lang` at the command line: output formats, and every bad input of the issue's §5
+// giving a one-line message that names the place, exit code 2, and no partial output file.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+using namespace std::string_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out, err;
+};
+
+// Runs `saturn ARGS` in a shell, capturing stdout, stderr and the exit code.
+Run saturn(const std::string& args) {
+  static int counter = 0;
+  fs::path dir = fs::temp_directory_path() / ("saturn-cli-test-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::path out = dir / ("out" + std::to_string(counter)),
+           err = dir / ("err" + std::to_string(counter++));
+  std::string cmd =
+      std::string(SATURN_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
+  int status = std::system(cmd.c_str());
+  auto slurp = [](const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+// A spec file in a fresh temporary directory.
+fs::path write_spec(const std::string& name, const std::string& text) {
+  fs::path dir = fs::temp_directory_path() / ("saturn-specs-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / name) << text;
+  return dir / name;
+}
+
+int lines(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
+
+// Exit code 2 and exactly one line on stderr containing `expected`.
+void expect_bad_input(const std::string& args, const std::string& expected) {
+  Run r = saturn(args);
+  INFO("saturn " << args << "\nstderr: " << r.err);
+  CHECK(r.code == 2);
+  CHECK(lines(r.err) == 1);
+  CHECK(r.err.find(expected) != std::string::npos);
+  CHECK(r.out.empty());
+}
+
+const std::string header = "name = \"bad\"\nalphabet = [\"a\", \"b\"]\n\n[accept]\n";
+
+}  // namespace
+
+TEST_CASE("lang count prints exactly one integer", "[lang][cli]") {
+  Run r = saturn("lang count dyck-2 --length 10");
+  CHECK(r.code == 0);
+  CHECK(r.out == "1344\n");
+  CHECK(saturn("lang count dyck-2 --length 10 --rejected").out ==
+        std::to_string((1 << 20) - 1344) + "\n");
+}
+
+TEST_CASE("lang check prints accept or reject per word", "[lang][cli]") {
+  Run r = saturn("lang check dyck-2 '(()[])' '([)]' '\"\"'");
+  CHECK(r.code == 0);
+  CHECK(r.out == "accept\nreject\naccept\n");
+}
+
+TEST_CASE("lang sample writes JSON lines, the same for the same seed", "[lang][cli]") {
+  Run a = saturn(
+      "lang sample majority --lengths 3:5 --per-length 4 --negatives uniform --seed 9 --next");
+  Run b = saturn(
+      "lang sample majority --lengths 3:5 --per-length 4 --negatives uniform --seed 9 --next");
+  REQUIRE(a.code == 0);
+  CHECK(a.out == b.out);
+  std::istringstream in(a.out);
+  std::string line;
+  int n = 0, positives = 0;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    std::string w = j["word"];
+    CHECK(j["length"] == w.size());
+    CHECK(j["next"].size() == w.size() + 1);
+    CHECK(j["prefix_accepted"].size() == w.size() + 1);
+    positives += j["label"].get<int>();
+    ++n;
+  }
+  CHECK(n == 24);
+  CHECK(positives == 12);
+}
+
+TEST_CASE("lang dot draws regular languages and refuses the others", "[lang][cli]") {
+  Run r = saturn("lang dot tomita-3");
+  CHECK(r.code == 0);
+  CHECK(r.out.find("digraph \"tomita-3\"") == 0);
+  expect_bad_input("lang dot dyck-1", "not a regular language (class counter)");
+}
+
+TEST_CASE("lang equiv prints equivalent or a shortest distinguishing word", "[lang][cli]") {
+  Run r = saturn("lang equiv tomita-5 tomita-6");
+  CHECK(r.code == 0);
+  CHECK(r.out == "00\n");
+  CHECK(saturn("lang equiv " +
+               (fs::path(SATURN_SOURCE_DIR) / "examples/languages/tomita3.toml").string() +
+               " tomita-3")
+            .out == "equivalent\n");
+  CHECK(saturn("lang equiv a-star aa-star").code == 2);
+}
+
+TEST_CASE("bad spec files: one line naming file:line:col, exit 2", "[lang][cli]") {
+  SECTION("regex with an unbalanced parenthesis") {
+    auto p = write_spec("paren.toml", header + "regex = \"(ab\"\n");
+    expect_bad_input("lang show " + p.string(), p.string() + ":5:10: unbalanced '(' in regex");
+  }
+  SECTION("unknown symbol in a regex") {
+    auto p = write_spec("regex_sym.toml", header + "regex = \"a*c\"\n");
+    expect_bad_input("lang show " + p.string(), p.string() + ":5:12: unknown symbol 'c' in regex");
+  }
+  SECTION("count term naming a symbol not in the alphabet") {
+    auto p = write_spec("count_sym.toml", header + "\n\ncounts = [\"#a > #c\"]\n");
+    expect_bad_input("lang show " + p.string(),
+                     p.string() + ":7:17: unknown symbol 'c' in count term");
+  }
+  SECTION("DFA row of the wrong length") {
+    auto p = write_spec("dfa_row.toml",
+                        header + "dfa = { start = 0, accept = [0], delta = [[0, 0], [1]] }\n");
+    expect_bad_input("lang show " + p.string(),
+                     p.string() + ":5:51: delta row 1 has 1 entries, the alphabet has 2");
+  }
+  SECTION("DFA state out of range") {
+    auto p = write_spec("dfa_state.toml",
+                        header + "dfa = { start = 0, accept = [0], delta = [[0, 5]] }\n");
+    expect_bad_input("lang show " + p.string(), ":5:47: delta entry must be a state in 0..0 or -1");
+  }
+  SECTION("TOML syntax error") {
+    auto p = write_spec("syntax.toml", header + "regex = \"a*\n");
+    expect_bad_input("lang show " + p.string(), p.string() + ":5:");
+  }
+  SECTION("empty alphabet") {
+    auto p = write_spec("empty.toml", "name = \"e\"\nalphabet = []\n[accept]\n");
+    expect_bad_input("lang show " + p.string(), p.string() + ":2:12: empty alphabet");
+  }
+  SECTION("duplicate symbols") {
+    auto p = write_spec("dup.toml", "name = \"d\"\nalphabet = [\"a\", \"b\", \"a\"]\n[accept]\n");
+    expect_bad_input("lang show " + p.string(),
+                     p.string() + ":2:23: duplicate symbol 'a' in alphabet");
+  }
+  SECTION("unknown key") {
+    auto p = write_spec("key.toml", header + "regexp = \"a*\"\n");
+    expect_bad_input("lang show " + p.string(),
+                     p.string() + ":5:10: unknown key 'regexp' in [accept]");
+  }
+}
+
+TEST_CASE("bad command-line input: exit 2 with the symbol or flag named", "[lang][cli]") {
+  expect_bad_input("lang check majority abc", "unknown symbol 'c' in word 'abc'");
+  expect_bad_input("lang count majority --length -1", "--length: must be >= 0 (got -1)");
+  expect_bad_input("lang sample majority --lengths 5:2 --per-length 1", "--lengths: expected A:B");
+  expect_bad_input("lang sample majority --lengths 1:2 --per-length 1 --negatives some",
+                   "--negatives: unknown kind 'some'");
+  expect_bad_input("lang show no-such-language", "unknown language 'no-such-language'");
+  expect_bad_input("lang count", "LANG is required");
+}
+
+TEST_CASE("a failed sample leaves no output file behind", "[lang][cli]") {
+  fs::path dir = fs::temp_directory_path() / ("saturn-out-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::path out = dir / "data.jsonl";
+  // The count table of dyck-2 at length 400 needs far more than 100 entries: a LimitError midway.
+  Run r = saturn("lang sample dyck-2 --lengths 1:400 --per-length 2 --table-limit 100 -o " +
+                 out.string());
+  CHECK(r.code == 2);
+  CHECK(r.err.find("exceeds 100 entries") != std::string::npos);
+  CHECK(fs::is_empty(dir));
+  Run ok = saturn("lang sample dyck-2 --lengths 2:4 --per-length 2 -o " + out.string());
+  CHECK(ok.code == 0);
+  CHECK(fs::exists(out));
+  CHECK(fs::file_size(out) > 0);
+}
