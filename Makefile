@@ -25,9 +25,11 @@ test: build
 demo: build
 	bash scripts/demo.sh $(BUILD)/saturn
 
-# AddressSanitizer + UndefinedBehaviorSanitizer build running the whole suite.
+# AddressSanitizer + UndefinedBehaviorSanitizer build running the whole suite. Without -Werror:
+# sanitizer instrumentation makes GCC's flow-sensitive warnings misfire inside Boost and
+# libstdc++ headers; the normal CI build is the one that treats warnings as errors.
 asan: deps
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSATURN_SANITIZE=ON -DSATURN_WERROR=ON
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSATURN_SANITIZE=ON -DSATURN_WERROR=OFF
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
 

@@ -176,6 +176,7 @@ void add_lang_commands(CLI::App& app) {
       }
       bool in_a = la->accepts(*r.witness);
       fmt::print("{}\n", show_word(la->alphabet(), *r.witness));
+      std::fflush(stdout);  // the word first, then the note, even through a shared pipe
       fmt::print(stderr, "note: {} {}, {} {}\n", la->name(), in_a ? "accepts" : "rejects",
                  lb->name(), in_a ? "rejects" : "accepts");
     });

@@ -11,13 +11,16 @@ const BigInt kZero = 0;
 }  // namespace
 
 std::size_t KeyHash::operator()(const Key& k) const noexcept {
-  // FNV-1a over the 64-bit words, then a final mix.
-  std::uint64_t h = 1469598103934665603ull;
+  // Each word through the splitmix64 finaliser: small, nearby integers (counter values,
+  // stack heights, remaining lengths) land in unrelated buckets.
+  std::uint64_t h = 0x9e3779b97f4a7c15ull ^ k.size();
   for (auto v : k) {
-    h ^= static_cast<std::uint64_t>(v);
-    h *= 1099511628211ull;
+    std::uint64_t x = h ^ static_cast<std::uint64_t>(v);
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    h = x ^ (x >> 31);
   }
-  h ^= h >> 29;
   return static_cast<std::size_t>(h);
 }
 

@@ -41,8 +41,9 @@ Word Sampler::unrank(int n, BigInt index, bool want_accepted) {
       next = c;
       lang.runner().step(next, static_cast<Symbol>(s));
       const BigInt& acc = table_.accepted_from(next, r);
-      // Words below this branch, of the class we want.
-      BigInt weight = want_accepted ? acc : table_.power(r) - acc;
+      // Words below this branch, of the class we want (no copy in the common accepted case).
+      if (!want_accepted) rejected_weight_ = table_.power(r) - acc;
+      const BigInt& weight = want_accepted ? acc : rejected_weight_;
       if (index < weight || s == k - 1) {
         word.push_back(static_cast<Symbol>(s));
         std::swap(c, next);

@@ -60,6 +60,7 @@ class Sampler {
   CountTable table_;
   std::unique_ptr<ShuffleCounts> shuffle_;
   std::vector<Config> candidates_;
+  BigInt rejected_weight_;  // scratch, reused across steps
 };
 
 }  // namespace saturn

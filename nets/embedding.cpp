@@ -1,0 +1,83 @@
+#include "nets/embedding.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "lang/error.h"
+
+namespace saturn::nets {
+
+Positional parse_positional(const std::string& name) {
+  if (name == "none") return Positional::none;
+  if (name == "sinusoidal") return Positional::sinusoidal;
+  if (name == "learned") return Positional::learned;
+  if (name == "fraction") return Positional::fraction;
+  throw InputError(fmt::format(
+      "positional: unknown kind '{}' (expected none, sinusoidal, learned, fraction)", name));
+}
+
+const char* to_string(Positional p) {
+  static const char* names[] = {"none", "sinusoidal", "learned", "fraction"};
+  return names[static_cast<int>(p)];
+}
+
+template <class T>
+void embedding_forward(T* out, const int* tokens, const int* lengths, const T* wte, const T* pos,
+                       Positional kind, int B, int Tn, int C) {
+#pragma omp parallel for collapse(2) schedule(static) if (B * Tn > 256)
+  for (int b = 0; b < B; ++b)
+    for (int t = 0; t < Tn; ++t) {
+      T* x = out + (static_cast<long>(b) * Tn + t) * C;
+      if (t >= lengths[b]) {
+        for (int c = 0; c < C; ++c) x[c] = 0;
+        continue;
+      }
+      const T* e = wte + static_cast<long>(tokens[b * Tn + t]) * C;
+      for (int c = 0; c < C; ++c) {
+        T p = 0;
+        switch (kind) {
+          case Positional::none:
+            break;
+          case Positional::learned:
+            p = pos[static_cast<long>(t) * C + c];
+            break;
+          case Positional::fraction:
+            p = pos[c] * T(t) / T(lengths[b]);
+            break;
+          case Positional::sinusoidal: {
+            const T freq = std::pow(T(10000), -T(2 * (c / 2)) / T(C));
+            p = c % 2 == 0 ? std::sin(t * freq) : std::cos(t * freq);
+            break;
+          }
+        }
+        x[c] = e[c] + p;
+      }
+    }
+}
+
+template <class T>
+void embedding_backward(T* dwte, T* dpos, const T* dout, const int* tokens, const int* lengths,
+                        Positional kind, int B, int Tn, int C) {
+  for (int b = 0; b < B; ++b)
+    for (int t = 0; t < lengths[b]; ++t) {
+      const T* g = dout + (static_cast<long>(b) * Tn + t) * C;
+      T* de = dwte + static_cast<long>(tokens[b * Tn + t]) * C;
+      for (int c = 0; c < C; ++c) {
+        de[c] += g[c];
+        if (kind == Positional::learned) dpos[static_cast<long>(t) * C + c] += g[c];
+        if (kind == Positional::fraction) dpos[c] += g[c] * T(t) / T(lengths[b]);
+      }
+    }
+}
+
+template void embedding_forward<float>(float*, const int*, const int*, const float*, const float*,
+                                       Positional, int, int, int);
+template void embedding_forward<double>(double*, const int*, const int*, const double*,
+                                        const double*, Positional, int, int, int);
+template void embedding_backward<float>(float*, float*, const float*, const int*, const int*,
+                                        Positional, int, int, int);
+template void embedding_backward<double>(double*, double*, const double*, const int*, const int*,
+                                         Positional, int, int, int);
+
+}  // namespace saturn::nets

@@ -1,0 +1,29 @@
+// Token embeddings plus positional information:
+//   none:       x_t = wte[tok_t]
+//   learned:    x_t = wte[tok_t] + wpe[t]
+//   sinusoidal: x_t = wte[tok_t] + PE(t), PE(t)_{2i} = sin(t / 10000^(2i/C)), PE(t)_{2i+1} =
+//   cos(...) fraction:   x_t = wte[tok_t] + (t / n) u      (n: the sequence's real length; u
+//   learned)
+// Padded positions (t >= length) are zero.
+#pragma once
+
+#include <string>
+
+namespace saturn::nets {
+
+enum class Positional { none, sinusoidal, learned, fraction };
+Positional parse_positional(const std::string& name);  // throws InputError
+const char* to_string(Positional p);
+
+// out (B,T,C); tokens (B,T); wte (V,C); pos: wpe (maxT,C) for learned, u (C) for fraction,
+// unused otherwise; lengths (B).
+template <class T>
+void embedding_forward(T* out, const int* tokens, const int* lengths, const T* wte, const T* pos,
+                       Positional kind, int B, int Tn, int C);
+
+// dwte (V,C) += ...; dpos += ... (learned, fraction). Serial: tokens repeat across rows.
+template <class T>
+void embedding_backward(T* dwte, T* dpos, const T* dout, const int* tokens, const int* lengths,
+                        Positional kind, int B, int Tn, int C);
+
+}  // namespace saturn::nets

@@ -1,0 +1,111 @@
+#include "nets/norm.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <vector>
+
+#include "lang/error.h"
+
+namespace saturn::nets {
+
+NormKind parse_norm_kind(const std::string& name) {
+  if (name == "layernorm") return NormKind::layernorm;
+  if (name == "projection") return NormKind::projection;
+  if (name == "scale") return NormKind::scale;
+  if (name == "rms") return NormKind::rms;
+  if (name == "none") return NormKind::none;
+  throw InputError(fmt::format(
+      "norm: unknown kind '{}' (expected layernorm, projection, scale, rms, none)", name));
+}
+
+const char* to_string(NormKind kind) {
+  static const char* names[] = {"layernorm", "projection", "scale", "rms", "none"};
+  return names[static_cast<int>(kind)];
+}
+
+// Every kind is y = (x - m) * r with m the row mean (centred kinds) or 0, and r = 1/sqrt(q),
+// q = a * |x - m|^2 + c: layernorm a = 1/C, c = eps; scale a = 1/C, c = eps/C; rms a = 1/C,
+// c = eps; projection and none r = 1.
+template <class T>
+void norm_forward(T* out, T* mean, T* rstd, const T* inp, const T* gain, const T* bias,
+                  NormKind kind, T eps, int N, int C) {
+  const bool centred = kind == NormKind::layernorm || kind == NormKind::projection;
+  const bool scaled =
+      kind == NormKind::layernorm || kind == NormKind::scale || kind == NormKind::rms;
+  const T c_term = kind == NormKind::scale ? eps / C : eps;
+#pragma omp parallel for schedule(static) if (N > 64)
+  for (int n = 0; n < N; ++n) {
+    const T* x = inp + static_cast<long>(n) * C;
+    T* y = out + static_cast<long>(n) * C;
+    T m = 0;
+    if (centred) {
+      for (int i = 0; i < C; ++i) m += x[i];
+      m /= C;
+    }
+    T r = 1;
+    if (scaled) {
+      T ss = 0;
+      for (int i = 0; i < C; ++i) ss += (x[i] - m) * (x[i] - m);
+      r = T(1) / std::sqrt(ss / C + c_term);
+    }
+    if (mean) mean[n] = m;
+    if (rstd) rstd[n] = r;
+    for (int i = 0; i < C; ++i) {
+      T v = (x[i] - m) * r;
+      y[i] = gain ? v * gain[i] + (bias ? bias[i] : T(0)) : v;
+    }
+  }
+}
+
+template <class T>
+void norm_backward(T* dinp, T* dgain, T* dbias, const T* dout, const T* inp, const T* mean,
+                   const T* rstd, const T* gain, NormKind kind, int N, int C) {
+  const bool centred = kind == NormKind::layernorm || kind == NormKind::projection;
+  const bool scaled =
+      kind == NormKind::layernorm || kind == NormKind::scale || kind == NormKind::rms;
+  // Parameter gradients: a reduction over rows, kept serial for determinism.
+  if (dgain || dbias)
+    for (int n = 0; n < N; ++n)
+      for (int i = 0; i < C; ++i) {
+        const long at = static_cast<long>(n) * C + i;
+        if (dgain) dgain[i] += dout[at] * (inp[at] - mean[n]) * rstd[n];
+        if (dbias) dbias[i] += dout[at];
+      }
+  if (!dinp) return;
+#pragma omp parallel for schedule(static) if (N > 64)
+  for (int n = 0; n < N; ++n) {
+    const long row = static_cast<long>(n) * C;
+    const T m = mean[n], r = rstd[n];
+    // g = dL/d(normalised x): through the gain if affine.
+    T sum_g = 0, sum_gx = 0;
+    for (int i = 0; i < C; ++i) {
+      T g = gain ? dout[row + i] * gain[i] : dout[row + i];
+      sum_g += g;
+      sum_gx += g * (inp[row + i] - m);
+    }
+    // y = u r with u = x - m (or x), r = (a|u|^2 + c)^(-1/2):  dy/du = r (I - a r^2 u u^T);
+    // then centring subtracts the mean of the result.
+    const T a = scaled ? T(1) / C : T(0);
+    const T coef = a * r * r * sum_gx;
+    // Centring: subtract the mean of du, which is r * sum_g / C because sum_i u_i = 0.
+    const T mean_du = centred ? sum_g / C : T(0);
+    for (int i = 0; i < C; ++i) {
+      T g = gain ? dout[row + i] * gain[i] : dout[row + i];
+      T du = r * (g - coef * (inp[row + i] - m));
+      dinp[row + i] += centred ? du - r * mean_du : du;
+    }
+  }
+}
+
+template void norm_forward<float>(float*, float*, float*, const float*, const float*, const float*,
+                                  NormKind, float, int, int);
+template void norm_forward<double>(double*, double*, double*, const double*, const double*,
+                                   const double*, NormKind, double, int, int);
+template void norm_backward<float>(float*, float*, float*, const float*, const float*, const float*,
+                                   const float*, const float*, NormKind, int, int);
+template void norm_backward<double>(double*, double*, double*, const double*, const double*,
+                                    const double*, const double*, const double*, NormKind, int,
+                                    int);
+
+}  // namespace saturn::nets

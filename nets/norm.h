@@ -1,0 +1,28 @@
+// Normalisation layers over rows of C features (Brody et al. 2023, §3; Zhang & Sennrich 2019):
+//   layernorm:  y = (x - mean(x)) / sqrt(var(x) + eps)      = sqrt(C) P x / |P x|   at eps = 0
+//   projection: y = x - mean(x)                              (P x: onto the subspace orthogonal to
+//   1) scale:      y = sqrt(C) x / sqrt(|x|^2 + eps)             (norm sqrt(C), no centering) rms:
+//   y = x / sqrt(mean(x^2) + eps)                 (RMSNorm; equals `scale` at eps = 0) none: y = x
+// then, if affine, y = gain * y + bias.
+#pragma once
+
+#include <string>
+
+namespace saturn::nets {
+
+enum class NormKind { layernorm, projection, scale, rms, none };
+NormKind parse_norm_kind(const std::string& name);  // throws InputError
+const char* to_string(NormKind kind);
+
+// out, inp (N,C); gain, bias (C) or null (no affine); rstd (N): saved 1/sqrt(q) for backward
+// (1 for projection and none); mean (N): saved row means (layernorm, projection).
+template <class T>
+void norm_forward(T* out, T* mean, T* rstd, const T* inp, const T* gain, const T* bias,
+                  NormKind kind, T eps, int N, int C);
+
+// dinp (N,C) += ...; dgain, dbias (C) += ... when non-null. Uses the saved mean and rstd.
+template <class T>
+void norm_backward(T* dinp, T* dgain, T* dbias, const T* dout, const T* inp, const T* mean,
+                   const T* rstd, const T* gain, NormKind kind, int N, int C);
+
+}  // namespace saturn::nets
