@@ -47,7 +47,9 @@ void norm_forward(T* out, T* mean, T* rstd, const T* inp, const T* gain, const T
     if (scaled) {
       T ss = 0;
       for (int i = 0; i < C; ++i) ss += (x[i] - m) * (x[i] - m);
-      r = T(1) / std::sqrt(ss / C + c_term);
+      // A zero row at eps = 0 (padding) has no direction: output 0 rather than NaN.
+      const T q = ss / C + c_term;
+      r = q > 0 ? T(1) / std::sqrt(q) : T(0);
     }
     if (mean) mean[n] = m;
     if (rstd) rstd[n] = r;

@@ -1,0 +1,55 @@
+#include "nets/batch.h"
+
+#include <algorithm>
+
+#include "lang/error.h"
+
+namespace saturn::nets {
+
+template <class T>
+Batch<T> make_batch(const std::vector<const Example*>& examples, int k, Objective objective) {
+  Batch<T> b;
+  b.B = static_cast<int>(examples.size());
+  std::size_t longest = 0;
+  for (const Example* e : examples) longest = std::max(longest, e->word.size());
+  b.Tn = static_cast<int>(longest) + 2;
+  const int BOS = k, EOS = k + 1;
+  b.tokens.assign(static_cast<std::size_t>(b.B) * b.Tn, EOS);  // padding: any valid id, masked out
+  b.lengths.resize(b.B);
+  const int outputs = k + 1;
+  if (objective == Objective::recognize) {
+    b.targets.resize(b.B);
+  } else {
+    b.targets.assign(static_cast<std::size_t>(b.B) * b.Tn * outputs, T(0));
+    b.mask.assign(b.targets.size(), T(0));
+  }
+  for (int i = 0; i < b.B; ++i) {
+    const Example& e = *examples[i];
+    const int n = static_cast<int>(e.word.size());
+    int* row = b.tokens.data() + static_cast<std::size_t>(i) * b.Tn;
+    row[0] = BOS;
+    for (int t = 0; t < n; ++t) row[t + 1] = e.word[t];
+    row[n + 1] = EOS;
+    b.lengths[i] = n + 2;
+    if (objective == Objective::recognize) {
+      b.targets[i] = static_cast<T>(e.label);
+      continue;
+    }
+    if (!e.next)
+      throw InputError("next-symbol objective needs next-symbol targets (sample with --next)");
+    // Position t (token BOS or w_t) reads the prefix w[:t], t = 0..n.
+    for (int t = 0; t <= n; ++t) {
+      T* target = b.targets.data() + (static_cast<std::size_t>(i) * b.Tn + t) * outputs;
+      T* mask = b.mask.data() + (static_cast<std::size_t>(i) * b.Tn + t) * outputs;
+      for (Symbol s : e.next->next[t]) target[s] = T(1);
+      target[k] = e.next->prefix_accepted[t] ? T(1) : T(0);
+      std::fill(mask, mask + outputs, T(1));
+    }
+  }
+  return b;
+}
+
+template Batch<float> make_batch<float>(const std::vector<const Example*>&, int, Objective);
+template Batch<double> make_batch<double>(const std::vector<const Example*>&, int, Objective);
+
+}  // namespace saturn::nets

@@ -1,0 +1,138 @@
+#include "nets/config.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "lang/error.h"
+
+namespace saturn::nets {
+
+namespace {
+
+template <class T>
+T parse_number(const std::string& key, const std::string& value) {
+  T out{};
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, out);
+  if (ec != std::errc() || ptr != end)
+    throw InputError(fmt::format("{}: expected a number, got '{}'", key, value));
+  return out;
+}
+
+bool parse_bool(const std::string& key, const std::string& value) {
+  if (value == "true" || value == "1") return true;
+  if (value == "false" || value == "0") return false;
+  throw InputError(fmt::format("{}: expected true or false, got '{}'", key, value));
+}
+
+template <class E>
+E parse_choice(const std::string& key, const std::string& value,
+               std::initializer_list<std::pair<const char*, E>> choices) {
+  std::string names;
+  for (auto [n, e] : choices) {
+    if (value == n) return e;
+    names += (names.empty() ? "" : ", ") + std::string(n);
+  }
+  throw InputError(fmt::format("{}: unknown value '{}' (expected {})", key, value, names));
+}
+
+int positive(const std::string& key, int v) {
+  if (v < 1) throw InputError(fmt::format("{}: must be at least 1 (got {})", key, v));
+  return v;
+}
+
+}  // namespace
+
+void ModelConfig::set(const std::string& key, const std::string& value) {
+  if (key == "d_model")
+    d_model = positive(key, parse_number<int>(key, value));
+  else if (key == "n_heads")
+    n_heads = positive(key, parse_number<int>(key, value));
+  else if (key == "n_layers")
+    n_layers = positive(key, parse_number<int>(key, value));
+  else if (key == "d_ff")
+    d_ff = positive(key, parse_number<int>(key, value));
+  else if (key == "ffn_activation")
+    ffn_activation = parse_choice<Activation>(
+        key, value, {{"relu", Activation::relu}, {"gelu", Activation::gelu}});
+  else if (key == "norm_position")
+    norm_position = parse_choice<NormPosition>(
+        key, value,
+        {{"pre", NormPosition::pre}, {"post", NormPosition::post}, {"none", NormPosition::none}});
+  else if (key == "norm")
+    norm = parse_norm_kind(value);
+  else if (key == "norm_affine")
+    norm_affine = parse_bool(key, value);
+  else if (key == "norm_eps")
+    norm_eps = parse_number<double>(key, value);
+  else if (key == "attention") {
+    attention_softmax = value == "softmax";
+    if (!attention_softmax) attention_pointwise = parse_activation(value);
+  } else if (key == "attention_alpha")
+    attention_alpha = parse_number<double>(key, value);
+  else if (key == "qk_norm")
+    qk_norm = parse_bool(key, value);
+  else if (key == "attention_gate")
+    attention_gate = parse_bool(key, value);
+  else if (key == "positional")
+    positional = parse_positional(value);
+  else if (key == "causal")
+    causal = parse_bool(key, value);
+  else if (key == "bias")
+    bias = parse_bool(key, value);
+  else if (key == "readout")
+    readout = parse_choice<Readout>(
+        key, value, {{"bos", Readout::bos}, {"eos", Readout::eos}, {"mean", Readout::mean}});
+  else if (key == "objective")
+    objective = parse_choice<Objective>(
+        key, value, {{"recognize", Objective::recognize}, {"next-symbol", Objective::next_symbol}});
+  else if (key == "init_std")
+    init_std = parse_number<double>(key, value);
+  else if (key == "seed")
+    seed = parse_number<std::uint64_t>(key, value);
+  else if (key == "max_length")
+    max_length = positive(key, parse_number<int>(key, value));
+  else
+    throw InputError(fmt::format("unknown model key '{}'", key));
+}
+
+std::map<std::string, std::string> ModelConfig::to_map() const {
+  auto q = [](const char* s) { return fmt::format("\"{}\"", s); };
+  auto b = [](bool v) { return std::string(v ? "true" : "false"); };
+  static const char* positions[] = {"pre", "post", "none"};
+  static const char* readouts[] = {"bos", "eos", "mean"};
+  return {{"d_model", std::to_string(d_model)},
+          {"n_heads", std::to_string(n_heads)},
+          {"n_layers", std::to_string(n_layers)},
+          {"d_ff", std::to_string(d_ff)},
+          {"ffn_activation", q(to_string(ffn_activation))},
+          {"norm_position", q(positions[static_cast<int>(norm_position)])},
+          {"norm", q(to_string(norm))},
+          {"norm_affine", b(norm_affine)},
+          {"norm_eps", fmt::format("{}", norm_eps)},
+          {"attention", q(attention_softmax ? "softmax" : to_string(attention_pointwise))},
+          {"attention_alpha", fmt::format("{}", attention_alpha)},
+          {"qk_norm", b(qk_norm)},
+          {"attention_gate", b(attention_gate)},
+          {"positional", q(to_string(positional))},
+          {"causal", b(causal)},
+          {"bias", b(bias)},
+          {"readout", q(readouts[static_cast<int>(readout)])},
+          {"objective", q(objective == Objective::recognize ? "recognize" : "next-symbol")},
+          {"init_std", fmt::format("{}", init_std)},
+          {"seed", std::to_string(seed)},
+          {"max_length", std::to_string(max_length)}};
+}
+
+void ModelConfig::validate() const {
+  if (d_model % n_heads)
+    throw InputError(
+        fmt::format("d_model ({}) must be divisible by n_heads ({})", d_model, n_heads));
+  if (ffn_activation != Activation::relu && ffn_activation != Activation::gelu)
+    throw InputError("ffn_activation: expected relu or gelu");
+  if (norm_eps < 0) throw InputError("norm_eps: must be >= 0");
+  if (init_std <= 0) throw InputError("init_std: must be > 0");
+}
+
+}  // namespace saturn::nets

@@ -1,0 +1,48 @@
+// Model configuration: every knob the theory papers vary (see README, "Train"). Loaded from
+// TOML, overridden by `--set key=value`, written back as the resolved config.toml.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "nets/activation.h"
+#include "nets/embedding.h"
+#include "nets/norm.h"
+
+namespace saturn::nets {
+
+enum class NormPosition { pre, post, none };
+enum class Readout { bos, eos, mean };
+enum class Objective { recognize, next_symbol };
+
+struct ModelConfig {
+  int d_model = 32, n_heads = 2, n_layers = 2, d_ff = 64;
+  Activation ffn_activation = Activation::relu;  // relu or gelu
+  NormPosition norm_position = NormPosition::pre;
+  NormKind norm = NormKind::layernorm;
+  bool norm_affine = true;
+  double norm_eps = 1e-5;
+  bool attention_softmax = true;                      // `attention = "softmax"`
+  Activation attention_pointwise = Activation::relu;  // `attention = "relu"` etc.
+  double attention_alpha = 1.0;
+  bool qk_norm = false;
+  bool attention_gate = false;
+  Positional positional = Positional::learned;
+  bool causal = false;
+  bool bias = true;
+  Readout readout = Readout::bos;
+  Objective objective = Objective::recognize;
+  double init_std = 0.02;
+  std::uint64_t seed = 0;
+  int max_length = 512;  // longest word (learned positions are allocated for it plus BOS/EOS)
+
+  // Sets one key from its text form; throws InputError naming the key and the allowed values.
+  void set(const std::string& key, const std::string& value);
+  // All keys with their values, in a fixed order, as TOML-ready text values.
+  std::map<std::string, std::string> to_map() const;
+  // Throws InputError when the combination is invalid (e.g. d_model not divisible by n_heads).
+  void validate() const;
+};
+
+}  // namespace saturn::nets

@@ -1,0 +1,406 @@
+#include "nets/model.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <random>
+
+#include "lang/error.h"
+#include "nets/embedding.h"
+#include "nets/linear.h"
+#include "nets/loss.h"
+#include "nets/norm.h"
+
+namespace saturn::nets {
+
+namespace {
+bool has_norm(const ModelConfig& c) {
+  return c.norm_position != NormPosition::none && c.norm != NormKind::none;
+}
+bool has_affine(const ModelConfig& c) {
+  return has_norm(c) && c.norm_affine;
+}
+}  // namespace
+
+// ------------------------------------------------------------------ layout
+
+ParameterLayout::ParameterLayout(const ModelConfig& c, int k) {
+  const int C = c.d_model, F = c.d_ff, V = k + 2, dh = c.d_model / c.n_heads;
+  const int outputs = c.objective == Objective::recognize ? 1 : k + 1;
+  add("embed.wte", {V, C});
+  if (c.positional == Positional::learned) add("embed.wpe", {c.max_length + 2, C});
+  if (c.positional == Positional::fraction) add("embed.wfrac", {C});
+  for (int l = 0; l < c.n_layers; ++l) {
+    const std::string p = fmt::format("layers.{}.", l);
+    if (has_affine(c)) add(p + "ln1.g", {C}), add(p + "ln1.b", {C});
+    add(p + "attn.wqkv", {3 * C, C});
+    if (c.bias) add(p + "attn.bqkv", {3 * C});
+    if (c.qk_norm && c.norm_affine) {
+      for (const char* t : {"attn.q_ln.g", "attn.q_ln.b", "attn.k_ln.g", "attn.k_ln.b"})
+        add(p + t, {dh});
+    }
+    if (c.attention_gate) {
+      add(p + "attn.wgate", {C, C});
+      if (c.bias) add(p + "attn.bgate", {C});
+    }
+    add(p + "attn.wo", {C, C});
+    if (c.bias) add(p + "attn.bo", {C});
+    if (has_affine(c)) add(p + "ln2.g", {C}), add(p + "ln2.b", {C});
+    add(p + "ffn.w1", {F, C});
+    if (c.bias) add(p + "ffn.b1", {F});
+    add(p + "ffn.w2", {C, F});
+    if (c.bias) add(p + "ffn.b2", {C});
+  }
+  if (c.norm_position == NormPosition::pre && has_affine(c)) add("lnf.g", {C}), add("lnf.b", {C});
+  add("head.w", {outputs, C});
+  if (c.bias) add("head.b", {outputs});
+}
+
+void ParameterLayout::add(const std::string& name, std::vector<int> shape) {
+  std::size_t size = 1;
+  for (int d : shape) size *= static_cast<std::size_t>(d);
+  tensors_.push_back({name, std::move(shape), total_, size});
+  total_ += size;
+}
+
+const TensorInfo* ParameterLayout::find(const std::string& name) const {
+  for (const auto& t : tensors_)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+// ------------------------------------------------------------------ model
+
+template <class T>
+Transformer<T>::Transformer(const ModelConfig& config, int num_symbols)
+    : config_(config), k_(num_symbols), layout_(config, num_symbols) {
+  config_.validate();
+  spec_ = {config.attention_softmax, config.attention_pointwise, config.attention_alpha,
+           config.causal};
+  params.assign(layout_.total(), T(0));
+  grads.assign(layout_.total(), T(0));
+  layers_.resize(config.n_layers);
+}
+
+template <class T>
+std::string Transformer<T>::layer_name(int l, const char* what) {
+  return fmt::format("layers.{}.{}", l, what);
+}
+
+template <class T>
+T* Transformer<T>::param(const std::string& name) {
+  const TensorInfo* t = layout_.find(name);
+  return t ? params.data() + t->offset : nullptr;
+}
+template <class T>
+T* Transformer<T>::grad(const std::string& name) {
+  const TensorInfo* t = layout_.find(name);
+  return t ? grads.data() + t->offset : nullptr;
+}
+template <class T>
+const T* Transformer<T>::p(const std::string& name) const {
+  const TensorInfo* t = layout_.find(name);
+  return t ? params.data() + t->offset : nullptr;
+}
+
+template <class T>
+void Transformer<T>::init() {
+  std::mt19937_64 rng(config_.seed);
+  std::normal_distribution<double> normal(0.0, config_.init_std);
+  for (const auto& t : layout_.tensors()) {
+    T* x = params.data() + t.offset;
+    const std::string& n = t.name;
+    // Vectors are norm gains (".g"), biases, or the fraction direction (random like a weight).
+    const bool gain = n.size() > 2 && n.compare(n.size() - 2, 2, ".g") == 0;
+    const bool bias = t.shape.size() == 1 && !gain && n != "embed.wfrac";
+    for (std::size_t i = 0; i < t.size; ++i)
+      x[i] = gain ? T(1) : bias ? T(0) : static_cast<T>(normal(rng));
+  }
+}
+
+template <class T>
+void Transformer<T>::zero_grad() {
+  std::fill(grads.begin(), grads.end(), T(0));
+}
+
+template <class T>
+void Transformer<T>::resize(int B, int Tn) {
+  if (B == B_ && Tn == Tn_) return;
+  B_ = B, Tn_ = Tn;
+  const std::size_t N = static_cast<std::size_t>(B) * Tn, C = config_.d_model, F = config_.d_ff,
+                    H = config_.n_heads;
+  for (auto& L : layers_) {
+    for (auto* v : {&L.in, &L.a_in, &L.ao, &L.gate, &L.ag, &L.s1, &L.mid, &L.f_in, &L.s2})
+      v->assign(N * C, T(0));
+    for (auto* v : {&L.ln1_mean, &L.ln1_rstd, &L.ln2_mean, &L.ln2_rstd}) v->assign(N, T(0));
+    L.qkv_raw.assign(N * 3 * C, T(0));
+    L.qkv.assign(N * 3 * C, T(0));
+    L.qk_mean.assign(N * 2 * H, T(0));
+    L.qk_rstd.assign(N * 2 * H, T(0));
+    L.att.assign(static_cast<std::size_t>(B) * H * Tn * Tn, T(0));
+    L.f1.assign(N * F, T(0));
+    L.fa.assign(N * F, T(0));
+  }
+  for (auto* v : {&x0_, &xL_, &xf_}) v->assign(N * C, T(0));
+  lnf_mean_.assign(N, T(0));
+  lnf_rstd_.assign(N, T(0));
+  readout_.assign(static_cast<std::size_t>(B) * C, T(0));
+  logits_.assign(config_.objective == Objective::recognize ? B : N * (k_ + 1), T(0));
+  dlogits_.assign(logits_.size(), T(0));
+  scratch_a_.assign(N * std::max(C, F), T(0));
+  scratch_b_.assign(N * std::max(C, F), T(0));
+  scratch_c_.assign(N * C, T(0));
+  scratch_qkv_.assign(N * 3 * C, T(0));
+  scratch_qk_.assign(C, T(0));
+}
+
+template <class T>
+void Transformer<T>::layer_forward(int l, const Batch<T>& b, const T* in, T* out) {
+  Layer& L = layers_[l];
+  const int N = b.B * b.Tn, C = config_.d_model, F = config_.d_ff, H = config_.n_heads, dh = C / H;
+  const bool norms = has_norm(config_), pre = norms && config_.norm_position == NormPosition::pre,
+             post = norms && config_.norm_position == NormPosition::post;
+  const T eps = static_cast<T>(config_.norm_eps);
+  std::copy(in, in + static_cast<std::size_t>(N) * C, L.in.begin());
+
+  const T* a_in = L.in.data();
+  if (pre) {
+    norm_forward(L.a_in.data(), L.ln1_mean.data(), L.ln1_rstd.data(), L.in.data(), lp(l, "ln1.g"),
+                 lp(l, "ln1.b"), config_.norm, eps, N, C);
+    a_in = L.a_in.data();
+  }
+  linear_forward(L.qkv_raw.data(), a_in, lp(l, "attn.wqkv"), lp(l, "attn.bqkv"), N, C, 3 * C);
+  const T* qkv = L.qkv_raw.data();
+  if (config_.qk_norm) {
+    // LayerNorm over each head's query and key (Wortsman et al. 2023), rows of dh.
+    std::copy(L.qkv_raw.begin(), L.qkv_raw.end(), L.qkv.begin());
+    for (int n = 0; n < N; ++n)
+      for (int part = 0; part < 2; ++part) {
+        const std::size_t at = static_cast<std::size_t>(n) * 3 * C + part * C;
+        const char* g = part == 0 ? "attn.q_ln.g" : "attn.k_ln.g";
+        const char* bb = part == 0 ? "attn.q_ln.b" : "attn.k_ln.b";
+        norm_forward(L.qkv.data() + at, L.qk_mean.data() + (n * 2 + part) * H,
+                     L.qk_rstd.data() + (n * 2 + part) * H, L.qkv_raw.data() + at, lp(l, g),
+                     lp(l, bb), NormKind::layernorm, eps, H, dh);
+      }
+    qkv = L.qkv.data();
+  }
+  attention_forward(L.ao.data(), L.att.data(), qkv, b.lengths.data(), spec_, b.B, b.Tn, C, H);
+  const T* ag = L.ao.data();
+  if (config_.attention_gate) {
+    linear_forward(L.gate.data(), a_in, lp(l, "attn.wgate"), lp(l, "attn.bgate"), N, C, C);
+    for (std::size_t i = 0; i < L.ag.size(); ++i) L.ag[i] = L.ao[i] * L.gate[i];
+    ag = L.ag.data();
+  }
+  linear_forward(L.s1.data(), ag, lp(l, "attn.wo"), lp(l, "attn.bo"), N, C, C);
+  for (std::size_t i = 0; i < L.s1.size(); ++i) L.s1[i] += L.in[i];
+  const T* mid = L.s1.data();
+  if (post) {
+    norm_forward(L.mid.data(), L.ln1_mean.data(), L.ln1_rstd.data(), L.s1.data(), lp(l, "ln1.g"),
+                 lp(l, "ln1.b"), config_.norm, eps, N, C);
+    mid = L.mid.data();
+  } else {
+    std::copy(L.s1.begin(), L.s1.end(), L.mid.begin());
+  }
+  const T* f_in = mid;
+  if (pre) {
+    norm_forward(L.f_in.data(), L.ln2_mean.data(), L.ln2_rstd.data(), mid, lp(l, "ln2.g"),
+                 lp(l, "ln2.b"), config_.norm, eps, N, C);
+    f_in = L.f_in.data();
+  }
+  linear_forward(L.f1.data(), f_in, lp(l, "ffn.w1"), lp(l, "ffn.b1"), N, C, F);
+  activation_forward(L.fa.data(), L.f1.data(), config_.ffn_activation, static_cast<long>(N) * F);
+  linear_forward(L.s2.data(), L.fa.data(), lp(l, "ffn.w2"), lp(l, "ffn.b2"), N, F, C);
+  for (std::size_t i = 0; i < L.s2.size(); ++i) L.s2[i] += L.mid[i];
+  if (post)
+    norm_forward(out, L.ln2_mean.data(), L.ln2_rstd.data(), L.s2.data(), lp(l, "ln2.g"),
+                 lp(l, "ln2.b"), config_.norm, eps, N, C);
+  else
+    std::copy(L.s2.begin(), L.s2.end(), out);
+}
+
+template <class T>
+T Transformer<T>::forward(const Batch<T>& b) {
+  resize(b.B, b.Tn);
+  const int N = b.B * b.Tn, C = config_.d_model;
+  embedding_forward(x0_.data(), b.tokens.data(), b.lengths.data(), p("embed.wte"),
+                    config_.positional == Positional::fraction ? p("embed.wfrac") : p("embed.wpe"),
+                    config_.positional, b.B, b.Tn, C);
+  std::vector<T>* x = &x0_;
+  for (int l = 0; l < config_.n_layers; ++l) {
+    layer_forward(l, b, x->data(), xL_.data());
+    x = &xL_;
+  }
+  const T* xf = xL_.data();
+  if (config_.norm_position == NormPosition::pre && has_norm(config_)) {
+    norm_forward(xf_.data(), lnf_mean_.data(), lnf_rstd_.data(), xL_.data(), p("lnf.g"), p("lnf.b"),
+                 config_.norm, static_cast<T>(config_.norm_eps), N, C);
+    xf = xf_.data();
+  } else {
+    std::copy(xL_.begin(), xL_.end(), xf_.begin());
+  }
+  if (config_.objective == Objective::next_symbol) {
+    linear_forward(logits_.data(), xf, p("head.w"), p("head.b"), N, C, k_ + 1);
+    return bce_forward(logits_.data(), b.targets.data(), b.mask.data(),
+                       static_cast<long>(logits_.size()));
+  }
+  for (int i = 0; i < b.B; ++i) {
+    T* r = readout_.data() + static_cast<std::size_t>(i) * C;
+    const int len = b.lengths[i];
+    auto row = [&](int t) { return xf + (static_cast<std::size_t>(i) * b.Tn + t) * C; };
+    if (config_.readout == Readout::mean) {
+      std::fill(r, r + C, T(0));
+      for (int t = 0; t < len; ++t)
+        for (int c = 0; c < C; ++c) r[c] += row(t)[c] / T(len);
+    } else {
+      const T* src = row(config_.readout == Readout::bos ? 0 : len - 1);
+      std::copy(src, src + C, r);
+    }
+  }
+  linear_forward(logits_.data(), readout_.data(), p("head.w"), p("head.b"), b.B, C, 1);
+  return bce_forward(logits_.data(), b.targets.data(), static_cast<const T*>(nullptr),
+                     static_cast<long>(b.B));
+}
+
+template <class T>
+void Transformer<T>::layer_backward(int l, const Batch<T>& b, T* dout, T* din) {
+  // dout: gradient w.r.t. the layer output (clobbered); din (N,C) += gradient w.r.t. its input.
+  Layer& L = layers_[l];
+  const int N = b.B * b.Tn, C = config_.d_model, F = config_.d_ff, H = config_.n_heads, dh = C / H;
+  const std::size_t NC = static_cast<std::size_t>(N) * C;
+  const bool norms = has_norm(config_), pre = norms && config_.norm_position == NormPosition::pre,
+             post = norms && config_.norm_position == NormPosition::post;
+  T* ds2 = scratch_c_.data();  // dL/ds2
+  if (post) {
+    std::fill(ds2, ds2 + NC, T(0));
+    norm_backward(ds2, lg(l, "ln2.g"), lg(l, "ln2.b"), dout, L.s2.data(), L.ln2_mean.data(),
+                  L.ln2_rstd.data(), lp(l, "ln2.g"), config_.norm, N, C);
+  } else {
+    std::copy(dout, dout + NC, ds2);
+  }
+  // s2 = mid + W2 act(W1 f_in + b1) + b2
+  T* dmid = dout;  // reuse: dout is no longer needed
+  std::copy(ds2, ds2 + NC, dmid);
+  T* dfa = scratch_a_.data();
+  std::fill(dfa, dfa + static_cast<std::size_t>(N) * F, T(0));
+  linear_backward(dfa, lg(l, "ffn.w2"), lg(l, "ffn.b2"), ds2, L.fa.data(), lp(l, "ffn.w2"), N, F,
+                  C);
+  T* df1 = scratch_b_.data();
+  std::fill(df1, df1 + static_cast<std::size_t>(N) * F, T(0));
+  activation_backward(df1, dfa, L.f1.data(), config_.ffn_activation, static_cast<long>(N) * F);
+  const T* f_in = pre ? L.f_in.data() : L.mid.data();
+  T* dfin = scratch_a_.data();
+  std::fill(dfin, dfin + NC, T(0));
+  linear_backward(dfin, lg(l, "ffn.w1"), lg(l, "ffn.b1"), df1, f_in, lp(l, "ffn.w1"), N, C, F);
+  if (pre)
+    norm_backward(dmid, lg(l, "ln2.g"), lg(l, "ln2.b"), dfin, L.mid.data(), L.ln2_mean.data(),
+                  L.ln2_rstd.data(), lp(l, "ln2.g"), config_.norm, N, C);
+  else
+    for (std::size_t i = 0; i < NC; ++i) dmid[i] += dfin[i];
+  // mid = N1(s1) (post) or s1
+  T* ds1 = scratch_c_.data();
+  if (post) {
+    std::fill(ds1, ds1 + NC, T(0));
+    norm_backward(ds1, lg(l, "ln1.g"), lg(l, "ln1.b"), dmid, L.s1.data(), L.ln1_mean.data(),
+                  L.ln1_rstd.data(), lp(l, "ln1.g"), config_.norm, N, C);
+  } else {
+    std::copy(dmid, dmid + NC, ds1);
+  }
+  // s1 = in + Wo ag + bo
+  for (std::size_t i = 0; i < NC; ++i) din[i] += ds1[i];
+  const T* a_in = pre ? L.a_in.data() : L.in.data();
+  const T* ag = config_.attention_gate ? L.ag.data() : L.ao.data();
+  T* dag = scratch_a_.data();
+  std::fill(dag, dag + NC, T(0));
+  linear_backward(dag, lg(l, "attn.wo"), lg(l, "attn.bo"), ds1, ag, lp(l, "attn.wo"), N, C, C);
+  T* da_in = scratch_b_.data();  // dL/da_in, accumulated from gate and qkv
+  std::fill(da_in, da_in + NC, T(0));
+  T* dao = dag;
+  if (config_.attention_gate) {
+    T* dgate = dmid;  // free again
+    for (std::size_t i = 0; i < NC; ++i) {
+      dgate[i] = dag[i] * L.ao[i];
+      dag[i] = dag[i] * L.gate[i];
+    }
+    linear_backward(da_in, lg(l, "attn.wgate"), lg(l, "attn.bgate"), dgate, a_in,
+                    lp(l, "attn.wgate"), N, C, C);
+  }
+  T* dqkv = scratch_qkv_.data();
+  std::fill(dqkv, dqkv + NC * 3, T(0));
+  const T* qkv = config_.qk_norm ? L.qkv.data() : L.qkv_raw.data();
+  attention_backward(dqkv, dao, qkv, L.att.data(), b.lengths.data(), spec_, b.B, b.Tn, C, H);
+  if (config_.qk_norm) {
+    // Back through the per-head norms of q and k; v passes unchanged.
+    std::vector<T>& tmp = scratch_qk_;
+    for (int n = 0; n < N; ++n)
+      for (int part = 0; part < 2; ++part) {
+        const std::size_t at = static_cast<std::size_t>(n) * 3 * C + part * C;
+        std::fill(tmp.begin(), tmp.end(), T(0));
+        const char* g = part == 0 ? "attn.q_ln.g" : "attn.k_ln.g";
+        const char* bb = part == 0 ? "attn.q_ln.b" : "attn.k_ln.b";
+        norm_backward(tmp.data(), lg(l, g), lg(l, bb), dqkv + at, L.qkv_raw.data() + at,
+                      L.qk_mean.data() + (n * 2 + part) * H, L.qk_rstd.data() + (n * 2 + part) * H,
+                      lp(l, g), NormKind::layernorm, H, dh);
+        std::copy(tmp.begin(), tmp.end(), dqkv + at);
+      }
+  }
+  linear_backward(da_in, lg(l, "attn.wqkv"), lg(l, "attn.bqkv"), dqkv, a_in, lp(l, "attn.wqkv"), N,
+                  C, 3 * C);
+  if (pre)
+    norm_backward(din, lg(l, "ln1.g"), lg(l, "ln1.b"), da_in, L.in.data(), L.ln1_mean.data(),
+                  L.ln1_rstd.data(), lp(l, "ln1.g"), config_.norm, N, C);
+  else
+    for (std::size_t i = 0; i < NC; ++i) din[i] += da_in[i];
+}
+
+template <class T>
+void Transformer<T>::backward(const Batch<T>& b) {
+  const int N = b.B * b.Tn, C = config_.d_model;
+  const std::size_t NC = static_cast<std::size_t>(N) * C;
+  std::fill(dlogits_.begin(), dlogits_.end(), T(0));
+  std::vector<T> dx(NC, T(0));  // dL/d(final representation)
+  if (config_.objective == Objective::next_symbol) {
+    bce_backward(dlogits_.data(), logits_.data(), b.targets.data(), b.mask.data(),
+                 static_cast<long>(logits_.size()));
+    linear_backward(dx.data(), grad("head.w"), grad("head.b"), dlogits_.data(), xf_.data(),
+                    p("head.w"), N, C, k_ + 1);
+  } else {
+    bce_backward(dlogits_.data(), logits_.data(), b.targets.data(), static_cast<const T*>(nullptr),
+                 static_cast<long>(b.B));
+    std::vector<T> dr(static_cast<std::size_t>(b.B) * C, T(0));
+    linear_backward(dr.data(), grad("head.w"), grad("head.b"), dlogits_.data(), readout_.data(),
+                    p("head.w"), b.B, C, 1);
+    for (int i = 0; i < b.B; ++i) {
+      const int len = b.lengths[i];
+      auto row = [&](int t) { return dx.data() + (static_cast<std::size_t>(i) * b.Tn + t) * C; };
+      const T* g = dr.data() + static_cast<std::size_t>(i) * C;
+      if (config_.readout == Readout::mean) {
+        for (int t = 0; t < len; ++t)
+          for (int c = 0; c < C; ++c) row(t)[c] += g[c] / T(len);
+      } else {
+        T* dst = row(config_.readout == Readout::bos ? 0 : len - 1);
+        for (int c = 0; c < C; ++c) dst[c] += g[c];
+      }
+    }
+  }
+  std::vector<T> dcur(NC, T(0));
+  if (config_.norm_position == NormPosition::pre && has_norm(config_))
+    norm_backward(dcur.data(), grad("lnf.g"), grad("lnf.b"), dx.data(), xL_.data(),
+                  lnf_mean_.data(), lnf_rstd_.data(), p("lnf.g"), config_.norm, N, C);
+  else
+    dcur = dx;
+  for (int l = config_.n_layers - 1; l >= 0; --l) {
+    std::fill(dx.begin(), dx.end(), T(0));
+    layer_backward(l, b, dcur.data(), dx.data());
+    std::swap(dx, dcur);
+  }
+  embedding_backward(
+      grad("embed.wte"),
+      config_.positional == Positional::fraction ? grad("embed.wfrac") : grad("embed.wpe"),
+      dcur.data(), b.tokens.data(), b.lengths.data(), config_.positional, b.B, b.Tn, C);
+}
+
+template class Transformer<float>;
+template class Transformer<double>;
+
+}  // namespace saturn::nets

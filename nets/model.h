@@ -1,0 +1,99 @@
+// The transformer encoder over [BOS] w1 ... wn [EOS], templated on the scalar type (float
+// for training, double for gradient checks). All parameters live in one contiguous arena with
+// named views (so the norm, scaling by c, checkpoints and optimisers are one loop each); the
+// gradients likewise. Layer l, with N = norm, A = attention, F = FFN:
+//   pre:  x' = x + A(N1(x));   x'' = x' + F(N2(x'))          ... and a final norm before the
+//   readout post: x' = N1(x + A(x));   x'' = N2(x' + F(x'))           (Xiong et al. 2020) none: x'
+//   = x + A(x);       x'' = x' + F(x')
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "nets/attention.h"
+#include "nets/config.h"
+
+namespace saturn::nets {
+
+struct TensorInfo {
+  std::string name;
+  std::vector<int> shape;
+  std::size_t offset = 0, size = 0;
+};
+
+// Tensor names and shapes for a configuration, e.g. "layers.0.attn.wqkv" [3C, C].
+class ParameterLayout {
+ public:
+  ParameterLayout(const ModelConfig& config, int num_symbols);
+  const std::vector<TensorInfo>& tensors() const { return tensors_; }
+  const TensorInfo* find(const std::string& name) const;  // null if absent
+  std::size_t total() const { return total_; }
+
+ private:
+  void add(const std::string& name, std::vector<int> shape);
+  std::vector<TensorInfo> tensors_;
+  std::size_t total_ = 0;
+};
+
+// A batch of words as token ids: symbols 0..k-1, BOS = k, EOS = k+1, padding after EOS.
+template <class T>
+struct Batch {
+  int B = 0, Tn = 0;         // Tn = longest word + 2
+  std::vector<int> tokens;   // (B, Tn)
+  std::vector<int> lengths;  // (B): word length + 2
+  // recognize: targets (B) in {0,1}. next-symbol: targets and mask (B, Tn, k+1): position t
+  // (BOS = 0) holds the prefix w[:t]; outputs are the k symbols and "end" (prefix accepted).
+  std::vector<T> targets, mask;
+};
+
+template <class T>
+class Transformer {
+ public:
+  Transformer(const ModelConfig& config, int num_symbols);
+
+  const ModelConfig& config() const { return config_; }
+  const ParameterLayout& layout() const { return layout_; }
+  int num_symbols() const { return k_; }
+  int num_outputs() const { return config_.objective == Objective::recognize ? 1 : k_ + 1; }
+
+  // Normal(0, init_std) weights and embeddings, zero biases, unit gains; from config.seed.
+  void init();
+  T* param(const std::string& name);  // null if the configuration has no such tensor
+  T* grad(const std::string& name);
+
+  // Mean loss over the batch; logits() holds (B) or (B, Tn, k+1) outputs afterwards.
+  T forward(const Batch<T>& batch);
+  // Accumulates dloss/dparams into grads (call zero_grad first). Needs the last forward.
+  void backward(const Batch<T>& batch);
+  void zero_grad();
+  const std::vector<T>& logits() const { return logits_; }
+
+  std::vector<T> params, grads;
+
+ private:
+  struct Layer {  // activations kept for backward, (B, Tn, ...) each
+    std::vector<T> in, a_in, ln1_mean, ln1_rstd, qkv_raw, qkv, qk_mean, qk_rstd, att, ao, gate, ag,
+        s1, mid, f_in, ln2_mean, ln2_rstd, f1, fa, s2;
+  };
+  void resize(int B, int Tn);
+  const T* p(const std::string& name) const;
+  // Offsets of the layer's tensors, or null.
+  T* lp(int l, const char* what) { return param(layer_name(l, what)); }
+  T* lg(int l, const char* what) { return grad(layer_name(l, what)); }
+  static std::string layer_name(int l, const char* what);
+
+  void layer_forward(int l, const Batch<T>& b, const T* in, T* out);
+  void layer_backward(int l, const Batch<T>& b, T* dout, T* din);
+
+  ModelConfig config_;
+  int k_;
+  ParameterLayout layout_;
+  AttentionSpec spec_;
+  int B_ = 0, Tn_ = 0;
+  std::vector<T> x0_, xL_, xf_, lnf_mean_, lnf_rstd_, readout_, logits_, dlogits_;
+  std::vector<Layer> layers_;
+  std::vector<T> scratch_a_, scratch_b_, scratch_c_, scratch_qkv_,
+      scratch_qk_;  // backward workspaces
+};
+
+}  // namespace saturn::nets
