@@ -1,0 +1,111 @@
+// `saturn train` and `saturn eval`: transformers on formal languages.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "lang/builtin.h"
+#include "lang/dataset.h"
+#include "lang/error.h"
+#include "lang/spec.h"
+#include "nets/checkpoint.h"
+#include "nets/train.h"
+
+namespace saturn::cli {
+
+namespace {
+
+// The language a checkpoint was trained on: its spec text, else the built-in of that name.
+std::shared_ptr<const Language> checkpoint_language(const nets::Checkpoint& c) {
+  if (!c.language_spec.empty()) return load_spec(c.language_spec, "checkpoint:" + c.language_name);
+  if (auto l = builtin(c.language_name)) return l;
+  throw InputError(fmt::format(
+      "checkpoint language '{}' is not a built-in and has no spec; pass --lang", c.language_name));
+}
+
+}  // namespace
+
+void add_nets_commands(CLI::App& app) {
+  {
+    auto* cmd = app.add_subcommand("train", "Train a transformer on a language");
+    auto lang = std::make_shared<std::string>();
+    auto config_file = std::make_shared<std::string>();
+    auto sets = std::make_shared<std::vector<std::string>>();
+    auto out = std::make_shared<std::string>();
+    auto resume = std::make_shared<bool>(false);
+    auto quiet = std::make_shared<bool>(false);
+    cmd->add_option("--lang", *lang, "Built-in name or spec file")->required();
+    cmd->add_option("--config", *config_file, "TOML file of model and training keys");
+    cmd->add_option("--set", *sets, "key=value, after --config (repeatable)");
+    cmd->add_option("--out", *out, "Run directory")->required();
+    cmd->add_flag("--resume", *resume, "Continue from the last checkpoint in --out");
+    cmd->add_flag("-q,--quiet", *quiet, "No progress output");
+    cmd->callback([=] {
+      nets::RunConfig config;
+      if (*resume) {
+        config.load(std::filesystem::path(*out) / "config.toml");
+      } else if (!config_file->empty()) {
+        config.load(*config_file);
+      }
+      for (const auto& s : *sets) config.set_assignment(s);
+      auto summary = nets::train(resolve_language(*lang), config, {*out, *resume, *quiet});
+      fmt::print("steps {}  final loss {:.4f}  train acc {:.3f}", summary.steps, summary.final_loss,
+                 summary.train_accuracy);
+      if (config.model.objective == nets::Objective::recognize)
+        fmt::print("  in-range acc {:.4f}  out-of-range acc {:.4f}", summary.in_range_accuracy,
+                   summary.out_of_range_accuracy);
+      fmt::print("\n{:.1f} s, {:.1f} steps/s, {:.0f} tokens/s; wrote {}\n", summary.seconds,
+                 summary.steps_per_s, summary.tokens_per_s, *out);
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand("eval", "Accuracy per length of a trained recognizer");
+    auto target = std::make_shared<std::string>();
+    auto lang = std::make_shared<std::string>();
+    auto lengths = std::make_shared<std::string>();
+    auto per_length = std::make_shared<int>(100);
+    auto exhaustive = std::make_shared<bool>(false);
+    auto json = std::make_shared<bool>(false);
+    auto seed = std::make_shared<std::uint64_t>(0);
+    cmd->add_option("RUN", *target, "Run directory (its last checkpoint) or a checkpoint file")
+        ->required();
+    cmd->add_option("--lang", *lang, "Language to test on (default: the one trained on)");
+    cmd->add_option("--lengths", *lengths, "Length range A:B")->required();
+    cmd->add_option("--per-length", *per_length, "Accepted and rejected words per length")
+        ->capture_default_str();
+    cmd->add_flag("--exhaustive", *exhaustive, "Every word of each length");
+    cmd->add_option("--seed", *seed, "Random seed for the test words")->capture_default_str();
+    cmd->add_flag("--json", *json, "JSON output");
+    cmd->callback([=] {
+      auto [lo, hi] = parse_length_range(*lengths, "--lengths");
+      auto c = nets::load_checkpoint(nets::latest_checkpoint(*target));
+      auto language = lang->empty() ? checkpoint_language(c) : resolve_language(*lang);
+      if (language->alphabet().size() != c.num_symbols)
+        throw InputError(fmt::format("--lang: {} has {} symbols, the model was trained on {}",
+                                     language->name(), language->alphabet().size(), c.num_symbols));
+      nets::Transformer<float> model(c.config.model, c.num_symbols);
+      model.params = c.params;
+      Sampler sampler(language);
+      auto r = nets::evaluate(model, sampler, lo, hi, *per_length, *exhaustive, *seed);
+      if (*json) {
+        nlohmann::ordered_json j;
+        j["language"] = language->name();
+        j["step"] = c.step;
+        j["accuracy"] = r.accuracy();
+        for (const auto& [n, ct] : r.per_length)
+          j["per_length"][std::to_string(n)] = {{"accuracy", double(ct.first) / ct.second},
+                                                {"words", ct.second}};
+        fmt::print("{}\n", j.dump(2));
+        return;
+      }
+      fmt::print("{} at step {} on {}\nlength  accuracy  words\n", *target, c.step,
+                 language->name());
+      for (const auto& [n, ct] : r.per_length)
+        fmt::print("{:>6}  {:>8.4f}  {:>5}\n", n, double(ct.first) / ct.second, ct.second);
+      fmt::print("   all  {:>8.4f}\n", r.accuracy());
+    });
+  }
+}
+
+}  // namespace saturn::cli

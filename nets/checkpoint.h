@@ -1,0 +1,36 @@
+// Checkpoints in the safetensors format: an 8-byte little-endian header length, a JSON header
+// (tensors by name: dtype F32, shape, data offsets; "__metadata__": strings), then the data.
+// Metadata holds the resolved run config, the language (name and spec text), the step, the
+// data RNG and the optimizer's step count; the optimizer's moments are tensors
+// "optimizer.m" / "optimizer.v". Written to a temporary file and renamed.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "nets/model.h"
+#include "nets/run_config.h"
+
+namespace saturn::nets {
+
+struct Checkpoint {
+  RunConfig config;
+  int num_symbols = 0;
+  std::string language_name, language_spec;
+  long step = 0;
+  std::string rng_state;  // std::mt19937_64 state, as text
+  long optimizer_steps = 0;
+  std::vector<float> params, adam_m, adam_v;  // adam_m, adam_v empty for SGD
+};
+
+void save_checkpoint(const std::filesystem::path& path, const Checkpoint& checkpoint);
+
+// Checks header length, JSON, format tag, dtypes, shapes against the config and the file
+// size; throws InputError naming the file and what is wrong.
+Checkpoint load_checkpoint(const std::filesystem::path& path);
+
+// The checkpoint with the highest step in a run directory (ckpt-STEP.safetensors), or a file.
+std::filesystem::path latest_checkpoint(const std::filesystem::path& run_or_file);
+
+}  // namespace saturn::nets

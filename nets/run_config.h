@@ -1,0 +1,41 @@
+// A run's configuration: model keys (config.h) and training keys, in one flat TOML table;
+// every key can also be given as `--set key=value`. The resolved form is written to
+// RUN_DIR/config.toml and into every checkpoint.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "lang/dataset.h"
+#include "nets/config.h"
+#include "nets/optim.h"
+
+namespace saturn::nets {
+
+struct TrainConfig {
+  OptimizerConfig optimizer;  // optimizer, lr, schedule, warmup_steps, weight_decay, grad_clip
+  int batch_size = 32;
+  int steps = 1000;
+  int eval_every = 100;
+  int checkpoint_every = 100;
+  std::string train_lengths = "1:40";
+  std::string test_lengths = "41:100";
+  Negatives negatives = Negatives::uniform;
+  int eval_per_length = 32;  // words per class per length at each evaluation
+};
+
+struct RunConfig {
+  ModelConfig model;
+  TrainConfig train;
+
+  // Model or training key; throws InputError naming the key.
+  void set(const std::string& key, const std::string& value);
+  // "key=value" as given to --set.
+  void set_assignment(const std::string& assignment);
+  // Reads a TOML file of flat keys; errors name file:line:col.
+  void load(const std::filesystem::path& path);
+  void load_text(const std::string& text, const std::string& source);
+  std::string to_toml() const;
+};
+
+}  // namespace saturn::nets

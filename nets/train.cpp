@@ -1,0 +1,300 @@
+#include "nets/train.h"
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "lang/atomic_file.h"
+#include "lang/error.h"
+#include "nets/batch.h"
+#include "nets/checkpoint.h"
+
+namespace saturn::nets {
+
+double EvalResult::accuracy() const {
+  return accuracy(INT32_MIN, INT32_MAX);
+}
+
+double EvalResult::accuracy(int lo, int hi) const {
+  long correct = 0, total = 0;
+  for (const auto& [n, ct] : per_length)
+    if (n >= lo && n <= hi) correct += ct.first, total += ct.second;
+  return total ? static_cast<double>(correct) / total : 0.0;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Runs the model on examples in batches; counts correct accept/reject decisions per length.
+void score(Transformer<float>& model, const std::vector<Example>& examples, int k, int batch_size,
+           EvalResult& result) {
+  for (std::size_t at = 0; at < examples.size(); at += batch_size) {
+    std::vector<const Example*> chunk;
+    for (std::size_t i = at; i < std::min(examples.size(), at + batch_size); ++i)
+      chunk.push_back(&examples[i]);
+    auto batch = make_batch<float>(chunk, k, Objective::recognize);
+    model.forward(batch);
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+      auto& [correct, total] = result.per_length[static_cast<int>(chunk[i]->word.size())];
+      correct += (model.logits()[i] > 0) == (chunk[i]->label == 1);
+      ++total;
+    }
+  }
+}
+
+long peak_rss_kb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+// Parameter norm as in Merrill et al.: all non-scalar parameters.
+double parameter_norm(const Transformer<float>& model) {
+  double s = 0;
+  for (const auto& t : model.layout().tensors()) {
+    if (t.size <= 1) continue;
+    for (std::size_t i = 0; i < t.size; ++i)
+      s += static_cast<double>(model.params[t.offset + i]) * model.params[t.offset + i];
+  }
+  return std::sqrt(s);
+}
+
+}  // namespace
+
+EvalResult evaluate(Transformer<float>& model, Sampler& sampler, int lo, int hi, int per_length,
+                    bool exhaustive, std::uint64_t seed, int batch_size) {
+  if (model.config().objective != Objective::recognize)
+    throw InputError(
+        "evaluate: accuracy per length is for recognition models (objective = recognize)");
+  const Language& lang = sampler.language();
+  const int k = lang.alphabet().size();
+  EvalResult result;
+  Rng rng(seed);
+  for (int n = lo; n <= hi; ++n) {
+    std::vector<Example> examples;
+    if (exhaustive) {
+      BigInt total = sampler.table().power(n);
+      if (total > 2'000'000)
+        throw InputError(
+            fmt::format("--exhaustive: {}^{} words at length {} is too many", k, n, n));
+      Word w(n, 0);
+      for (long i = 0; i < static_cast<long>(total); ++i) {
+        long x = i;
+        for (int t = n - 1; t >= 0; --t) w[t] = static_cast<Symbol>(x % k), x /= k;
+        examples.push_back({w, lang.accepts(w) ? 1 : 0, std::nullopt});
+      }
+    } else {
+      for (int label : {1, 0}) {
+        if ((label ? sampler.count_accepted(n) : sampler.count_rejected(n)) == 0) continue;
+        for (int i = 0; i < per_length; ++i)
+          examples.push_back(
+              {label ? *sampler.accepted(n, rng) : *sampler.rejected(n, rng), label, std::nullopt});
+      }
+    }
+    score(model, examples, k, batch_size, result);
+  }
+  return result;
+}
+
+TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
+                   const TrainOptions& options) {
+  namespace fs = std::filesystem;
+  const ModelConfig& mc = config.model;
+  const TrainConfig& tc = config.train;
+  const int k = language->alphabet().size();
+  auto [train_lo, train_hi] = parse_length_range(tc.train_lengths, "train_lengths");
+  auto [test_lo, test_hi] = parse_length_range(tc.test_lengths, "test_lengths");
+  if (std::max(train_hi, test_hi) > mc.max_length)
+    throw InputError(fmt::format("max_length ({}) is below the longest train/test length ({})",
+                                 mc.max_length, std::max(train_hi, test_hi)));
+  fs::create_directories(options.out);
+
+  Sampler sampler(language);
+  // Lengths in the training range with words of each class.
+  std::vector<int> positive_lengths, negative_lengths;
+  for (int n = train_lo; n <= train_hi; ++n) {
+    if (sampler.count_accepted(n) > 0) positive_lengths.push_back(n);
+    if (sampler.count_rejected(n) > 0) negative_lengths.push_back(n);
+  }
+  if (positive_lengths.empty())
+    throw InputError(
+        fmt::format("{}: no accepted words at lengths {}", language->name(), tc.train_lengths));
+
+  Transformer<float> model(mc, k);
+  Optimizer optimizer(tc.optimizer, model.params.size());
+  Rng rng(mc.seed * 0x9e3779b97f4a7c15ull + 1);  // the data stream
+  long start_step = 0;
+  if (options.resume) {
+    Checkpoint c = load_checkpoint(latest_checkpoint(options.out));
+    if (c.params.size() != model.params.size())
+      throw InputError("resume: checkpoint does not match the config");
+    model.params = c.params;
+    if (!c.adam_m.empty()) optimizer.m = c.adam_m, optimizer.v = c.adam_v;
+    optimizer.set_steps_taken(c.optimizer_steps);
+    std::istringstream(c.rng_state) >> rng;
+    start_step = c.step;
+  } else {
+    model.init();
+  }
+  write_file_atomically(options.out / "config.toml", config.to_toml());
+
+  // metrics.jsonl: on resume keep only the lines up to the checkpoint's step.
+  const fs::path metrics_path = options.out / "metrics.jsonl";
+  {
+    std::string kept;
+    if (options.resume && fs::exists(metrics_path)) {
+      std::ifstream in(metrics_path);
+      std::string line;
+      while (std::getline(in, line)) {
+        auto j = nlohmann::json::parse(line, nullptr, false);
+        if (j.is_discarded()) continue;
+        long s = j.contains("step") ? j["step"].get<long>() : j.value("eval_step", 0L);
+        if (s <= start_step) kept += line + "\n";
+      }
+    }
+    write_file_atomically(metrics_path, kept);
+  }
+  std::ofstream metrics(metrics_path, std::ios::app);
+
+  auto checkpoint = [&](long step) {
+    Checkpoint c;
+    c.config = config;
+    c.num_symbols = k;
+    c.language_name = language->name();
+    c.language_spec = language->spec_text();
+    c.step = step;
+    std::ostringstream state;
+    state << rng;
+    c.rng_state = state.str();
+    c.optimizer_steps = optimizer.steps_taken();
+    c.params = model.params;
+    c.adam_m = optimizer.m;
+    c.adam_v = optimizer.v;
+    save_checkpoint(options.out / fmt::format("ckpt-{}.safetensors", step), c);
+  };
+  EvalResult last_eval_in, last_eval_out;
+  auto run_eval = [&](long step) {
+    if (mc.objective != Objective::recognize) return;
+    last_eval_in = evaluate(model, sampler, train_lo, train_hi, tc.eval_per_length, false,
+                            mc.seed + 1000003 * step);
+    last_eval_out = evaluate(model, sampler, test_lo, test_hi, tc.eval_per_length, false,
+                             mc.seed + 7919 * step + 1);
+    nlohmann::ordered_json j;
+    j["eval_step"] = step;
+    j["in_range"] = last_eval_in.accuracy();
+    j["out_of_range"] = last_eval_out.accuracy();
+    nlohmann::ordered_json per;
+    for (const auto* r : {&last_eval_in, &last_eval_out})
+      for (const auto& [n, ct] : r->per_length)
+        per[std::to_string(n)] = static_cast<double>(ct.first) / ct.second;
+    j["per_length"] = per;
+    metrics << j.dump() << "\n" << std::flush;
+  };
+
+  const bool tty = !options.quiet && ::isatty(STDERR_FILENO);
+  const auto t_start = Clock::now();
+  long tokens_total = 0;
+  TrainSummary summary;
+  std::vector<Example> examples(tc.batch_size);
+  std::vector<const Example*> ptrs;
+  for (auto& e : examples) ptrs.push_back(&e);
+  std::uniform_int_distribution<std::size_t> pick;
+  for (long step = start_step + 1; step <= tc.steps; ++step) {
+    const auto t0 = Clock::now();
+    // Half accepted, half rejected words (recognition); accepted words only for next-symbol.
+    for (int i = 0; i < tc.batch_size; ++i) {
+      Example& e = examples[i];
+      const bool positive =
+          mc.objective == Objective::next_symbol || i % 2 == 0 || negative_lengths.empty();
+      const auto& lengths = positive ? positive_lengths : negative_lengths;
+      const int n = lengths[pick(rng, decltype(pick)::param_type(0, lengths.size() - 1))];
+      if (positive) {
+        e.word = *sampler.accepted(n, rng);
+      } else {
+        const bool near =
+            tc.negatives == Negatives::near_miss ||
+            (tc.negatives == Negatives::mixed && std::uniform_int_distribution<int>(0, 1)(rng));
+        std::optional<Word> w = near ? sampler.near_miss(n, rng) : std::nullopt;
+        e.word = w ? *w : *sampler.rejected(n, rng);
+      }
+      e.label = positive ? 1 : 0;
+      e.next = mc.objective == Objective::next_symbol
+                   ? std::optional(sampler.next_targets(e.word, train_hi))
+                   : std::nullopt;
+    }
+    auto batch = make_batch<float>(ptrs, k, mc.objective);
+    const float loss = model.forward(batch);
+    model.zero_grad();
+    model.backward(batch);
+    const double grad_norm = clip_gradients(model.grads, tc.optimizer.grad_clip);
+    const double lr = optimizer.step(model.params, model.grads);
+    // Training accuracy on this batch (before the update).
+    long correct = 0, total = 0;
+    const auto& z = model.logits();
+    for (std::size_t i = 0; i < z.size(); ++i) {
+      if (mc.objective == Objective::next_symbol && batch.mask[i] == 0) continue;
+      correct += (z[i] > 0) == (batch.targets[i] > 0.5f);
+      ++total;
+    }
+    long tokens = 0;
+    for (int len : batch.lengths) tokens += len;
+    tokens_total += tokens;
+    const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
+    nlohmann::ordered_json j;
+    j["step"] = step;
+    j["loss"] = loss;
+    j["train_acc"] = static_cast<double>(correct) / std::max(1L, total);
+    j["lr"] = lr;
+    j["param_norm"] = parameter_norm(model);
+    j["grad_norm"] = grad_norm;
+    j["tokens_per_s"] = dt > 0 ? tokens / dt : 0.0;
+    metrics << j.dump() << "\n";
+    summary.final_loss = loss;
+    summary.train_accuracy = j["train_acc"];
+    if (tc.eval_every > 0 && step % tc.eval_every == 0) run_eval(step);
+    if ((tc.checkpoint_every > 0 && step % tc.checkpoint_every == 0) || step == tc.steps)
+      checkpoint(step);
+    const double elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
+    const double eta = elapsed / (step - start_step) * (tc.steps - step);
+    if (tty)
+      fmt::print(stderr, "\rstep {}/{}  loss {:.4f}  acc {:.3f}  {:.0f} tok/s  ETA {:.0f}s   ",
+                 step, tc.steps, loss, summary.train_accuracy, tokens_total / elapsed, eta);
+    else if (!options.quiet && (step % std::max(1, tc.steps / 10) == 0 || step == tc.steps))
+      fmt::print(stderr, "step {}/{} loss {:.4f} acc {:.3f} {:.0f} tok/s\n", step, tc.steps, loss,
+                 summary.train_accuracy, tokens_total / elapsed);
+  }
+  if (tty) fmt::print(stderr, "\n");
+  metrics.flush();
+  if (tc.eval_every == 0 || tc.steps % tc.eval_every != 0) run_eval(tc.steps);
+
+  summary.steps = tc.steps;
+  summary.seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
+  summary.steps_per_s = (tc.steps - start_step) / summary.seconds;
+  summary.tokens_per_s = tokens_total / summary.seconds;
+  summary.in_range_accuracy = last_eval_in.accuracy();
+  summary.out_of_range_accuracy = last_eval_out.accuracy();
+  summary.peak_rss_kb = peak_rss_kb();
+  nlohmann::ordered_json s;
+  s["language"] = language->name();
+  s["steps"] = summary.steps;
+  s["final_loss"] = summary.final_loss;
+  s["train_accuracy"] = summary.train_accuracy;
+  if (mc.objective == Objective::recognize) {
+    s["in_range_accuracy"] = summary.in_range_accuracy;
+    s["out_of_range_accuracy"] = summary.out_of_range_accuracy;
+  }
+  s["wall_seconds"] = summary.seconds;
+  s["steps_per_s"] = summary.steps_per_s;
+  s["tokens_per_s"] = summary.tokens_per_s;
+  s["peak_rss_kb"] = summary.peak_rss_kb;
+  write_file_atomically(options.out / "summary.json", s.dump(2) + "\n");
+  return summary;
+}
+
+}  // namespace saturn::nets

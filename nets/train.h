@@ -1,0 +1,45 @@
+// Training on a language with fresh exact samples every step (lang's Sampler), evaluation
+// per length in and out of the training range, checkpoints, resume.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+
+#include "lang/sample.h"
+#include "nets/model.h"
+#include "nets/run_config.h"
+
+namespace saturn::nets {
+
+// Accuracy of a recognizer per length: (correct, total) pairs.
+struct EvalResult {
+  std::map<int, std::pair<long, long>> per_length;
+  double accuracy() const;
+  double accuracy(int lo, int hi) const;  // over lengths in [lo, hi]
+};
+
+// K accepted and K rejected uniform words per length in [lo, hi] (a class with no words at a
+// length is skipped), or every word of each length when exhaustive. Recognition models only.
+EvalResult evaluate(Transformer<float>& model, Sampler& sampler, int lo, int hi, int per_length,
+                    bool exhaustive, std::uint64_t seed, int batch_size = 64);
+
+struct TrainSummary {
+  long steps = 0;
+  double final_loss = 0, train_accuracy = 0;
+  double in_range_accuracy = 0, out_of_range_accuracy = 0;
+  double seconds = 0, steps_per_s = 0, tokens_per_s = 0;
+  long peak_rss_kb = 0;
+};
+
+struct TrainOptions {
+  std::filesystem::path out;  // run directory
+  bool resume = false;        // continue from the last checkpoint in `out`
+  bool quiet = false;         // no progress output
+};
+
+// Trains and writes config.toml, metrics.jsonl, ckpt-STEP.safetensors and summary.json.
+TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
+                   const TrainOptions& options);
+
+}  // namespace saturn::nets
