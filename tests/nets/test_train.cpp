@@ -1,0 +1,152 @@
+// Training: learnability of the shipped recipes (small, fast versions), determinism, resume,
+// and checkpoint validation.
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+#include <unistd.h>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "lang/builtin.h"
+#include "lang/error.h"
+#include "nets/checkpoint.h"
+#include "nets/train.h"
+
+using namespace saturn;
+using namespace saturn::nets;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / fmt::format("saturn-{}-{}", name, ::getpid());
+  fs::remove_all(d);
+  return d;
+}
+
+RunConfig recipe(const std::string& file) {
+  RunConfig c;
+  c.load(fs::path(SATURN_SOURCE_DIR) / "examples" / "configs" / file);
+  return c;
+}
+
+// metrics.jsonl without the wall-clock field.
+std::vector<nlohmann::json> metrics(const fs::path& run) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(run / "metrics.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    j.erase("tokens_per_s");
+    out.push_back(j);
+  }
+  return out;
+}
+
+double held_out_accuracy(const fs::path& run, const std::string& lang, int lo, int hi) {
+  Checkpoint c = load_checkpoint(latest_checkpoint(run));
+  Transformer<float> model(c.config.model, c.num_symbols);
+  model.params = c.params;
+  Sampler sampler(builtin(lang));
+  return evaluate(model, sampler, lo, hi, 50, false, /*seed, unlike training's*/ 987654321)
+      .accuracy();
+}
+
+}  // namespace
+
+TEST_CASE("the majority recipe reaches 99% on held-out words of lengths 1..40", "[nets]") {
+  fs::path run = fresh_dir("majority");
+  train(builtin("majority"), recipe("majority.toml"), {run, false, true});
+  CHECK(held_out_accuracy(run, "majority", 1, 40) >= 0.99);
+  fs::remove_all(run);
+}
+
+TEST_CASE("the dyck1 recipe (shortened) reaches 95% on held-out words of lengths 1..40", "[nets]") {
+  fs::path run = fresh_dir("dyck1");
+  RunConfig c = recipe("dyck1.toml");
+  c.set("steps", "600");  // the full recipe runs 1500 steps; 500 already give 0.99
+  train(builtin("dyck-1"), c, {run, false, true});
+  CHECK(held_out_accuracy(run, "dyck-1", 1, 40) >= 0.95);
+  fs::remove_all(run);
+}
+
+TEST_CASE("training is deterministic, and resuming equals not stopping", "[nets]") {
+  RunConfig c;
+  for (auto kv : {"d_model=16", "d_ff=32", "steps=40", "checkpoint_every=20", "eval_every=20",
+                  "train_lengths=1:12", "test_lengths=13:16", "max_length=16", "eval_per_length=4",
+                  "batch_size=8"})
+    c.set_assignment(kv);
+  fs::path a = fresh_dir("det-a"), b = fresh_dir("det-b"), r = fresh_dir("det-resume");
+  train(builtin("dyck-1"), c, {a, false, true});
+  train(builtin("dyck-1"), c, {b, false, true});
+  REQUIRE(metrics(a).size() == 40 + 2);
+  CHECK(metrics(a) == metrics(b));
+  // Stop at step 20: keep only what an interrupted run would have left.
+  fs::create_directories(r);
+  for (const char* f : {"ckpt-20.safetensors", "config.toml", "metrics.jsonl"})
+    fs::copy(a / f, r / f);
+  RunConfig resumed;
+  resumed.load(r / "config.toml");
+  train(builtin("dyck-1"), resumed, {r, true, true});
+  CHECK(metrics(r) == metrics(a));
+  Checkpoint x = load_checkpoint(a / "ckpt-40.safetensors"),
+             y = load_checkpoint(r / "ckpt-40.safetensors");
+  CHECK(x.params == y.params);
+  CHECK(x.adam_m == y.adam_m);
+  for (const auto& d : {a, b, r}) fs::remove_all(d);
+}
+
+TEST_CASE("bad checkpoints are named, with what is wrong", "[nets]") {
+  fs::path dir = fresh_dir("ckpt");
+  fs::create_directories(dir);
+  RunConfig c;
+  c.set("d_model", "8");
+  c.set("n_heads", "2");
+  Checkpoint ck;
+  ck.config = c;
+  ck.num_symbols = 2;
+  ck.language_name = "majority";
+  ck.params.assign(ParameterLayout(c.model, 2).total(), 0.5f);
+  save_checkpoint(dir / "good.safetensors", ck);
+  CHECK(load_checkpoint(dir / "good.safetensors").params == ck.params);
+
+  std::ifstream in(dir / "good.safetensors", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto message = [&](const std::string& name, const std::string& content) {
+    std::ofstream(dir / name, std::ios::binary) << content;
+    try {
+      load_checkpoint(dir / name);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(message("short.safetensors", bytes.substr(0, 5)),
+             Catch::Contains("short.safetensors: truncated"));
+  CHECK_THAT(message("cut.safetensors", bytes.substr(0, bytes.size() - 10)),
+             Catch::Contains("truncated: tensor 'head.w' ends at byte"));
+  CHECK_THAT(message("junk.safetensors", std::string("\x04\0\0\0\0\0\0\0{{{{", 12)),
+             Catch::Contains("not valid JSON"));
+  // A foreign safetensors file: valid, but no saturn metadata.
+  std::string foreign = R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  std::string len(8, '\0');
+  len[0] = static_cast<char>(foreign.size());
+  CHECK_THAT(message("foreign.safetensors", len + foreign + std::string(4, '\0')),
+             Catch::Contains("not a saturn checkpoint"));
+  // The config in the metadata says d_model 16, the tensors were saved for 8.
+  std::uint64_t n = 0;
+  for (int i = 0; i < 8; ++i)
+    n |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  auto header = nlohmann::json::parse(bytes.substr(8, n));
+  std::string config = header["__metadata__"]["config"];
+  config.replace(config.find("d_model = 8"), 11, "d_model = 16");
+  header["__metadata__"]["config"] = config;
+  std::string h = header.dump();
+  std::string prefix(8, '\0');
+  for (int i = 0; i < 8; ++i) prefix[i] = static_cast<char>((h.size() >> (8 * i)) & 0xff);
+  CHECK_THAT(message("shape.safetensors", prefix + h + bytes.substr(8 + n)),
+             Catch::Contains("tensor 'embed.wte' has shape [4,8], config says [4,16]"));
+  fs::remove_all(dir);
+}
