@@ -6,7 +6,7 @@ ifeq ($(CI),true)
   CMAKE_FLAGS += -DSATURN_WERROR=ON
 endif
 
-.PHONY: all deps build test demo asan bench format clean
+.PHONY: all deps build test demo asan bench bench-torch format clean
 
 all: build
 
@@ -36,8 +36,16 @@ asan: deps
 bench: build
 	bash bench/run_lang.sh $(BUILD)
 
+# Training throughput against PyTorch: a -march=native build (OpenBLAS dispatches to the
+# machine's vector units at run time; a baseline x86-64 Eigen would be held to SSE2).
+bench-torch: deps
+	bash scripts/install-deps.sh --interop
+	cmake -S . -B build-native -DCMAKE_BUILD_TYPE=Release -DSATURN_NATIVE=ON -DBUILD_TESTING=OFF
+	cmake --build build-native -j $(JOBS) --target saturn
+	bash bench/train_vs_torch.sh build-native
+
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-native

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "lang/atomic_file.h"
 #include "lang/builtin.h"
 #include "lang/dataset.h"
 #include "lang/error.h"
@@ -57,6 +58,60 @@ void add_nets_commands(CLI::App& app) {
                    summary.out_of_range_accuracy);
       fmt::print("\n{:.1f} s, {:.1f} steps/s, {:.0f} tokens/s; wrote {}\n", summary.seconds,
                  summary.steps_per_s, summary.tokens_per_s, *out);
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand(
+        "learn", "Is this language learnable? Train K seeds, test in and out of range");
+    auto lang = std::make_shared<std::string>();
+    auto config_file = std::make_shared<std::string>();
+    auto sets = std::make_shared<std::vector<std::string>>();
+    auto seeds = std::make_shared<int>(3);
+    auto train_lengths = std::make_shared<std::string>();
+    auto test_lengths = std::make_shared<std::string>();
+    auto out = std::make_shared<std::string>();
+    auto per_length = std::make_shared<int>(100);
+    auto quiet = std::make_shared<bool>(false);
+    cmd->add_option("--lang", *lang, "Built-in name or spec file")->required();
+    cmd->add_option("--config", *config_file, "TOML file of model and training keys");
+    cmd->add_option("--set", *sets, "key=value, after --config (repeatable)");
+    cmd->add_option("--seeds", *seeds, "Number of seeds")->required();
+    cmd->add_option("--train-lengths", *train_lengths, "Training length range A:B")->required();
+    cmd->add_option("--test-lengths", *test_lengths, "Out-of-range test lengths C:D")->required();
+    cmd->add_option("--per-length", *per_length, "Test words per class per length")
+        ->capture_default_str();
+    cmd->add_option("--out", *out, "Directory for the runs and learnability.json")->required();
+    cmd->add_flag("-q,--quiet", *quiet, "No progress output");
+    cmd->callback([=] {
+      if (*seeds < 1) throw InputError(fmt::format("--seeds: must be at least 1 (got {})", *seeds));
+      nets::RunConfig config;
+      if (!config_file->empty()) config.load(*config_file);
+      for (const auto& s : *sets) config.set_assignment(s);
+      config.set("train_lengths", *train_lengths);
+      config.set("test_lengths", *test_lengths);
+      auto language = resolve_language(*lang);
+      auto r = nets::learnability(language, config, *seeds, *out, *per_length, *quiet);
+      nlohmann::ordered_json j;
+      j["language"] = language->name();
+      j["train_lengths"] = *train_lengths;
+      j["test_lengths"] = *test_lengths;
+      j["seeds"] = r.seeds;
+      j["in_range"] = {{"best", r.best_in}, {"median", r.median_in}};
+      j["out_of_range"] = {{"best", r.best_out}, {"median", r.median_out}};
+      fmt::print("{} trained on lengths {}, tested on {} ({} seeds)\n\n", language->name(),
+                 *train_lengths, *test_lengths, *seeds);
+      fmt::print("seed   in-range  out-of-range\n");
+      for (std::size_t i = 0; i < r.seeds.size(); ++i) {
+        fmt::print("{:>4}   {:>8.4f}  {:>12.4f}\n", r.seeds[i], r.in_range[i].accuracy(),
+                   r.out_of_range[i].accuracy());
+        auto& curve = j["per_length"][std::to_string(r.seeds[i])];
+        for (const auto* e : {&r.in_range[i], &r.out_of_range[i]})
+          for (const auto& [n, ct] : e->per_length)
+            curve[std::to_string(n)] = double(ct.first) / ct.second;
+      }
+      fmt::print("best   {:>8.4f}  {:>12.4f}\nmedian {:>8.4f}  {:>12.4f}\n", r.best_in, r.best_out,
+                 r.median_in, r.median_out);
+      write_file_atomically(std::filesystem::path(*out) / "learnability.json", j.dump(2) + "\n");
     });
   }
   {

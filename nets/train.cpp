@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -295,6 +296,46 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
   s["peak_rss_kb"] = summary.peak_rss_kb;
   write_file_atomically(options.out / "summary.json", s.dump(2) + "\n");
   return summary;
+}
+
+LearnabilityReport learnability(std::shared_ptr<const Language> language, const RunConfig& config,
+                                int seeds, const std::filesystem::path& out, int eval_per_length,
+                                bool quiet) {
+  if (config.model.objective != Objective::recognize)
+    throw InputError("learn: accuracy per length needs objective = recognize");
+  auto [train_lo, train_hi] = parse_length_range(config.train.train_lengths, "train_lengths");
+  auto [test_lo, test_hi] = parse_length_range(config.train.test_lengths, "test_lengths");
+  LearnabilityReport report;
+  Sampler sampler(language);
+  for (int i = 0; i < seeds; ++i) {
+    RunConfig c = config;
+    c.model.seed = config.model.seed + i;
+    const auto dir = out / fmt::format("seed-{}", c.model.seed);
+    if (!quiet) fmt::print(stderr, "seed {} ({}/{})\n", c.model.seed, i + 1, seeds);
+    train(language, c, {dir, false, quiet});
+    Checkpoint ck = load_checkpoint(latest_checkpoint(dir));
+    Transformer<float> model(ck.config.model, ck.num_symbols);
+    model.params = ck.params;
+    // The same test words for every seed: a fixed evaluation seed, unlike any training stream.
+    report.seeds.push_back(c.model.seed);
+    report.in_range.push_back(
+        evaluate(model, sampler, train_lo, train_hi, eval_per_length, false, 0xE7A1));
+    report.out_of_range.push_back(
+        evaluate(model, sampler, test_lo, test_hi, eval_per_length, false, 0xE7A2));
+  }
+  auto best_and_median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return std::pair{v.back(), n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2};
+  };
+  std::vector<double> in, outr;
+  for (std::size_t i = 0; i < report.seeds.size(); ++i) {
+    in.push_back(report.in_range[i].accuracy());
+    outr.push_back(report.out_of_range[i].accuracy());
+  }
+  std::tie(report.best_in, report.median_in) = best_and_median(in);
+  std::tie(report.best_out, report.median_out) = best_and_median(outr);
+  return report;
 }
 
 }  // namespace saturn::nets

@@ -42,4 +42,15 @@ struct TrainOptions {
 TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
                    const TrainOptions& options);
 
+// "Is this language learnable?": K seeds trained into DIR/seed-S, then each final model
+// evaluated per length in and out of the training range on the same fresh test words.
+struct LearnabilityReport {
+  std::vector<std::uint64_t> seeds;
+  std::vector<EvalResult> in_range, out_of_range;  // per seed
+  double best_in = 0, median_in = 0, best_out = 0, median_out = 0;
+};
+LearnabilityReport learnability(std::shared_ptr<const Language> language, const RunConfig& config,
+                                int seeds, const std::filesystem::path& out, int eval_per_length,
+                                bool quiet);
+
 }  // namespace saturn::nets

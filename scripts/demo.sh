@@ -22,5 +22,12 @@ if command -v dot >/dev/null; then
   dot -Tsvg "$out/tomita-3.dot" -o "$out/tomita-3.svg"
   echo "rendered the minimal DFA of tomita-3 to $out/tomita-3.svg"
 fi
+
+echo
+echo "== nets/: train a transformer on majority, test it on longer words"
+rm -rf "$out/majority-run"
+step "$saturn" train --lang majority --config examples/configs/majority.toml --out "$out/majority-run"
+step "$saturn" eval "$out/majority-run" --lengths 1:12 --exhaustive
+step "$saturn" eval "$out/majority-run" --lengths 95:100 --per-length 200
 echo
 echo "demo done; outputs in $out/"
