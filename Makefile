@@ -6,7 +6,7 @@ ifeq ($(CI),true)
   CMAKE_FLAGS += -DSATURN_WERROR=ON
 endif
 
-.PHONY: all deps build test demo asan bench bench-torch format clean
+.PHONY: all deps build test test-interop demo asan bench bench-torch format clean
 
 all: build
 
@@ -21,6 +21,12 @@ build: deps $(BUILD)/CMakeCache.txt
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# PyTorch parity (tests/interop/): logits to 1e-4 and one Adam step to 1e-5, from saturn's
+# checkpoints, for pre/post LayerNorm x softmax/relu attention.
+test-interop: build
+	bash scripts/install-deps.sh --interop
+	/usr/bin/python3 tests/interop/torch_parity.py $(BUILD)/saturn
 
 demo: build
 	bash scripts/demo.sh $(BUILD)/saturn

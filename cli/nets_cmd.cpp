@@ -10,6 +10,7 @@
 #include "lang/dataset.h"
 #include "lang/error.h"
 #include "lang/spec.h"
+#include "nets/batch.h"
 #include "nets/checkpoint.h"
 #include "nets/train.h"
 
@@ -123,17 +124,23 @@ void add_nets_commands(CLI::App& app) {
     auto exhaustive = std::make_shared<bool>(false);
     auto json = std::make_shared<bool>(false);
     auto seed = std::make_shared<std::uint64_t>(0);
+    auto data = std::make_shared<std::string>();
+    auto logits_out = std::make_shared<std::string>();
     cmd->add_option("RUN", *target, "Run directory (its last checkpoint) or a checkpoint file")
         ->required();
     cmd->add_option("--lang", *lang, "Language to test on (default: the one trained on)");
-    cmd->add_option("--lengths", *lengths, "Length range A:B")->required();
+    cmd->add_option("--lengths", *lengths, "Length range A:B (required unless --data)");
+    cmd->add_option("--data", *data, "Evaluate on the words of a JSONL file (saturn lang sample)");
+    cmd->add_option("--logits", *logits_out, "With --data: write the model's raw outputs as JSON");
     cmd->add_option("--per-length", *per_length, "Accepted and rejected words per length")
         ->capture_default_str();
     cmd->add_flag("--exhaustive", *exhaustive, "Every word of each length");
     cmd->add_option("--seed", *seed, "Random seed for the test words")->capture_default_str();
     cmd->add_flag("--json", *json, "JSON output");
     cmd->callback([=] {
-      auto [lo, hi] = parse_length_range(*lengths, "--lengths");
+      if (lengths->empty() && data->empty())
+        throw InputError("eval: --lengths A:B is required (or --data FILE)");
+      if (!logits_out->empty() && data->empty()) throw InputError("--logits needs --data");
       auto c = nets::load_checkpoint(nets::latest_checkpoint(*target));
       auto language = lang->empty() ? checkpoint_language(c) : resolve_language(*lang);
       if (language->alphabet().size() != c.num_symbols)
@@ -141,6 +148,40 @@ void add_nets_commands(CLI::App& app) {
                                      language->name(), language->alphabet().size(), c.num_symbols));
       nets::Transformer<float> model(c.config.model, c.num_symbols);
       model.params = c.params;
+      if (!data->empty()) {
+        // One batch of the file's words: the raw outputs, and accuracy for recognizers.
+        auto examples = read_json_lines(*data, language->alphabet());
+        std::vector<const Example*> ptrs;
+        for (const auto& e : examples) ptrs.push_back(&e);
+        auto batch = nets::make_batch<float>(ptrs, c.num_symbols, c.config.model.objective);
+        const float loss = model.forward(batch);
+        const auto& z = model.logits();
+        nlohmann::ordered_json j;
+        j["loss"] = loss;
+        j["logits"] = nlohmann::json::array();
+        long correct = 0;
+        const int outputs = model.num_outputs();
+        for (int i = 0; i < batch.B; ++i) {
+          if (c.config.model.objective == nets::Objective::recognize) {
+            j["logits"].push_back(z[i]);
+            correct += (z[i] > 0) == (examples[i].label == 1);
+            continue;
+          }
+          nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+          for (int t = 0; t < batch.lengths[i] - 1; ++t)
+            rows.push_back(std::vector<float>(
+                z.begin() + (static_cast<long>(i) * batch.Tn + t) * outputs,
+                z.begin() + (static_cast<long>(i) * batch.Tn + t + 1) * outputs));
+          j["logits"].push_back(std::move(rows));
+        }
+        if (!logits_out->empty()) write_file_atomically(*logits_out, j.dump() + "\n");
+        fmt::print("{} words from {}: loss {:.6f}", examples.size(), *data, loss);
+        if (c.config.model.objective == nets::Objective::recognize)
+          fmt::print(", accuracy {:.4f}", double(correct) / examples.size());
+        fmt::print("\n");
+        return;
+      }
+      auto [lo, hi] = parse_length_range(*lengths, "--lengths");
       Sampler sampler(language);
       auto r = nets::evaluate(model, sampler, lo, hi, *per_length, *exhaustive, *seed);
       if (*json) {

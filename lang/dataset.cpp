@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -147,6 +148,52 @@ Dataset make_dataset(Sampler& sampler, const DatasetOptions& o) {
                                   lengths->size() == 1 ? "" : "s", shown));
   }
   return data;
+}
+
+std::vector<Example> read_json_lines(const std::string& path, const Alphabet& alphabet) {
+  std::ifstream in(path);
+  if (!in) throw InputError(fmt::format("{}: cannot read data file", path));
+  std::vector<Example> out;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    auto fail = [&](const std::string& what) {
+      throw InputError(fmt::format("{}:{}: {}", path, number, what));
+    };
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) fail("not a JSON object");
+    if (!j.contains("word") || !j["word"].is_string()) fail("missing string field 'word'");
+    if (!j.contains("label") || !j["label"].is_number_integer())
+      fail("missing integer field 'label'");
+    Example e;
+    try {
+      e.word = alphabet.parse(j["word"].get<std::string>());
+    } catch (const InputError& err) {
+      fail(err.what());
+    }
+    e.label = j["label"].get<int>() ? 1 : 0;
+    if (j.contains("next")) {
+      NextTargets t;
+      if (!j["next"].is_array() || j["next"].size() != e.word.size() + 1)
+        fail("'next' needs length+1 lists");
+      for (const auto& allowed : j["next"]) {
+        std::vector<Symbol> symbols;
+        for (const auto& name : allowed) {
+          auto s = name.is_string() ? alphabet.find(name.get<std::string>()) : std::nullopt;
+          if (!s) fail(fmt::format("unknown symbol {} in 'next'", name.dump()));
+          symbols.push_back(*s);
+        }
+        t.next.push_back(std::move(symbols));
+      }
+      if (!j.contains("prefix_accepted") || j["prefix_accepted"].size() != e.word.size() + 1)
+        fail("'next' needs 'prefix_accepted' with length+1 booleans");
+      for (const auto& b : j["prefix_accepted"]) t.prefix_accepted.push_back(b.get<bool>());
+      e.next = std::move(t);
+    }
+    out.push_back(std::move(e));
+  }
+  if (out.empty()) throw InputError(fmt::format("{}: no examples", path));
+  return out;
 }
 
 std::string to_json_line(const Example& e, const Alphabet& alphabet) {

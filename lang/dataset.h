@@ -43,6 +43,10 @@ Dataset make_dataset(Sampler& sampler, const DatasetOptions& options);
 // [...]]}
 std::string to_json_line(const Example& example, const Alphabet& alphabet);
 
+// Reads a JSONL file written by `saturn lang sample` (the inverse of to_json_line); errors
+// name file:line and the field or symbol.
+std::vector<Example> read_json_lines(const std::string& path, const Alphabet& alphabet);
+
 // "A:B" (or "A") to a length range; throws InputError naming `flag`.
 std::pair<int, int> parse_length_range(const std::string& text, const std::string& flag);
 

@@ -87,6 +87,8 @@ void RunConfig::set(const std::string& key, const std::string& value) {
     parse_length_range(value, key), train.train_lengths = value;
   else if (key == "test_lengths")
     parse_length_range(value, key), train.test_lengths = value;
+  else if (key == "data")
+    train.data = value;
   else if (key == "negatives")
     train.negatives = parse_negatives(value);
   else
@@ -161,6 +163,7 @@ std::string RunConfig::to_toml() const {
       train.eval_per_length);
   out += fmt::format("train_lengths = \"{}\"\ntest_lengths = \"{}\"\nnegatives = \"{}\"\n",
                      train.train_lengths, train.test_lengths, to_string(train.negatives));
+  if (!train.data.empty()) out += fmt::format("data = \"{}\"\n", train.data);
   return out;
 }
 

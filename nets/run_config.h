@@ -22,6 +22,7 @@ struct TrainConfig {
   std::string test_lengths = "41:100";
   Negatives negatives = Negatives::uniform;
   int eval_per_length = 32;  // words per class per length at each evaluation
+  std::string data;          // JSONL file (saturn lang sample) to train on; empty: fresh samples
 };
 
 struct RunConfig {

@@ -198,6 +198,8 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
     metrics << j.dump() << "\n" << std::flush;
   };
 
+  // The initialisation is step 0 of the norm history (saturate/ reads every checkpoint).
+  if (!options.resume && tc.checkpoint_every > 0) checkpoint(0);
   const bool tty = !options.quiet && ::isatty(STDERR_FILENO);
   const auto t_start = Clock::now();
   long tokens_total = 0;
@@ -206,10 +208,15 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
   std::vector<const Example*> ptrs;
   for (auto& e : examples) ptrs.push_back(&e);
   std::uniform_int_distribution<std::size_t> pick;
+  // A data file replaces the sampler: batches in file order, cycling through the file.
+  std::vector<Example> file_examples;
+  if (!tc.data.empty()) file_examples = read_json_lines(tc.data, language->alphabet());
   for (long step = start_step + 1; step <= tc.steps; ++step) {
     const auto t0 = Clock::now();
     // Half accepted, half rejected words (recognition); accepted words only for next-symbol.
-    for (int i = 0; i < tc.batch_size; ++i) {
+    for (int i = 0; i < tc.batch_size && !file_examples.empty(); ++i)
+      examples[i] = file_examples[((step - 1) * tc.batch_size + i) % file_examples.size()];
+    for (int i = 0; i < tc.batch_size && file_examples.empty(); ++i) {
       Example& e = examples[i];
       const bool positive =
           mc.objective == Objective::next_symbol || i % 2 == 0 || negative_lengths.empty();

@@ -11,6 +11,11 @@
 #include "lang/sample.h"
 #include "lang/spec.h"
 
+#include <unistd.h>
+#include <cstdio>
+#include <fstream>
+#include "lang/error.h"
+
 using namespace saturn;
 
 namespace {
@@ -248,4 +253,41 @@ TEST_CASE("JSON lines carry word, length, label and next-symbol targets", "[lang
   CHECK(
       to_json_line(e, lang->alphabet()) ==
       R"json({"word":"()","length":2,"label":1,"next":[["("],["(",")"],["("]],"prefix_accepted":[true,false,true]})json");
+}
+
+TEST_CASE("JSON lines read back what was written; bad lines are named", "[lang]") {
+  auto lang = builtin("dyck-1");
+  Sampler sampler(lang);
+  DatasetOptions o;
+  o.min_length = 0;
+  o.max_length = 6;
+  o.per_length = 3;
+  o.negatives = Negatives::uniform;
+  o.next = true;
+  Dataset d = make_dataset(sampler, o);
+  const std::string path = "/tmp/saturn-jsonl-" + std::to_string(::getpid()) + ".jsonl";
+  {
+    std::ofstream out(path);
+    for (const auto& e : d.examples) out << to_json_line(e, lang->alphabet()) << "\n";
+  }
+  auto back = read_json_lines(path, lang->alphabet());
+  REQUIRE(back.size() == d.examples.size());
+  for (std::size_t i = 0; i < back.size(); ++i) {
+    CHECK(back[i].word == d.examples[i].word);
+    CHECK(back[i].label == d.examples[i].label);
+    REQUIRE(back[i].next);
+    CHECK(back[i].next->next == d.examples[i].next->next);
+    CHECK(back[i].next->prefix_accepted == d.examples[i].next->prefix_accepted);
+  }
+  std::ofstream(path) << R"j({"word":"()","length":2,"label":1})j"
+                      << "\n"
+                      << R"j({"word":"(x","label":0})j"
+                      << "\n";
+  try {
+    read_json_lines(path, lang->alphabet());
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK_THAT(e.what(), Catch::Contains(path + ":2: unknown symbol 'x'"));
+  }
+  std::remove(path.c_str());
 }
