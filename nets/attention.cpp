@@ -66,7 +66,9 @@ void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* att, cons
   for (int b = 0; b < B; ++b)
     for (int h = 0; h < H; ++h) {
       const int len = lengths[b];
-      std::vector<T> da(Tn);
+      // dL/da for one query row; per thread, reused across steps (no allocation once warm).
+      thread_local std::vector<T> da;
+      da.resize(Tn);
       for (int i = 0; i < len; ++i) {
         const T* g = dout + (static_cast<long>(b) * Tn + i) * C + h * dh;
         const T* a = att + ((static_cast<long>(b) * H + h) * Tn + i) * Tn;

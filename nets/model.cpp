@@ -358,7 +358,12 @@ void Transformer<T>::backward(const Batch<T>& b) {
   const int N = b.B * b.Tn, C = config_.d_model;
   const std::size_t NC = static_cast<std::size_t>(N) * C;
   std::fill(dlogits_.begin(), dlogits_.end(), T(0));
-  std::vector<T> dx(NC, T(0));  // dL/d(final representation)
+  // Members reused across steps: dL/d(final representation), the running layer gradient, and
+  // the readout gradient.
+  std::vector<T>& dx = grad_x_;
+  std::vector<T>& dcur = grad_cur_;
+  dx.assign(NC, T(0));
+  dcur.assign(NC, T(0));
   if (config_.objective == Objective::next_symbol) {
     bce_backward(dlogits_.data(), logits_.data(), b.targets.data(), b.mask.data(),
                  static_cast<long>(logits_.size()));
@@ -367,7 +372,8 @@ void Transformer<T>::backward(const Batch<T>& b) {
   } else {
     bce_backward(dlogits_.data(), logits_.data(), b.targets.data(), static_cast<const T*>(nullptr),
                  static_cast<long>(b.B));
-    std::vector<T> dr(static_cast<std::size_t>(b.B) * C, T(0));
+    std::vector<T>& dr = grad_readout_;
+    dr.assign(static_cast<std::size_t>(b.B) * C, T(0));
     linear_backward(dr.data(), grad("head.w"), grad("head.b"), dlogits_.data(), readout_.data(),
                     p("head.w"), b.B, C, 1);
     for (int i = 0; i < b.B; ++i) {
@@ -383,7 +389,6 @@ void Transformer<T>::backward(const Batch<T>& b) {
       }
     }
   }
-  std::vector<T> dcur(NC, T(0));
   if (config_.norm_position == NormPosition::pre && has_norm(config_))
     norm_backward(dcur.data(), grad("lnf.g"), grad("lnf.b"), dx.data(), xL_.data(),
                   lnf_mean_.data(), lnf_rstd_.data(), p("lnf.g"), config_.norm, N, C);

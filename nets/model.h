@@ -94,6 +94,7 @@ class Transformer {
   std::vector<Layer> layers_;
   std::vector<T> scratch_a_, scratch_b_, scratch_c_, scratch_qkv_,
       scratch_qk_;  // backward workspaces
+  std::vector<T> grad_x_, grad_cur_, grad_readout_;
 };
 
 }  // namespace saturn::nets
