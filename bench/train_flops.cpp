@@ -30,8 +30,13 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--steps")) steps = std::atoi(argv[i + 1]);
   }
   ModelConfig c;
-  for (auto [k, v] : {std::pair{"d_model", "256"}, {"n_heads", "4"}, {"n_layers", "2"}, {"d_ff", "1024"},
-                      {"objective", "next-symbol"}, {"causal", "true"}, {"max_length", "64"}})
+  for (auto [k, v] : {std::pair{"d_model", "256"},
+                      {"n_heads", "4"},
+                      {"n_layers", "2"},
+                      {"d_ff", "1024"},
+                      {"objective", "next-symbol"},
+                      {"causal", "true"},
+                      {"max_length", "64"}})
     c.set(k, v);
   auto lang = builtin("dyck-2");
   const int k = lang->alphabet().size(), B = 32, n = 62, T = n + 2;
@@ -50,7 +55,8 @@ int main(int argc, char** argv) {
   OptimizerConfig oc;
   Optimizer opt(oc, model.params.size());
 
-  const double N = double(B) * T, C = c.d_model, F = c.d_ff, H = c.n_heads, dh = C / H, L = c.n_layers;
+  const double N = double(B) * T, C = c.d_model, F = c.d_ff, H = c.n_heads, dh = C / H,
+               L = c.n_layers;
   const double linear_fwd = 2 * N * C * (3 * C + C + 2 * F) * L + 2 * N * C * (k + 1);
   const double pairs = B * H * T * (T + 1) / 2.0;
   const double attention_fwd = pairs * 4 * dh * L;
@@ -76,7 +82,9 @@ int main(int argc, char** argv) {
     rates.push_back(flops * steps / sec / 1e9);
   }
   std::sort(rates.begin(), rates.end());
-  fmt::print("{:.2f} GFLOP/step ({:.0f}% linear, {:.0f}% attention); median {:.1f} GFLOP/s over {} runs of {} steps\n",
-             flops / 1e9, 100 * 3 * linear_fwd / flops, 100 * 3 * attention_fwd / flops, rates[rates.size() / 2],
-             runs, steps);
+  fmt::print(
+      "{:.2f} GFLOP/step ({:.0f}% linear, {:.0f}% attention); median {:.1f} GFLOP/s over {} runs "
+      "of {} steps\n",
+      flops / 1e9, 100 * 3 * linear_fwd / flops, 100 * 3 * attention_fwd / flops,
+      rates[rates.size() / 2], runs, steps);
 }
