@@ -9,6 +9,7 @@
 #include "lang/dataset.h"
 #include "lang/equiv.h"
 #include "lang/error.h"
+#include "lang/names.h"
 
 namespace saturn::cli {
 namespace {
@@ -127,7 +128,7 @@ void add_lang_commands(CLI::App& app) {
     cmd->callback([=] {
       std::tie(o->min_length, o->max_length) = parse_length_range(*lengths, "--lengths");
       require_non_negative(o->per_length, "--per-length");
-      o->negatives = parse_negatives(*negatives);
+      o->negatives = parse_name<Negatives>(kNegativesNames, "--negatives", *negatives);
       auto l = resolve_language(*name);
       Sampler sampler(l, *limit);
       Dataset data = make_dataset(sampler, *o);

@@ -10,29 +10,6 @@
 
 namespace saturn {
 
-Negatives parse_negatives(const std::string& text) {
-  if (text == "none") return Negatives::none;
-  if (text == "uniform") return Negatives::uniform;
-  if (text == "near-miss") return Negatives::near_miss;
-  if (text == "mixed") return Negatives::mixed;
-  throw InputError(fmt::format(
-      "--negatives: unknown kind '{}' (expected none, uniform, near-miss, mixed)", text));
-}
-
-const char* to_string(Negatives n) {
-  switch (n) {
-    case Negatives::none:
-      return "none";
-    case Negatives::uniform:
-      return "uniform";
-    case Negatives::near_miss:
-      return "near-miss";
-    case Negatives::mixed:
-      return "mixed";
-  }
-  return "?";
-}
-
 std::pair<int, int> parse_length_range(const std::string& text, const std::string& flag) {
   auto bad = [&]() -> std::pair<int, int> {
     throw InputError(fmt::format("{}: expected A:B with 0 <= A <= B (got '{}')", flag, text));

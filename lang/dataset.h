@@ -2,18 +2,23 @@
 // language, deterministic for a seed. JSON Lines rendering for `saturn lang sample`.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "lang/names.h"
 #include "lang/sample.h"
 
 namespace saturn {
 
 enum class Negatives { none, uniform, near_miss, mixed };
-Negatives parse_negatives(const std::string& text);  // throws InputError
-const char* to_string(Negatives n);
+inline constexpr std::array<const char*, 4> kNegativesNames = {"none", "uniform", "near-miss",
+                                                               "mixed"};
+inline const char* to_string(Negatives n) {
+  return name_of(kNegativesNames, n);
+}
 
 struct DatasetOptions {
   int min_length = 0, max_length = 0;

@@ -2,14 +2,20 @@
 // relu, relu2 (relu squared), gelu (exact, erf), softplus, identity, relu6, sigmoid.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <string>
+
+#include "lang/names.h"
 
 namespace saturn::nets {
 
 enum class Activation { relu, relu2, gelu, softplus, identity, relu6, sigmoid };
-Activation parse_activation(const std::string& name);  // throws InputError
-const char* to_string(Activation a);
+inline constexpr std::array<const char*, 7> kActivationNames = {
+    "relu", "relu2", "gelu", "softplus", "identity", "relu6", "sigmoid"};
+inline const char* to_string(Activation a) {
+  return name_of(kActivationNames, a);
+}
 
 template <class T>
 inline T activate(Activation a, T x) {

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "lang/error.h"
+#include "lang/names.h"
 
 namespace saturn::nets {
 
@@ -26,17 +27,6 @@ bool parse_bool(const std::string& key, const std::string& value) {
   throw InputError(fmt::format("{}: expected true or false, got '{}'", key, value));
 }
 
-template <class E>
-E parse_choice(const std::string& key, const std::string& value,
-               std::initializer_list<std::pair<const char*, E>> choices) {
-  std::string names;
-  for (auto [n, e] : choices) {
-    if (value == n) return e;
-    names += (names.empty() ? "" : ", ") + std::string(n);
-  }
-  throw InputError(fmt::format("{}: unknown value '{}' (expected {})", key, value, names));
-}
-
 int positive(const std::string& key, int v) {
   if (v < 1) throw InputError(fmt::format("{}: must be at least 1 (got {})", key, v));
   return v;
@@ -54,21 +44,21 @@ void ModelConfig::set(const std::string& key, const std::string& value) {
   else if (key == "d_ff")
     d_ff = positive(key, parse_number<int>(key, value));
   else if (key == "ffn_activation")
-    ffn_activation = parse_choice<Activation>(
-        key, value, {{"relu", Activation::relu}, {"gelu", Activation::gelu}});
+    ffn_activation = parse_name<int>(std::array{"relu", "gelu"}, key, value) == 0
+                         ? Activation::relu
+                         : Activation::gelu;
   else if (key == "norm_position")
-    norm_position = parse_choice<NormPosition>(
-        key, value,
-        {{"pre", NormPosition::pre}, {"post", NormPosition::post}, {"none", NormPosition::none}});
+    norm_position = parse_name<NormPosition>(kNormPositionNames, key, value);
   else if (key == "norm")
-    norm = parse_norm_kind(value);
+    norm = parse_name<NormKind>(kNormNames, key, value);
   else if (key == "norm_affine")
     norm_affine = parse_bool(key, value);
   else if (key == "norm_eps")
     norm_eps = parse_number<double>(key, value);
   else if (key == "attention") {
-    attention_softmax = value == "softmax";
-    if (!attention_softmax) attention_pointwise = parse_activation(value);
+    const int index = parse_name<int>(kAttentionNames, key, value);
+    attention_softmax = index == 0;
+    if (!attention_softmax) attention_pointwise = static_cast<Activation>(index - 1);
   } else if (key == "attention_alpha")
     attention_alpha = parse_number<double>(key, value);
   else if (key == "qk_norm")
@@ -76,17 +66,15 @@ void ModelConfig::set(const std::string& key, const std::string& value) {
   else if (key == "attention_gate")
     attention_gate = parse_bool(key, value);
   else if (key == "positional")
-    positional = parse_positional(value);
+    positional = parse_name<Positional>(kPositionalNames, key, value);
   else if (key == "causal")
     causal = parse_bool(key, value);
   else if (key == "bias")
     bias = parse_bool(key, value);
   else if (key == "readout")
-    readout = parse_choice<Readout>(
-        key, value, {{"bos", Readout::bos}, {"eos", Readout::eos}, {"mean", Readout::mean}});
+    readout = parse_name<Readout>(kReadoutNames, key, value);
   else if (key == "objective")
-    objective = parse_choice<Objective>(
-        key, value, {{"recognize", Objective::recognize}, {"next-symbol", Objective::next_symbol}});
+    objective = parse_name<Objective>(kObjectiveNames, key, value);
   else if (key == "init_std")
     init_std = parse_number<double>(key, value);
   else if (key == "seed")
@@ -100,26 +88,25 @@ void ModelConfig::set(const std::string& key, const std::string& value) {
 std::map<std::string, std::string> ModelConfig::to_map() const {
   auto q = [](const char* s) { return fmt::format("\"{}\"", s); };
   auto b = [](bool v) { return std::string(v ? "true" : "false"); };
-  static const char* positions[] = {"pre", "post", "none"};
-  static const char* readouts[] = {"bos", "eos", "mean"};
   return {{"d_model", std::to_string(d_model)},
           {"n_heads", std::to_string(n_heads)},
           {"n_layers", std::to_string(n_layers)},
           {"d_ff", std::to_string(d_ff)},
           {"ffn_activation", q(to_string(ffn_activation))},
-          {"norm_position", q(positions[static_cast<int>(norm_position)])},
+          {"norm_position", q(name_of(kNormPositionNames, norm_position))},
           {"norm", q(to_string(norm))},
           {"norm_affine", b(norm_affine)},
           {"norm_eps", fmt::format("{}", norm_eps)},
-          {"attention", q(attention_softmax ? "softmax" : to_string(attention_pointwise))},
+          {"attention",
+           q(kAttentionNames[attention_softmax ? 0 : 1 + static_cast<int>(attention_pointwise)])},
           {"attention_alpha", fmt::format("{}", attention_alpha)},
           {"qk_norm", b(qk_norm)},
           {"attention_gate", b(attention_gate)},
           {"positional", q(to_string(positional))},
           {"causal", b(causal)},
           {"bias", b(bias)},
-          {"readout", q(readouts[static_cast<int>(readout)])},
-          {"objective", q(objective == Objective::recognize ? "recognize" : "next-symbol")},
+          {"readout", q(name_of(kReadoutNames, readout))},
+          {"objective", q(name_of(kObjectiveNames, objective))},
           {"init_std", fmt::format("{}", init_std)},
           {"seed", std::to_string(seed)},
           {"max_length", std::to_string(max_length)}};

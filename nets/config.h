@@ -2,6 +2,7 @@
 // TOML, overridden by `--set key=value`, written back as the resolved config.toml.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -15,6 +16,12 @@ namespace saturn::nets {
 enum class NormPosition { pre, post, none };
 enum class Readout { bos, eos, mean };
 enum class Objective { recognize, next_symbol };
+inline constexpr std::array<const char*, 3> kNormPositionNames = {"pre", "post", "none"};
+inline constexpr std::array<const char*, 3> kReadoutNames = {"bos", "eos", "mean"};
+inline constexpr std::array<const char*, 2> kObjectiveNames = {"recognize", "next-symbol"};
+// `attention`: softmax, or one of the pointwise activations (in kActivationNames' order).
+inline constexpr std::array<const char*, 8> kAttentionNames = {
+    "softmax", "relu", "relu2", "gelu", "softplus", "identity", "relu6", "sigmoid"};
 
 struct ModelConfig {
   int d_model = 32, n_heads = 2, n_layers = 2, d_ff = 64;

@@ -1,26 +1,8 @@
 #include "nets/embedding.h"
 
-#include <fmt/format.h>
-
 #include <cmath>
 
-#include "lang/error.h"
-
 namespace saturn::nets {
-
-Positional parse_positional(const std::string& name) {
-  if (name == "none") return Positional::none;
-  if (name == "sinusoidal") return Positional::sinusoidal;
-  if (name == "learned") return Positional::learned;
-  if (name == "fraction") return Positional::fraction;
-  throw InputError(fmt::format(
-      "positional: unknown kind '{}' (expected none, sinusoidal, learned, fraction)", name));
-}
-
-const char* to_string(Positional p) {
-  static const char* names[] = {"none", "sinusoidal", "learned", "fraction"};
-  return names[static_cast<int>(p)];
-}
 
 template <class T>
 void embedding_forward(T* out, const int* tokens, const int* lengths, const T* wte, const T* pos,

@@ -7,13 +7,19 @@
 // Padded positions (t >= length) are zero.
 #pragma once
 
+#include <array>
 #include <string>
+
+#include "lang/names.h"
 
 namespace saturn::nets {
 
 enum class Positional { none, sinusoidal, learned, fraction };
-Positional parse_positional(const std::string& name);  // throws InputError
-const char* to_string(Positional p);
+inline constexpr std::array<const char*, 4> kPositionalNames = {"none", "sinusoidal", "learned",
+                                                                "fraction"};
+inline const char* to_string(Positional p) {
+  return name_of(kPositionalNames, p);
+}
 
 // out (B,T,C); tokens (B,T); wte (V,C); pos: wpe (maxT,C) for learned, u (C) for fraction,
 // unused otherwise; lengths (B).

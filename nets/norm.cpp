@@ -1,28 +1,9 @@
 #include "nets/norm.h"
 
-#include <fmt/format.h>
-
 #include <cmath>
 #include <vector>
 
-#include "lang/error.h"
-
 namespace saturn::nets {
-
-NormKind parse_norm_kind(const std::string& name) {
-  if (name == "layernorm") return NormKind::layernorm;
-  if (name == "projection") return NormKind::projection;
-  if (name == "scale") return NormKind::scale;
-  if (name == "rms") return NormKind::rms;
-  if (name == "none") return NormKind::none;
-  throw InputError(fmt::format(
-      "norm: unknown kind '{}' (expected layernorm, projection, scale, rms, none)", name));
-}
-
-const char* to_string(NormKind kind) {
-  static const char* names[] = {"layernorm", "projection", "scale", "rms", "none"};
-  return names[static_cast<int>(kind)];
-}
 
 // Every kind is y = (x - m) * r with m the row mean (centred kinds) or 0, and r = 1/sqrt(q),
 // q = a * |x - m|^2 + c: layernorm a = 1/C, c = eps; scale a = 1/C, c = eps/C; rms a = 1/C,

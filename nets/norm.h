@@ -6,13 +6,19 @@
 // then, if affine, y = gain * y + bias.
 #pragma once
 
+#include <array>
 #include <string>
+
+#include "lang/names.h"
 
 namespace saturn::nets {
 
 enum class NormKind { layernorm, projection, scale, rms, none };
-NormKind parse_norm_kind(const std::string& name);  // throws InputError
-const char* to_string(NormKind kind);
+inline constexpr std::array<const char*, 5> kNormNames = {"layernorm", "projection", "scale", "rms",
+                                                          "none"};
+inline const char* to_string(NormKind kind) {
+  return name_of(kNormNames, kind);
+}
 
 // out, inp (N,C); gain, bias (C) or null (no affine); rstd (N): saved 1/sqrt(q) for backward
 // (1 for projection and none); mean (N): saved row means (layernorm, projection).

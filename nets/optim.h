@@ -3,6 +3,7 @@
 // AdamW (decoupled decay), so a saturn step and a torch step agree.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,6 +12,9 @@ namespace saturn::nets {
 
 enum class OptimizerKind { sgd, adam, adamw };
 enum class Schedule { constant, linear, warmup_linear, warmup_inverse_sqrt };
+inline constexpr std::array<const char*, 3> kOptimizerNames = {"sgd", "adam", "adamw"};
+inline constexpr std::array<const char*, 4> kScheduleNames = {"constant", "linear", "warmup_linear",
+                                                              "warmup_inverse_sqrt"};
 
 struct OptimizerConfig {
   OptimizerKind kind = OptimizerKind::adam;

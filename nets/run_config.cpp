@@ -3,76 +3,58 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
 #include "lang/error.h"
+#include "lang/names.h"
 
 namespace saturn::nets {
 
 namespace {
 
-template <class T>
-T number(const std::string& key, const std::string& value) {
+double number(const std::string& key, const std::string& value) {
   try {
     std::size_t used = 0;
     double v = std::stod(value, &used);
-    if (used != value.size()) throw std::invalid_argument(value);
-    return static_cast<T>(v);
+    if (used == value.size()) return v;
   } catch (const std::exception&) {
-    throw InputError(fmt::format("{}: expected a number, got '{}'", key, value));
   }
+  throw InputError(fmt::format("{}: expected a number, got '{}'", key, value));
 }
 
+// A whole number >= min: "1.5" is an error, not 1.
 int count(const std::string& key, const std::string& value, int min) {
-  int v = number<int>(key, value);
+  const double v = number(key, value);
+  if (v != std::floor(v) || v > 2e9)
+    throw InputError(fmt::format("{}: expected a whole number, got '{}'", key, value));
   if (v < min) throw InputError(fmt::format("{}: must be at least {} (got {})", key, min, value));
-  return v;
-}
-
-const char* schedule_name(Schedule s) {
-  static const char* names[] = {"constant", "linear", "warmup_linear", "warmup_inverse_sqrt"};
-  return names[static_cast<int>(s)];
+  return static_cast<int>(v);
 }
 
 }  // namespace
 
 void RunConfig::set(const std::string& key, const std::string& value) {
   auto& o = train.optimizer;
-  if (key == "optimizer") {
-    if (value == "sgd")
-      o.kind = OptimizerKind::sgd;
-    else if (value == "adam")
-      o.kind = OptimizerKind::adam;
-    else if (value == "adamw")
-      o.kind = OptimizerKind::adamw;
-    else
-      throw InputError(
-          fmt::format("optimizer: unknown value '{}' (expected sgd, adam, adamw)", value));
-  } else if (key == "lr")
-    o.lr = number<double>(key, value);
-  else if (key == "schedule") {
-    bool found = false;
-    for (auto s : {Schedule::constant, Schedule::linear, Schedule::warmup_linear,
-                   Schedule::warmup_inverse_sqrt})
-      if (value == schedule_name(s)) o.schedule = s, found = true;
-    if (!found)
-      throw InputError(
-          fmt::format("schedule: unknown value '{}' (expected constant, linear, warmup_linear, "
-                      "warmup_inverse_sqrt)",
-                      value));
-  } else if (key == "warmup_steps")
+  if (key == "optimizer")
+    o.kind = parse_name<OptimizerKind>(kOptimizerNames, key, value);
+  else if (key == "lr")
+    o.lr = number(key, value);
+  else if (key == "schedule")
+    o.schedule = parse_name<Schedule>(kScheduleNames, key, value);
+  else if (key == "warmup_steps")
     o.warmup_steps = count(key, value, 0);
   else if (key == "weight_decay")
-    o.weight_decay = number<double>(key, value);
+    o.weight_decay = number(key, value);
   else if (key == "grad_clip")
-    o.grad_clip = number<double>(key, value);
+    o.grad_clip = number(key, value);
   else if (key == "beta1")
-    o.beta1 = number<double>(key, value);
+    o.beta1 = number(key, value);
   else if (key == "beta2")
-    o.beta2 = number<double>(key, value);
+    o.beta2 = number(key, value);
   else if (key == "adam_eps")
-    o.eps = number<double>(key, value);
+    o.eps = number(key, value);
   else if (key == "batch_size")
     train.batch_size = count(key, value, 1);
   else if (key == "steps")
@@ -90,7 +72,7 @@ void RunConfig::set(const std::string& key, const std::string& value) {
   else if (key == "data")
     train.data = value;
   else if (key == "negatives")
-    train.negatives = parse_negatives(value);
+    train.negatives = parse_name<Negatives>(kNegativesNames, key, value);
   else
     model.set(key, value);
   o.total_steps = train.steps;
@@ -149,11 +131,10 @@ std::string RunConfig::to_toml() const {
   std::string out = "# model\n";
   for (const auto& [k, v] : model.to_map()) out += fmt::format("{} = {}\n", k, v);
   const auto& o = train.optimizer;
-  static const char* optimizers[] = {"sgd", "adam", "adamw"};
   out += "\n# training\n";
   out += fmt::format(
       "optimizer = \"{}\"\nlr = {}\nschedule = \"{}\"\nwarmup_steps = {}\nweight_decay = {}\n",
-      optimizers[static_cast<int>(o.kind)], o.lr, schedule_name(o.schedule), o.warmup_steps,
+      name_of(kOptimizerNames, o.kind), o.lr, name_of(kScheduleNames, o.schedule), o.warmup_steps,
       o.weight_decay);
   out += fmt::format("grad_clip = {}\nbeta1 = {}\nbeta2 = {}\nadam_eps = {}\n", o.grad_clip,
                      o.beta1, o.beta2, o.eps);

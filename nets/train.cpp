@@ -203,6 +203,7 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
   const bool tty = !options.quiet && ::isatty(STDERR_FILENO);
   const auto t_start = Clock::now();
   long tokens_total = 0;
+  double step_seconds = 0;  // sampling + forward + backward + update; not evaluation or checkpoints
   TrainSummary summary;
   std::vector<Example> examples(tc.batch_size);
   std::vector<const Example*> ptrs;
@@ -254,6 +255,7 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
     for (int len : batch.lengths) tokens += len;
     tokens_total += tokens;
     const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
+    step_seconds += dt;
     nlohmann::ordered_json j;
     j["step"] = step;
     j["loss"] = loss;
@@ -272,10 +274,10 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
     const double eta = elapsed / (step - start_step) * (tc.steps - step);
     if (tty)
       fmt::print(stderr, "\rstep {}/{}  loss {:.4f}  acc {:.3f}  {:.0f} tok/s  ETA {:.0f}s   ",
-                 step, tc.steps, loss, summary.train_accuracy, tokens_total / elapsed, eta);
+                 step, tc.steps, loss, summary.train_accuracy, tokens_total / step_seconds, eta);
     else if (!options.quiet && (step % std::max(1, tc.steps / 10) == 0 || step == tc.steps))
       fmt::print(stderr, "step {}/{} loss {:.4f} acc {:.3f} {:.0f} tok/s\n", step, tc.steps, loss,
-                 summary.train_accuracy, tokens_total / elapsed);
+                 summary.train_accuracy, tokens_total / step_seconds);
   }
   if (tty) fmt::print(stderr, "\n");
   metrics.flush();
@@ -283,8 +285,8 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
 
   summary.steps = tc.steps;
   summary.seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
-  summary.steps_per_s = (tc.steps - start_step) / summary.seconds;
-  summary.tokens_per_s = tokens_total / summary.seconds;
+  summary.steps_per_s = (tc.steps - start_step) / step_seconds;
+  summary.tokens_per_s = tokens_total / step_seconds;
   summary.in_range_accuracy = last_eval_in.accuracy();
   summary.out_of_range_accuracy = last_eval_out.accuracy();
   summary.peak_rss_kb = peak_rss_kb();

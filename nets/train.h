@@ -28,7 +28,8 @@ struct TrainSummary {
   long steps = 0;
   double final_loss = 0, train_accuracy = 0;
   double in_range_accuracy = 0, out_of_range_accuracy = 0;
-  double seconds = 0, steps_per_s = 0, tokens_per_s = 0;
+  double seconds = 0;                        // wall time, evaluations and checkpoints included
+  double steps_per_s = 0, tokens_per_s = 0;  // over the training steps alone
   long peak_rss_kb = 0;
 };
 

@@ -170,7 +170,7 @@ TEST_CASE("bad command-line input: exit 2 with the symbol or flag named", "[lang
   expect_bad_input("lang count majority --length -1", "--length: must be >= 0 (got -1)");
   expect_bad_input("lang sample majority --lengths 5:2 --per-length 1", "--lengths: expected A:B");
   expect_bad_input("lang sample majority --lengths 1:2 --per-length 1 --negatives some",
-                   "--negatives: unknown kind 'some'");
+                   "--negatives: unknown value 'some' (expected none, uniform, near-miss, mixed)");
   expect_bad_input("lang show no-such-language", "unknown language 'no-such-language'");
   expect_bad_input("lang count", "LANG is required");
 }

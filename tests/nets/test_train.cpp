@@ -150,3 +150,38 @@ TEST_CASE("bad checkpoints are named, with what is wrong", "[nets]") {
              Catch::Contains("tensor 'embed.wte' has shape [4,8], config says [4,16]"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("bad configuration values name the key and every allowed value", "[nets]") {
+  auto error = [](const std::string& text) {
+    RunConfig c;
+    try {
+      c.load_text(text, "run.toml");
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  // The key as written in the file, not the command-line flag of `saturn lang sample`.
+  CHECK(
+      error("negatives = \"some\"\n") ==
+      "run.toml:1:13: negatives: unknown value 'some' (expected none, uniform, near-miss, mixed)");
+  CHECK_THAT(error("attention = \"foo\"\n"),
+             Catch::Contains(
+                 "attention: unknown value 'foo' (expected softmax, relu, relu2, gelu, softplus, "
+                 "identity, relu6, sigmoid)"));
+  CHECK_THAT(error("steps = 1.5\n"), Catch::Contains("steps: expected a whole number, got '1.5'"));
+  CHECK_THAT(error("ffn_activation = \"relu2\"\n"), Catch::Contains("(expected relu, gelu)"));
+  // And every name reads back as what it printed.
+  RunConfig c;
+  c.load_text(
+      "attention = \"relu6\"\nnorm = \"rms\"\npositional = \"fraction\"\nschedule = "
+      "\"warmup_linear\"\n"
+      "optimizer = \"adamw\"\nobjective = \"next-symbol\"\nreadout = \"mean\"\nnorm_position = "
+      "\"post\"\n",
+      "run.toml");
+  RunConfig back;
+  back.load_text(c.to_toml(), "back.toml");
+  CHECK(back.to_toml() == c.to_toml());
+  CHECK(c.to_toml().find("attention = \"relu6\"") != std::string::npos);
+  CHECK(c.to_toml().find("schedule = \"warmup_linear\"") != std::string::npos);
+}
