@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   saturn::cli::add_lang_commands(app);
   saturn::cli::add_nets_commands(app);
+  saturn::cli::add_saturate_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

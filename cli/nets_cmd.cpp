@@ -16,18 +16,6 @@
 
 namespace saturn::cli {
 
-namespace {
-
-// The language a checkpoint was trained on: its spec text, else the built-in of that name.
-std::shared_ptr<const Language> checkpoint_language(const nets::Checkpoint& c) {
-  if (!c.language_spec.empty()) return load_spec(c.language_spec, "checkpoint:" + c.language_name);
-  if (auto l = builtin(c.language_name)) return l;
-  throw InputError(fmt::format(
-      "checkpoint language '{}' is not a built-in and has no spec; pass --lang", c.language_name));
-}
-
-}  // namespace
-
 void add_nets_commands(CLI::App& app) {
   {
     auto* cmd = app.add_subcommand("train", "Train a transformer on a language");
@@ -142,7 +130,7 @@ void add_nets_commands(CLI::App& app) {
         throw InputError("eval: --lengths A:B is required (or --data FILE)");
       if (!logits_out->empty() && data->empty()) throw InputError("--logits needs --data");
       auto c = nets::load_checkpoint(nets::latest_checkpoint(*target));
-      auto language = lang->empty() ? checkpoint_language(c) : resolve_language(*lang);
+      auto language = lang->empty() ? nets::checkpoint_language(c) : resolve_language(*lang);
       if (language->alphabet().size() != c.num_symbols)
         throw InputError(fmt::format("--lang: {} has {} symbols, the model was trained on {}",
                                      language->name(), language->alphabet().size(), c.num_symbols));

@@ -11,13 +11,54 @@ namespace {
 inline int visible_keys(int i, int len, bool causal) {
   return causal ? std::min(i + 1, len) : len;
 }
+// Scores a[0..n) -> hard attention weights: the argmax set after rounding to the tie tolerance
+// gets weight 1/|set| (average) or one member gets 1 (leftmost / rightmost).
+template <class T>
+void hard_attention_row(T* a, int n, const AttentionSpec& spec) {
+  round_scores(a, n, spec.tie_bits);
+  const T top = *std::max_element(a, a + n);
+  int winners = 0, first = -1, last = -1;
+  for (int j = 0; j < n; ++j)
+    if (a[j] == top) {
+      ++winners;
+      last = j;
+      if (first < 0) first = j;
+    }
+  for (int j = 0; j < n; ++j) {
+    const bool wins = a[j] == top;
+    switch (spec.hard) {
+      case HardAttention::average:
+        a[j] = wins ? T(1) / T(winners) : T(0);
+        break;
+      case HardAttention::leftmost:
+        a[j] = j == first ? T(1) : T(0);
+        break;
+      default:
+        a[j] = j == last ? T(1) : T(0);
+        break;
+    }
+  }
+}
+
 }  // namespace
+
+template <class T>
+void round_scores(T* s, int n, int tie_bits) {
+  T largest = 0;
+  for (int j = 0; j < n; ++j) largest = std::max(largest, std::abs(s[j]));
+  if (largest == T(0) || !std::isfinite(largest)) return;
+  int e;
+  std::frexp(largest, &e);  // largest < 2^e
+  const T quantum = std::ldexp(T(1), e - tie_bits);
+  for (int j = 0; j < n; ++j) s[j] = std::nearbyint(s[j] / quantum) * quantum;
+}
 
 template <class T>
 void attention_forward(T* out, T* att, const T* qkv, const int* lengths, const AttentionSpec& spec,
                        int B, int Tn, int C, int H) {
   const int dh = C / H;
   const T scale = T(1) / std::sqrt(T(dh));
+  const T score_scale = static_cast<T>(spec.score_scale);
   const long C3 = 3L * C;
 #pragma omp parallel for collapse(2) schedule(static)
   for (int b = 0; b < B; ++b)
@@ -36,10 +77,12 @@ void attention_forward(T* out, T* att, const T* qkv, const int* lengths, const A
           const T* k = qkv + (static_cast<long>(b) * Tn + j) * C3 + C + h * dh;
           T s = 0;
           for (int d = 0; d < dh; ++d) s += q[d] * k[d];
-          a[j] = s * scale;
+          a[j] = s * scale * score_scale;
           max_score = std::max(max_score, a[j]);
         }
-        if (spec.softmax) {
+        if (spec.hard != HardAttention::none) {
+          hard_attention_row(a, n, spec);
+        } else if (spec.softmax) {
           T z = 0;
           for (int j = 0; j < n; ++j) z += (a[j] = std::exp(a[j] - max_score));
           for (int j = 0; j < n; ++j) a[j] /= z;
@@ -109,6 +152,8 @@ void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* att, cons
     }
 }
 
+template void round_scores<float>(float*, int, int);
+template void round_scores<double>(double*, int, int);
 template void attention_forward<float>(float*, float*, const float*, const int*,
                                        const AttentionSpec&, int, int, int, int);
 template void attention_forward<double>(double*, double*, const double*, const int*,

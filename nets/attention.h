@@ -6,19 +6,40 @@
 // n_i is their number. Padded query rows give zero output.
 #pragma once
 
+#include <array>
+
 #include "nets/activation.h"
 
 namespace saturn::nets {
+
+// The c -> infinity limit of softmax attention (Merrill et al. 2021), for inference only:
+// `average` spreads the weight uniformly over the argmax set (the limit of softmax(c s));
+// `leftmost` / `rightmost` give it all to one position of that set (unique-hard attention).
+enum class HardAttention { none, average, leftmost, rightmost };
+inline constexpr std::array<const char*, 4> kHardAttentionNames = {"none", "average", "leftmost",
+                                                                   "rightmost"};
 
 struct AttentionSpec {
   bool softmax = true;  // else pointwise with `pointwise`
   Activation pointwise = Activation::relu;
   double alpha = 1.0;  // length exponent for pointwise attention
   bool causal = false;
+  // Inference-only knobs (saturate/): scores multiplied by score_scale before the softmax (a
+  // temperature 1/c), or softmax replaced by its hard limit. Two scores tie when they are equal
+  // after rounding each to tie_bits significant bits relative to the row's largest |score|.
+  double score_scale = 1.0;
+  HardAttention hard = HardAttention::none;
+  int tie_bits = 16;
 };
+
+// Rounds each score in s[0..n) to a multiple of 2^(e - tie_bits), with 2^e the row's largest
+// |score| rounded up to a power of two: the tie tolerance of hard attention.
+template <class T>
+void round_scores(T* s, int n, int tie_bits);
 
 // out (B,T,C) = attention over qkv (B,T,3C) laid out [q | k | v], each C = H * dh, heads
 // contiguous inside. att (B,H,T,T): the weights, saved for backward. lengths (B): real lengths.
+// With spec.hard set there is no backward pass (the limit is piecewise constant).
 template <class T>
 void attention_forward(T* out, T* att, const T* qkv, const int* lengths, const AttentionSpec& spec,
                        int B, int Tn, int C, int H);

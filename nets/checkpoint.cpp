@@ -1,7 +1,11 @@
 #include "nets/checkpoint.h"
 
+#include "lang/builtin.h"
+#include "lang/spec.h"
+
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -136,23 +140,34 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
   return c;
 }
 
-std::filesystem::path latest_checkpoint(const std::filesystem::path& run_or_file) {
-  if (std::filesystem::is_regular_file(run_or_file)) return run_or_file;
+std::vector<std::pair<long, std::filesystem::path>> list_checkpoints(
+    const std::filesystem::path& run_or_file) {
+  if (std::filesystem::is_regular_file(run_or_file)) return {{-1L, run_or_file}};
   if (!std::filesystem::is_directory(run_or_file))
     throw InputError(fmt::format("{}: no such run directory or checkpoint", run_or_file.string()));
   static const std::regex name("ckpt-([0-9]+)\\.safetensors");
-  long best = -1;
-  std::filesystem::path found;
+  std::vector<std::pair<long, std::filesystem::path>> found;
   for (const auto& e : std::filesystem::directory_iterator(run_or_file)) {
     std::smatch m;
     std::string f = e.path().filename().string();
-    if (std::regex_match(f, m, name) && std::stol(m[1]) > best)
-      best = std::stol(m[1]), found = e.path();
+    if (std::regex_match(f, m, name)) found.emplace_back(std::stol(m[1]), e.path());
   }
-  if (best < 0)
+  if (found.empty())
     throw InputError(
         fmt::format("{}: no ckpt-STEP.safetensors in this run directory", run_or_file.string()));
+  std::sort(found.begin(), found.end());
   return found;
+}
+
+std::filesystem::path latest_checkpoint(const std::filesystem::path& run_or_file) {
+  return list_checkpoints(run_or_file).back().second;
+}
+
+std::shared_ptr<const Language> checkpoint_language(const Checkpoint& c) {
+  if (!c.language_spec.empty()) return load_spec(c.language_spec, "checkpoint:" + c.language_name);
+  if (auto l = builtin(c.language_name)) return l;
+  throw InputError(fmt::format(
+      "checkpoint language '{}' is not a built-in and has no spec; pass --lang", c.language_name));
 }
 
 }  // namespace saturn::nets

@@ -6,9 +6,11 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "lang/language.h"
 #include "nets/model.h"
 #include "nets/run_config.h"
 
@@ -32,5 +34,12 @@ Checkpoint load_checkpoint(const std::filesystem::path& path);
 
 // The checkpoint with the highest step in a run directory (ckpt-STEP.safetensors), or a file.
 std::filesystem::path latest_checkpoint(const std::filesystem::path& run_or_file);
+// Every checkpoint of a run directory as (step, path), by increasing step; a file alone is
+// step -1. Throws InputError when there is none.
+std::vector<std::pair<long, std::filesystem::path>> list_checkpoints(
+    const std::filesystem::path& run_or_file);
+
+// The language a checkpoint was trained on: its spec text, else the built-in of that name.
+std::shared_ptr<const Language> checkpoint_language(const Checkpoint& checkpoint);
 
 }  // namespace saturn::nets

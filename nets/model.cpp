@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "lang/error.h"
@@ -67,6 +68,51 @@ const TensorInfo* ParameterLayout::find(const std::string& name) const {
   for (const auto& t : tensors_)
     if (t.name == name) return &t;
   return nullptr;
+}
+
+namespace {
+// "layers.3.attn.wqkv" -> 3, else -1; and the group of a tensor name.
+int layer_of(const std::string& name) {
+  if (name.rfind("layers.", 0) != 0) return -1;
+  return std::stoi(name.substr(7));
+}
+const char* group_of(const std::string& name) {
+  auto has = [&](const char* part) { return name.find(part) != std::string::npos; };
+  if (has("ln1.") || has("ln2.") || has("lnf.") || has("q_ln.") || has("k_ln.")) return "norm";
+  if (name.rfind("embed.", 0) == 0) return "embed";
+  if (name.rfind("head.", 0) == 0) return "readout";
+  return has(".attn.") ? "attn" : "ffn";
+}
+double sum_of_squares(const float* x, std::size_t n) {
+  double s = 0;
+  for (std::size_t i = 0; i < n; ++i) s += static_cast<double>(x[i]) * x[i];
+  return s;
+}
+}  // namespace
+
+double parameter_norm(const ParameterLayout& layout, const float* params) {
+  double s = 0;
+  for (const auto& t : layout.tensors())
+    if (t.size > 1) s += sum_of_squares(params + t.offset, t.size);
+  return std::sqrt(s);
+}
+
+std::vector<std::pair<std::string, double>> parameter_group_norms(const ParameterLayout& layout,
+                                                                  const float* params) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const char* g : {"embed", "attn", "ffn", "norm", "readout"}) out.emplace_back(g, 0.0);
+  int layers = 0;
+  for (const auto& t : layout.tensors()) layers = std::max(layers, layer_of(t.name) + 1);
+  for (int l = 0; l < layers; ++l) out.emplace_back(fmt::format("layer.{}", l), 0.0);
+  for (const auto& t : layout.tensors()) {
+    if (t.size <= 1) continue;
+    const double s = sum_of_squares(params + t.offset, t.size);
+    for (auto& [name, v] : out)
+      if (name == group_of(t.name)) v += s;
+    if (const int l = layer_of(t.name); l >= 0) out[5 + l].second += s;
+  }
+  for (auto& [name, v] : out) v = std::sqrt(v);
+  return out;
 }
 
 // ------------------------------------------------------------------ model

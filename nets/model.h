@@ -35,6 +35,13 @@ class ParameterLayout {
   std::size_t total_ = 0;
 };
 
+// Merrill et al. (2021)'s norm rho: the L2 norm of all non-scalar parameters concatenated.
+double parameter_norm(const ParameterLayout& layout, const float* params);
+// The same norm per group ("embed", "attn", "ffn", "norm", "readout") and per layer
+// ("layer.0", ...), in that order. Groups and layers each partition the non-scalar parameters.
+std::vector<std::pair<std::string, double>> parameter_group_norms(const ParameterLayout& layout,
+                                                                  const float* params);
+
 // A batch of words as token ids: symbols 0..k-1, BOS = k, EOS = k+1, padding after EOS.
 template <class T>
 struct Batch {
@@ -67,6 +74,15 @@ class Transformer {
   void backward(const Batch<T>& batch);
   void zero_grad();
   const std::vector<T>& logits() const { return logits_; }
+
+  // Inference-time attention (saturate/): scaled scores or the hard limit (attention.h). A
+  // model with spec.hard set has no backward pass.
+  void set_attention(const AttentionSpec& spec) { spec_ = spec; }
+  const AttentionSpec& attention() const { return spec_; }
+  // After forward: what the readout reads (B, Tn, C) (after the final norm under pre-LN), and
+  // layer l's attention weights (B, H, Tn, Tn).
+  const std::vector<T>& final_states() const { return xf_; }
+  const std::vector<T>& attention_weights(int l) const { return layers_[l].att; }
 
   std::vector<T> params, grads;
 

@@ -56,15 +56,6 @@ long peak_rss_kb() {
 }
 
 // Parameter norm as in Merrill et al.: all non-scalar parameters.
-double parameter_norm(const Transformer<float>& model) {
-  double s = 0;
-  for (const auto& t : model.layout().tensors()) {
-    if (t.size <= 1) continue;
-    for (std::size_t i = 0; i < t.size; ++i)
-      s += static_cast<double>(model.params[t.offset + i]) * model.params[t.offset + i];
-  }
-  return std::sqrt(s);
-}
 
 }  // namespace
 
@@ -261,7 +252,9 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
     j["loss"] = loss;
     j["train_acc"] = static_cast<double>(correct) / std::max(1L, total);
     j["lr"] = lr;
-    j["param_norm"] = parameter_norm(model);
+    j["param_norm"] = parameter_norm(model.layout(), model.params.data());
+    for (const auto& [group, norm] : parameter_group_norms(model.layout(), model.params.data()))
+      j["norm." + group] = norm;
     j["grad_norm"] = grad_norm;
     j["tokens_per_s"] = dt > 0 ? tokens / dt : 0.0;
     metrics << j.dump() << "\n";

@@ -9,6 +9,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libboost-graph-dev libboost-dev   # Boost.Graph, Boost.Multiprecision (header-only)
+  libgmp-dev                        # GMP backend of Boost.Multiprecision: exact circuits
   libeigen3-dev libz3-dev catch2 libfmt-dev libcli11-dev
   libtomlplusplus-dev nlohmann-json3-dev
   graphviz gnuplot-nox

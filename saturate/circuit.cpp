@@ -1,0 +1,316 @@
+#include "saturate/circuit.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "lang/atomic_file.h"
+#include "lang/error.h"
+#include "nets/embedding.h"
+#include "saturate/exact_eval.h"
+
+namespace saturn::saturate {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::vector<int> sinusoidal_shape(const nets::ModelConfig& c) {
+  return {c.max_length + 2, c.d_model};
+}
+
+// The sinusoidal table of nets/embedding.h, as a tensor to round like the weights.
+std::vector<double> sinusoidal_table(const nets::ModelConfig& c) {
+  const int rows = c.max_length + 2, C = c.d_model;
+  std::vector<double> table(static_cast<std::size_t>(rows) * C);
+  for (int t = 0; t < rows; ++t)
+    for (int i = 0; i < C; ++i) {
+      const double freq = std::pow(10000.0, -double(2 * (i / 2)) / C);
+      table[static_cast<std::size_t>(t) * C + i] =
+          i % 2 == 0 ? std::sin(t * freq) : std::cos(t * freq);
+    }
+  return table;
+}
+
+DyadicTensor round_tensor(std::vector<int> shape, const double* x, std::size_t size, int bits,
+                          const std::string& name) {
+  DyadicTensor t;
+  t.shape = std::move(shape);
+  t.numerators.resize(size);
+  for (std::size_t i = 0; i < size; ++i) {
+    const double v = std::ldexp(x[i], bits);
+    if (!std::isfinite(v) || std::abs(v) >= 0x1p62)
+      throw InputError(
+          fmt::format("tensor '{}': {} * 2^{} does not fit a 64-bit numerator", name, x[i], bits));
+    t.numerators[i] = std::llround(v);
+  }
+  return t;
+}
+
+std::vector<bool> hard_decisions(nets::Transformer<double>& model,
+                                 const std::vector<Example>& probes, const TieRule& tie) {
+  nets::AttentionSpec spec = model.attention();
+  spec.hard = tie.hard, spec.tie_bits = tie.tie_bits, spec.score_scale = 1;
+  model.set_attention(spec);
+  const Outputs out = run_model(model, probes);
+  std::vector<bool> accept;
+  for (double z : out.decision) accept.push_back(z > 0);
+  return accept;
+}
+
+[[noreturn]] void bad(const std::string& source, const std::string& what) {
+  throw InputError(fmt::format("{}: {}", source, what));
+}
+
+}  // namespace
+
+const DyadicTensor* Circuit::find(const std::string& name) const {
+  auto it = tensors.find(name);
+  return it == tensors.end() ? nullptr : &it->second;
+}
+
+nets::Transformer<double> circuit_model(const Circuit& circuit) {
+  nets::Transformer<double> model(circuit.config, circuit.alphabet.size());
+  for (const auto& t : model.layout().tensors()) {
+    const DyadicTensor* d = circuit.find(t.name);
+    for (std::size_t i = 0; i < t.size; ++i)
+      model.params[t.offset + i] =
+          std::ldexp(static_cast<double>(d->numerators[i]), -circuit.denominator_bits);
+  }
+  return model;
+}
+
+Circuit make_circuit(const nets::ModelConfig& config, const std::vector<double>& params,
+                     const Alphabet& alphabet, int bits, const TieRule& tie) {
+  Circuit c;
+  c.alphabet = alphabet;
+  c.config = config;
+  c.tie = tie;
+  c.denominator_bits = bits;
+  const nets::ParameterLayout layout(config, alphabet.size());
+  for (const auto& t : layout.tensors())
+    c.tensors[t.name] = round_tensor(t.shape, params.data() + t.offset, t.size, bits, t.name);
+  if (config.positional == nets::Positional::sinusoidal) {
+    const auto table = sinusoidal_table(config);
+    c.tensors["embed.sinusoidal"] = round_tensor(sinusoidal_shape(config), table.data(),
+                                                 table.size(), bits, "embed.sinusoidal");
+  }
+  return c;
+}
+
+Circuit export_circuit(const nets::Checkpoint& checkpoint, const Alphabet& alphabet,
+                       const std::vector<Example>& probes, const TieRule& tie, int bits) {
+  require_softmax(checkpoint.config.model);
+  nets::Transformer<double> model = double_model(checkpoint);
+  const std::vector<double> params = model.params;
+  const std::vector<bool> reference = hard_decisions(model, probes, tie);
+  auto agreeing = [&](const std::vector<bool>& d) {
+    long same = 0;
+    for (std::size_t i = 0; i < d.size(); ++i) same += d[i] == reference[i];
+    return same;
+  };
+  Circuit circuit;
+  std::vector<bool> rounded;
+  for (int k = bits > 0 ? bits : 1; k <= (bits > 0 ? bits : 40); ++k) {
+    circuit = make_circuit(checkpoint.config.model, params, alphabet, k, tie);
+    nets::Transformer<double> m = circuit_model(circuit);
+    rounded = hard_decisions(m, probes, tie);
+    if (agreeing(rounded) == static_cast<long>(probes.size())) break;
+  }
+  circuit.language_name = checkpoint.language_name;
+  circuit.language_spec = checkpoint.language_spec;
+  circuit.comment = fmt::format("exported from step {} of a model trained on {}", checkpoint.step,
+                                checkpoint.language_name);
+  circuit.agreement.probe_words = static_cast<long>(probes.size());
+  circuit.agreement.float_agree = agreeing(rounded);
+  {
+    nets::Transformer<double> m = circuit_model(circuit);
+    circuit.heads = head_roles(m, alphabet, probes, tie);
+  }
+  const ExactEvaluator exact(circuit);
+  long agree = 0, undecided = 0;
+#pragma omp parallel for schedule(dynamic) reduction(+ : agree, undecided)
+  for (std::size_t i = 0; i < probes.size(); ++i) {
+    const ExactResult r = exact.run(probes[i].word);
+    if (r.verdict == Verdict::undecided)
+      ++undecided;
+    else
+      agree += (r.verdict == Verdict::accept) == rounded[i];
+  }
+  circuit.agreement.exact_agree = agree;
+  circuit.agreement.undecided = undecided;
+  return circuit;
+}
+
+std::string circuit_json(const Circuit& c) {
+  json j;
+  j["format"] = "saturn-circuit";
+  j["version"] = c.version;
+  if (!c.comment.empty()) j["comment"] = c.comment;
+  j["language"] = {{"name", c.language_name}, {"spec", c.language_spec}};
+  j["alphabet"] = c.alphabet.names();
+  json arch = json::object();
+  for (auto [key, value] : c.config.to_map()) {
+    if (value.size() >= 2 && value.front() == '"') value = value.substr(1, value.size() - 2);
+    arch[key] = value;
+  }
+  j["architecture"] = arch;
+  j["attention"] = {{"rule", nets::kHardAttentionNames[static_cast<int>(c.tie.hard)]},
+                    {"tie_bits", c.tie.tie_bits}};
+  j["denominator_bits"] = c.denominator_bits;
+  json tensors = json::object();
+  for (const auto& [name, t] : c.tensors)
+    tensors[name] = {{"shape", t.shape}, {"numerators", t.numerators}};
+  j["tensors"] = tensors;
+  json heads = json::array();
+  for (const auto& h : c.heads)
+    heads.push_back({{"layer", h.layer},
+                     {"head", h.head},
+                     {"label", h.label},
+                     {"pattern", h.pattern},
+                     {"mean_attended", h.mean_attended},
+                     {"mean_fraction", h.mean_fraction}});
+  j["heads"] = heads;
+  j["agreement"] = {{"probe_words", c.agreement.probe_words},
+                    {"float_agree", c.agreement.float_agree},
+                    {"exact_agree", c.agreement.exact_agree},
+                    {"undecided", c.agreement.undecided}};
+  return j.dump(1) + "\n";
+}
+
+void save_circuit(const std::filesystem::path& path, const Circuit& circuit) {
+  write_file_atomically(path, circuit_json(circuit));
+}
+
+Circuit parse_circuit(const std::string& text, const std::string& source) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    bad(source, fmt::format("not JSON ({})", e.what()));
+  }
+  if (!j.is_object() || j.value("format", "") != "saturn-circuit")
+    bad(source, "not a saturn circuit (field \"format\" must be \"saturn-circuit\")");
+  if (!j.contains("version") || !j["version"].is_number_integer())
+    bad(source, "field \"version\" is missing");
+  if (j["version"].get<int>() != kCircuitVersion)
+    bad(source, fmt::format("circuit version {} is not supported (this saturn reads version {})",
+                            j["version"].get<int>(), kCircuitVersion));
+  Circuit c;
+  try {
+    c.comment = j.value("comment", "");
+    c.language_name = j.at("language").at("name").get<std::string>();
+    c.language_spec = j.at("language").value("spec", "");
+    c.alphabet = Alphabet(j.at("alphabet").get<std::vector<std::string>>());
+    for (const auto& [key, value] : j.at("architecture").items())
+      c.config.set(key, value.get<std::string>());
+    c.config.validate();
+    c.tie.hard = parse_name<nets::HardAttention>(nets::kHardAttentionNames, "attention.rule",
+                                                 j.at("attention").at("rule").get<std::string>());
+    if (c.tie.hard == nets::HardAttention::none)
+      bad(source, "attention.rule must be average, leftmost or rightmost");
+    c.tie.tie_bits = j.at("attention").value("tie_bits", 16);
+    c.denominator_bits = j.at("denominator_bits").get<int>();
+    if (c.denominator_bits < 0 || c.denominator_bits > 62)
+      bad(source, fmt::format("denominator_bits {} is outside 0..62", c.denominator_bits));
+    for (const auto& [name, t] : j.at("tensors").items()) {
+      DyadicTensor d;
+      d.shape = t.at("shape").get<std::vector<int>>();
+      d.numerators = t.at("numerators").get<std::vector<long long>>();
+      c.tensors[name] = std::move(d);
+    }
+    for (const auto& h : j.value("heads", json::array())) {
+      HeadRole r;
+      r.layer = h.at("layer"), r.head = h.at("head");
+      r.label = h.value("label", ""), r.pattern = h.value("pattern", "");
+      r.mean_attended = h.value("mean_attended", 0.0);
+      r.mean_fraction = h.value("mean_fraction", 0.0);
+      c.heads.push_back(r);
+    }
+    if (j.contains("agreement")) {
+      const auto& a = j["agreement"];
+      c.agreement = {a.value("probe_words", 0L), a.value("float_agree", 0L),
+                     a.value("exact_agree", 0L), a.value("undecided", 0L)};
+    }
+  } catch (const json::exception& e) {
+    bad(source, fmt::format("malformed field: {}", e.what()));
+  } catch (const InputError& e) {
+    bad(source, e.what());
+  }
+  // Every tensor the architecture needs, with its shape and size.
+  const nets::ParameterLayout layout(c.config, c.alphabet.size());
+  auto check = [&](const std::string& name, const std::vector<int>& shape) {
+    const DyadicTensor* t = c.find(name);
+    if (!t) bad(source, fmt::format("tensor '{}' is missing", name));
+    if (t->shape != shape)
+      bad(source, fmt::format("tensor '{}' has shape [{}], the architecture says [{}]", name,
+                              fmt::join(t->shape, ","), fmt::join(shape, ",")));
+    std::size_t size = 1;
+    for (int d : shape) size *= d;
+    if (t->numerators.size() != size)
+      bad(source, fmt::format("tensor '{}' has {} numerators, its shape needs {}", name,
+                              t->numerators.size(), size));
+  };
+  for (const auto& t : layout.tensors()) check(t.name, t.shape);
+  if (c.config.positional == nets::Positional::sinusoidal)
+    check("embed.sinusoidal", sinusoidal_shape(c.config));
+  return c;
+}
+
+Circuit load_circuit(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(fmt::format("{}: cannot open circuit file", path.string()));
+  std::stringstream s;
+  s << in.rdbuf();
+  return parse_circuit(s.str(), path.string());
+}
+
+std::string circuit_dot(const Circuit& c) {
+  const auto& cfg = c.config;
+  std::ostringstream d;
+  d << "digraph circuit {\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];\n";
+  d << fmt::format("  label=\"saturated circuit: {} ({}, weights / 2^{})\";\n", c.language_name,
+                   c.tie.describe(), c.denominator_bits);
+  d << fmt::format("  embed [label=\"embed: tokens{}\"];\n",
+                   cfg.positional == nets::Positional::none
+                       ? ""
+                       : fmt::format(" + {} positions", nets::to_string(cfg.positional)));
+  std::string prev = "embed";
+  const char* position = nets::kNormPositionNames[static_cast<int>(cfg.norm_position)];
+  for (int l = 0; l < cfg.n_layers; ++l) {
+    d << fmt::format("  subgraph cluster_{} {{\n    label=\"layer {}\";\n", l, l);
+    d << fmt::format("    attn{} [label=\"+ attention{}\", shape=ellipse];\n", l,
+                     cfg.causal ? " (causal)" : "");
+    for (int h = 0; h < cfg.n_heads; ++h) {
+      std::string role;
+      for (const auto& r : c.heads)
+        if (r.layer == l && r.head == h)
+          role = r.pattern.empty() ? r.label : fmt::format("{}: {}", r.label, r.pattern);
+      d << fmt::format("    h{}_{} [label=\"head {}\\n{}\", shape=box, style=rounded];\n", l, h, h,
+                       role.empty() ? "?" : role);
+      d << fmt::format("    h{}_{} -> attn{};\n", l, h, l);
+    }
+    d << fmt::format("    ffn{} [label=\"+ FFN relu d_ff={}\", shape=ellipse];\n  }}\n", l,
+                     cfg.d_ff);
+    for (int h = 0; h < cfg.n_heads; ++h)
+      d << fmt::format("  {} -> h{}_{} [style=dashed];\n", prev, l, h);
+    d << fmt::format(
+        "  {} -> attn{} [label=\"residual\"];\n  attn{} -> ffn{} [label=\"residual{}\"];\n", prev,
+        l, l, l,
+        cfg.norm_position == nets::NormPosition::none
+            ? ""
+            : fmt::format(", {}-{}", position, nets::to_string(cfg.norm)));
+    prev = fmt::format("ffn{}", l);
+  }
+  const char* readout = nets::kReadoutNames[static_cast<int>(cfg.readout)];
+  d << fmt::format(
+      "  readout [label=\"readout: {} -> accept if logit > 0\", shape=doubleoctagon];\n",
+      cfg.objective == nets::Objective::recognize ? readout : "end-of-word output");
+  d << fmt::format("  {} -> readout;\n}}\n", prev);
+  return d.str();
+}
+
+}  // namespace saturn::saturate

@@ -1,0 +1,58 @@
+// Exact evaluation of a saturated circuit. Everything linear, attention maxima and averages in
+// rational arithmetic (Boost.Multiprecision over GMP); the square root of a norm layer as a
+// rigorous interval with dyadic endpoints (2^-128 grid, rounded outward). A decision that an
+// interval cannot settle (an attention argmax, or the sign of the accept logit) makes the word
+// `undecided`, never a guess.
+//
+// Ties between scores are settled exactly: two scores are equal when both are exact and equal,
+// or when they come from identical key rows (the same function of equal inputs: each row
+// carries an id that equal rows share), so intervals never hide a tie of average-hard attention.
+#pragma once
+
+#include <boost/multiprecision/gmp.hpp>
+#include <string>
+#include <vector>
+
+#include "saturate/circuit.h"
+
+namespace saturn::saturate {
+
+using Rational = boost::multiprecision::mpq_rational;
+
+struct Interval {
+  Rational lo, hi;
+  bool exact() const { return lo == hi; }
+};
+
+enum class Verdict { accept, reject, undecided };
+inline const char* to_string(Verdict v) {
+  return v == Verdict::accept ? "accept" : v == Verdict::reject ? "reject" : "undecided";
+}
+
+struct ExactResult {
+  Verdict verdict = Verdict::undecided;
+  Interval logit;      // the accept logit (> 0 accepts)
+  std::string reason;  // why undecided
+};
+
+class ExactEvaluator {
+ public:
+  // Throws InputError for what cannot be evaluated exactly (pointwise attention, gelu FFNs).
+  explicit ExactEvaluator(const Circuit& circuit);
+  // Thread-safe (const, no shared mutable state). Throws InputError for a word longer than
+  // the circuit's positions or with a symbol outside its alphabet.
+  ExactResult run(const Word& word) const;
+  const Circuit& circuit() const { return circuit_; }
+
+ private:
+  struct Matrix {
+    int rows = 0, cols = 0;
+    std::vector<Rational> w;  // row-major
+    bool empty() const { return w.empty(); }
+  };
+  const Matrix* weight(const std::string& name) const;
+  Circuit circuit_;
+  std::map<std::string, Matrix> weights_;
+};
+
+}  // namespace saturn::saturate

@@ -1,0 +1,216 @@
+#include "saturate/head_roles.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include "lang/atomic_file.h"
+#include "nets/batch.h"
+
+namespace saturn::saturate {
+
+namespace {
+
+void set_hard(nets::Transformer<double>& model, const TieRule& tie) {
+  nets::AttentionSpec spec = model.attention();
+  spec.hard = tie.hard;
+  spec.tie_bits = tie.tie_bits;
+  spec.score_scale = 1;
+  model.set_attention(spec);
+}
+
+// Batch of words for inference only: next-symbol models get empty targets.
+nets::Batch<double> inference_batch(const std::vector<Example>& examples, int k,
+                                    nets::Objective objective) {
+  std::vector<Example> copies = examples;
+  for (auto& e : copies)
+    if (objective == nets::Objective::next_symbol && !e.next) {
+      NextTargets t;
+      t.next.assign(e.word.size() + 1, {});
+      t.prefix_accepted.assign(e.word.size() + 1, false);
+      e.next = t;
+    }
+  std::vector<const Example*> ptrs;
+  for (const auto& e : copies) ptrs.push_back(&e);
+  return nets::make_batch<double>(ptrs, k, objective);
+}
+
+std::string token_name(const Alphabet& alphabet, int token) {
+  const int k = alphabet.size();
+  return token < k ? alphabet.name(static_cast<Symbol>(token)) : token == k ? "BOS" : "EOS";
+}
+
+// What one query row attended to, summarised for pattern counting.
+struct RowPatterns {
+  std::map<int, long> offsets;                  // single attended position: j - i
+  std::map<std::pair<int, int>, long> queries;  // (i, visible keys): where an offset is possible
+  long bos = 0, eos = 0;                        // exactly {0}; exactly {len - 1}
+  std::map<int, long> all_of_token;             // exactly every visible position holding this token
+};
+
+}  // namespace
+
+std::string HeadThresholds::describe() const {
+  return fmt::format(
+      "attended: weight > {:g}; local: mean attended <= {:g}; global: mean fraction >= {:g}; "
+      "pattern: covers >= {:g} of queries",
+      attended_weight, local_max_attended, global_min_fraction, pattern_share);
+}
+
+std::vector<HeadRole> head_roles(nets::Transformer<double>& model, const Alphabet& alphabet,
+                                 const std::vector<Example>& probes, const TieRule& tie,
+                                 const HeadThresholds& th) {
+  require_softmax(model.config());
+  set_hard(model, tie);
+  const auto& cfg = model.config();
+  const int L = cfg.n_layers, H = cfg.n_heads, k = alphabet.size();
+  struct Acc {
+    long rows = 0, multiple = 0;
+    double attended = 0, attended2 = 0, fraction = 0;
+    RowPatterns patterns;
+  };
+  std::vector<Acc> acc(static_cast<std::size_t>(L) * H);
+  constexpr std::size_t kBatch = 64;
+  for (std::size_t start = 0; start < probes.size(); start += kBatch) {
+    const std::vector<Example> chunk(probes.begin() + start,
+                                     probes.begin() + std::min(probes.size(), start + kBatch));
+    auto batch = inference_batch(chunk, k, cfg.objective);
+    model.forward(batch);
+    const int Tn = batch.Tn;
+    for (int l = 0; l < L; ++l) {
+      const auto& att = model.attention_weights(l);
+      for (int b = 0; b < batch.B; ++b)
+        for (int h = 0; h < H; ++h) {
+          Acc& a = acc[static_cast<std::size_t>(l) * H + h];
+          const int len = batch.lengths[b];
+          const int* tokens = batch.tokens.data() + static_cast<std::size_t>(b) * Tn;
+          for (int i = 0; i < len; ++i) {
+            const double* w = att.data() + ((static_cast<std::size_t>(b) * H + h) * Tn + i) * Tn;
+            const int visible = cfg.causal ? i + 1 : len;
+            std::vector<int> attended;
+            for (int j = 0; j < visible; ++j)
+              if (w[j] > th.attended_weight) attended.push_back(j);
+            const double n = static_cast<double>(attended.size());
+            ++a.rows;
+            ++a.patterns.queries[{i, visible}];
+            a.attended += n, a.attended2 += n * n, a.fraction += n / visible;
+            a.multiple += attended.size() > 1;
+            if (attended.size() == 1) {
+              ++a.patterns.offsets[attended[0] - i];
+              a.patterns.bos += attended[0] == 0;
+              a.patterns.eos += attended[0] == len - 1;
+            }
+            if (attended.empty()) continue;
+            const int token = tokens[attended[0]];
+            bool all_of = true;
+            std::size_t next = 0;
+            for (int j = 0; j < visible && all_of; ++j) {
+              const bool in = next < attended.size() && attended[next] == j;
+              if (in) ++next;
+              all_of = in == (tokens[j] == token);
+            }
+            if (all_of) ++a.patterns.all_of_token[token];
+          }
+        }
+    }
+  }
+
+  std::vector<HeadRole> roles;
+  for (int l = 0; l < L; ++l)
+    for (int h = 0; h < H; ++h) {
+      const Acc& a = acc[static_cast<std::size_t>(l) * H + h];
+      HeadRole r;
+      r.layer = l, r.head = h;
+      const double rows = std::max<long>(1, a.rows);
+      r.mean_attended = a.attended / rows;
+      r.sd_attended =
+          std::sqrt(std::max(0.0, a.attended2 / rows - r.mean_attended * r.mean_attended));
+      r.p_multiple = a.multiple / rows;
+      r.mean_fraction = a.fraction / rows;
+      r.label = r.mean_attended <= th.local_max_attended    ? "local"
+                : r.mean_fraction >= th.global_min_fraction ? "global"
+                                                            : "mixed";
+      // The most specific pattern covering the required share of queries.
+      auto consider = [&](double share, const std::string& name, int offset) {
+        if (share >= th.pattern_share && share > r.pattern_share)
+          r.pattern = name, r.offset = offset, r.pattern_share = share;
+      };
+      consider(a.patterns.bos / rows, "BOS", 0);
+      consider(a.patterns.eos / rows, "EOS", 0);
+      // An offset pattern is judged on the queries where that offset exists (BOS has no
+      // previous position).
+      for (const auto& [off, count] : a.patterns.offsets) {
+        long possible = 0;
+        for (const auto& [query, n] : a.patterns.queries)
+          if (query.first + off >= 0 && query.first + off < query.second) possible += n;
+        consider(static_cast<double>(count) / std::max(1L, possible),
+                 off == -1  ? "previous position"
+                 : off == 0 ? "itself"
+                 : off == 1 ? "next position"
+                            : fmt::format("offset {:+d}", off),
+                 off);
+      }
+      if (r.pattern.empty())
+        for (const auto& [token, count] : a.patterns.all_of_token)
+          consider(count / rows, fmt::format("all `{}`s", token_name(alphabet, token)), 0);
+      roles.push_back(r);
+    }
+  return roles;
+}
+
+void write_attention_svg(const std::filesystem::path& path, nets::Transformer<double>& model,
+                         const Alphabet& alphabet, const Word& word, const TieRule& tie) {
+  const auto& cfg = model.config();
+  const int k = alphabet.size(), L = cfg.n_layers, H = cfg.n_heads;
+  const std::vector<Example> one = {{word, 0, std::nullopt}};
+  auto batch = inference_batch(one, k, cfg.objective);
+  const int n = batch.lengths[0], Tn = batch.Tn;
+  std::vector<std::vector<double>> soft(L), hard(L);
+  const nets::AttentionSpec original = model.attention();
+  nets::AttentionSpec spec = original;
+  spec.hard = nets::HardAttention::none;
+  spec.score_scale = 1;
+  model.set_attention(spec);
+  model.forward(batch);
+  for (int l = 0; l < L; ++l) soft[l] = model.attention_weights(l);
+  set_hard(model, tie);
+  model.forward(batch);
+  for (int l = 0; l < L; ++l) hard[l] = model.attention_weights(l);
+  model.set_attention(original);
+
+  const int cell = 14, gap = 30, label = 40;
+  const int panel = n * cell;
+  const int width = label + 2 * H * (panel + gap), height = L * (panel + gap + 20) + 40;
+  std::ostringstream svg;
+  svg << fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
+      "font-family=\"monospace\" font-size=\"10\">\n",
+      width, height);
+  std::string text;
+  for (int t = 0; t < n; ++t) text += token_name(alphabet, batch.tokens[t]) + " ";
+  svg << fmt::format("<text x=\"4\" y=\"14\">{}  (rows: queries, columns: keys; {})</text>\n", text,
+                     tie.describe());
+  for (int l = 0; l < L; ++l)
+    for (int h = 0; h < H; ++h)
+      for (int which = 0; which < 2; ++which) {
+        const auto& att = which == 0 ? soft[l] : hard[l];
+        const int x0 = label + (2 * h + which) * (panel + gap), y0 = 40 + l * (panel + gap + 20);
+        svg << fmt::format("<text x=\"{}\" y=\"{}\">L{} H{} {}</text>\n", x0, y0 - 4, l, h,
+                           which == 0 ? "soft" : "saturated");
+        for (int i = 0; i < n; ++i)
+          for (int j = 0; j < n; ++j) {
+            const double w = att[(static_cast<std::size_t>(h) * Tn + i) * Tn + j];
+            const int grey = static_cast<int>(std::lround(255 * (1 - std::clamp(w, 0.0, 1.0))));
+            svg << fmt::format(
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"rgb({},{},{})\"/>\n",
+                x0 + j * cell, y0 + i * cell, cell, cell, grey, grey, grey);
+          }
+      }
+  svg << "</svg>\n";
+  write_file_atomically(path, svg.str());
+}
+
+}  // namespace saturn::saturate

@@ -1,0 +1,30 @@
+// Norm growth (Merrill et al. 2021): the parameter norm rho(t) logged by training, and least-
+// squares fits rho(t) = a + b f(t) for f in {t, sqrt t, t^(1/4), log t}, compared by R^2.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace saturn::saturate {
+
+// metrics.jsonl's per-step lines: step, param_norm and every "norm.GROUP" column.
+struct NormSeries {
+  std::vector<double> step, norm;
+  std::vector<std::string> group_names;         // e.g. "embed", "layer.0"
+  std::vector<std::vector<double>> group_norm;  // [group][row]
+};
+// Throws InputError naming the file and line when a line is not JSON or has no param_norm.
+NormSeries read_norm_series(const std::filesystem::path& run_dir);
+
+struct NormFit {
+  std::string f;  // "t", "sqrt(t)", "t^(1/4)", "log(t)"
+  double a = 0, b = 0, r2 = 0;
+  double eval(double t) const;
+};
+// The four fits over the points with t > skip (and t > 0, for log t), best R^2 first.
+// Throws InputError when fewer than 3 points remain.
+std::vector<NormFit> norm_growth_fit(const std::vector<double>& t, const std::vector<double>& rho,
+                                     double skip = 0);
+
+}  // namespace saturn::saturate

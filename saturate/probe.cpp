@@ -1,0 +1,91 @@
+#include "saturate/probe.h"
+
+#include <fmt/format.h>
+
+#include "lang/error.h"
+#include "nets/batch.h"
+
+namespace saturn::saturate {
+
+std::vector<Example> probe_set(Sampler& sampler, int lo, int hi, int per_length,
+                               std::uint64_t seed) {
+  const Language& lang = sampler.language();
+  const int k = lang.alphabet().size();
+  Rng rng(seed);
+  std::vector<Example> probes;
+  for (int n = lo; n <= hi; ++n) {
+    if (sampler.table().power(n) <= 2 * per_length) {
+      const long total = static_cast<long>(sampler.table().power(n));
+      Word w(n, 0);
+      for (long i = 0; i < total; ++i) {
+        long x = i;
+        for (int t = n - 1; t >= 0; --t) w[t] = static_cast<Symbol>(x % k), x /= k;
+        probes.push_back({w, lang.accepts(w) ? 1 : 0, std::nullopt});
+      }
+      continue;
+    }
+    for (int label : {1, 0}) {
+      const BigInt& count = label ? sampler.count_accepted(n) : BigInt(sampler.count_rejected(n));
+      if (count == 0) continue;
+      for (int i = 0; i < per_length; ++i)
+        probes.push_back(
+            {label ? *sampler.accepted(n, rng) : *sampler.rejected(n, rng), label, std::nullopt});
+    }
+  }
+  return probes;
+}
+
+nets::Transformer<double> double_model(const nets::Checkpoint& c) {
+  nets::Transformer<double> model(c.config.model, c.num_symbols);
+  if (c.params.size() != model.params.size())
+    throw InputError("checkpoint parameters do not match its config");
+  for (std::size_t i = 0; i < c.params.size(); ++i) model.params[i] = c.params[i];
+  return model;
+}
+
+void require_softmax(const nets::ModelConfig& config) {
+  if (!config.attention_softmax)
+    throw InputError(fmt::format(
+        "attention = \"{}\" is pointwise: it has no argmax limit as the norm grows (Wortsman et "
+        "al. 2023), so there is no saturated network; saturate/ needs softmax attention",
+        nets::kAttentionNames[1 + static_cast<int>(config.attention_pointwise)]));
+}
+
+Outputs run_model(nets::Transformer<double>& model, const std::vector<Example>& probes,
+                  int batch_size) {
+  const int k = model.num_symbols(), C = model.config().d_model;
+  const bool recognize = model.config().objective == nets::Objective::recognize;
+  Outputs out;
+  std::vector<Example> with_targets;  // next-symbol batches need targets; any will do
+  for (std::size_t start = 0; start < probes.size(); start += batch_size) {
+    const std::size_t end = std::min(probes.size(), start + batch_size);
+    std::vector<const Example*> ptrs;
+    if (recognize) {
+      for (std::size_t i = start; i < end; ++i) ptrs.push_back(&probes[i]);
+    } else {
+      with_targets.assign(probes.begin() + start, probes.begin() + end);
+      for (auto& e : with_targets) {
+        NextTargets t;
+        t.next.assign(e.word.size() + 1, {});
+        t.prefix_accepted.assign(e.word.size() + 1, false);
+        e.next = t;
+      }
+      for (auto& e : with_targets) ptrs.push_back(&e);
+    }
+    auto batch = nets::make_batch<double>(ptrs, k, model.config().objective);
+    model.forward(batch);
+    const auto& z = model.logits();
+    const auto& xf = model.final_states();
+    for (int b = 0; b < batch.B; ++b) {
+      const int n = static_cast<int>(ptrs[b]->word.size());
+      out.decision.push_back(
+          recognize ? z[b] : z[(static_cast<std::size_t>(b) * batch.Tn + n) * (k + 1) + k]);
+      const double* rows = xf.data() + static_cast<std::size_t>(b) * batch.Tn * C;
+      out.states.insert(out.states.end(), rows,
+                        rows + static_cast<std::size_t>(batch.lengths[b]) * C);
+    }
+  }
+  return out;
+}
+
+}  // namespace saturn::saturate

@@ -1,0 +1,90 @@
+#include "saturate/saturation.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "lang/names.h"
+
+namespace saturn::saturate {
+
+std::string TieRule::describe() const {
+  const char* rule = hard == nets::HardAttention::average    ? "average-hard"
+                     : hard == nets::HardAttention::leftmost ? "unique-hard (leftmost)"
+                                                             : "unique-hard (rightmost)";
+  return fmt::format("{}, scores tie when equal to {} significant bits", rule, tie_bits);
+}
+
+void set_scale(nets::Transformer<double>& model, const std::vector<double>& base, Scaling scaling,
+               double c) {
+  nets::AttentionSpec spec = model.attention();
+  spec.hard = nets::HardAttention::none;
+  if (scaling == Scaling::all) {
+    for (std::size_t i = 0; i < base.size(); ++i) model.params[i] = c * base[i];
+    spec.score_scale = 1;
+  } else {
+    model.params = base;
+    spec.score_scale = c;
+  }
+  model.set_attention(spec);
+}
+
+double mean_cosine(const std::vector<double>& a, const std::vector<double>& b, int C) {
+  const std::size_t rows = a.size() / C;
+  if (rows == 0) return 1.0;
+  double sum = 0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    double ab = 0, aa = 0, bb = 0;
+    for (int c = 0; c < C; ++c) {
+      const double x = a[r * C + c], y = b[r * C + c];
+      ab += x * y, aa += x * x, bb += y * y;
+    }
+    sum += aa == 0 && bb == 0 ? 1.0 : aa == 0 || bb == 0 ? 0.0 : ab / std::sqrt(aa * bb);
+  }
+  return sum / rows;
+}
+
+SaturationRow saturation_report(const nets::Checkpoint& checkpoint,
+                                const std::vector<Example>& probes, const TieRule& tie,
+                                const std::vector<double>& cs) {
+  require_softmax(checkpoint.config.model);
+  nets::Transformer<double> model = double_model(checkpoint);
+  const std::vector<double> base = model.params;
+  const int C = checkpoint.config.model.d_model;
+  SaturationRow row;
+  row.step = checkpoint.step;
+  row.norm = nets::parameter_norm(model.layout(), checkpoint.params.data());
+  row.cs = cs;
+
+  const Outputs soft = run_model(model, probes);
+  for (Scaling scaling : {Scaling::all, Scaling::logits}) {
+    auto& curve = scaling == Scaling::all ? row.cosine_all : row.cosine_logits;
+    for (double c : cs) {
+      if (c == 1) {
+        curve.push_back(1.0);
+        continue;
+      }
+      set_scale(model, base, scaling, c);
+      curve.push_back(mean_cosine(soft.states, run_model(model, probes).states, C));
+    }
+  }
+  set_scale(model, base, Scaling::logits, 1);
+  nets::AttentionSpec spec = model.attention();
+  spec.hard = tie.hard;
+  spec.tie_bits = tie.tie_bits;
+  model.set_attention(spec);
+  const Outputs hard = run_model(model, probes);
+
+  for (std::size_t i = 0; i < probes.size(); ++i) {
+    const bool s = soft.decision[i] > 0, h = hard.decision[i] > 0, label = probes[i].label == 1;
+    for (LengthStats* st : {&row.per_length[static_cast<int>(probes[i].word.size())], &row.total}) {
+      ++st->words;
+      st->soft_correct += s == label;
+      st->hard_correct += h == label;
+      st->agree += s == h;
+    }
+  }
+  return row;
+}
+
+}  // namespace saturn::saturate

@@ -1,0 +1,300 @@
+// [saturate]: hard attention as the limit of softmax, scaling, norm fits, head roles, and
+// circuits evaluated exactly.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "hand_built.h"
+#include "lang/builtin.h"
+#include "lang/error.h"
+#include "nets/attention.h"
+#include "nets/batch.h"
+#include "saturate/circuit.h"
+#include "saturate/exact_eval.h"
+#include "saturate/head_roles.h"
+#include "saturate/norm_fit.h"
+#include "saturate/saturation.h"
+
+using namespace saturn;
+using namespace saturn::saturate;
+
+namespace {
+
+// One head over one sequence whose scores are s (q = 1 in dim 0, k_j = s_j in dim 0, so with
+// dh = 1 the score is s_j); values are one-hot so the output row is the weight vector.
+std::vector<double> attention_weights(const std::vector<double>& s, nets::AttentionSpec spec) {
+  const int T = static_cast<int>(s.size()), C = T;  // one head of width T
+  std::vector<double> qkv(static_cast<std::size_t>(T) * 3 * C, 0.0), out(T * C), att(T * T);
+  for (int j = 0; j < T; ++j) {
+    qkv[j * 3 * C + 0] = 1.0;                              // q_j = e_0
+    qkv[j * 3 * C + C + 0] = s[j] * std::sqrt(double(C));  // k_j . q = s_j sqrt(dh)
+    qkv[j * 3 * C + 2 * C + j] = 1.0;                      // v_j = e_j
+  }
+  const int lengths[1] = {T};
+  nets::attention_forward(out.data(), att.data(), qkv.data(), lengths, spec, 1, T, C, 1);
+  return std::vector<double>(att.begin(), att.begin() + T);  // query 0's weights
+}
+
+std::vector<Example> all_words(int max_length) {
+  std::vector<Example> out;
+  for (int n = 0; n <= max_length; ++n)
+    for (long i = 0; i < (1L << n); ++i) {
+      Word w(n);
+      for (int t = 0; t < n; ++t) w[t] = static_cast<Symbol>((i >> (n - 1 - t)) & 1);
+      out.push_back({w, 0, std::nullopt});
+    }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("softmax(c s) approaches average-hard attention", "[saturate]") {
+  const double gap = std::log(1e5) / 1000;
+  // Two tied maxima, one score just over the gap below them, others far below.
+  const std::vector<double> s = {0.3, 0.7, 0.7 - 1.01 * gap, -2.0, 0.7};
+  nets::AttentionSpec soft;
+  soft.score_scale = 1000;
+  const auto w = attention_weights(s, soft);
+  for (int j : {0, 2, 3}) CHECK(w[j] < 1e-5);
+  CHECK(w[1] == Approx(w[4]).epsilon(1e-12));
+  CHECK(w[1] + w[4] > 1 - 1e-4);
+
+  nets::AttentionSpec hard;
+  hard.hard = nets::HardAttention::average;
+  const auto h = attention_weights(s, hard);
+  CHECK(h == std::vector<double>{0, 0.5, 0, 0, 0.5});
+  hard.hard = nets::HardAttention::leftmost;
+  CHECK(attention_weights(s, hard) == std::vector<double>{0, 1, 0, 0, 0});
+  hard.hard = nets::HardAttention::rightmost;
+  CHECK(attention_weights(s, hard) == std::vector<double>{0, 0, 0, 0, 1});
+  for (int j = 0; j < 5; ++j) CHECK(std::abs(w[j] - h[j]) < 1e-4);
+}
+
+TEST_CASE("the tie tolerance merges scores equal to the stated bits, no more", "[saturate]") {
+  nets::AttentionSpec hard;
+  hard.hard = nets::HardAttention::average;
+  hard.tie_bits = 16;
+  // 1 + 2^-20 rounds to 1 at 16 bits (a tie); 1 + 2^-10 does not.
+  CHECK(attention_weights({1.0, 1.0 + std::ldexp(1.0, -20)}, hard) ==
+        std::vector<double>{0.5, 0.5});
+  CHECK(attention_weights({1.0, 1.0 + std::ldexp(1.0, -10)}, hard) == std::vector<double>{0, 1});
+  hard.tie_bits = 8;
+  CHECK(attention_weights({1.0, 1.0 + std::ldexp(1.0, -10)}, hard) ==
+        std::vector<double>{0.5, 0.5});
+}
+
+TEST_CASE("scaled bias-free norm-free models match their closed form", "[saturate]") {
+  // One layer, one head, no biases or norms, hard attention. Closed form of f(c theta) for a
+  // word, written out independently of the kernels: embeddings scale by c, q k v by c^2,
+  // the residual after attention is c x + c^3 Wo avg(Wv x), and so on.
+  nets::ModelConfig cfg;
+  cfg.d_model = 3, cfg.n_heads = 1, cfg.n_layers = 1, cfg.d_ff = 5;
+  cfg.norm_position = nets::NormPosition::none;
+  cfg.positional = nets::Positional::none;
+  cfg.bias = false;
+  cfg.init_std = 0.7;
+  cfg.seed = 3;
+  nets::Transformer<double> model(cfg, 2);
+  model.init();
+  const std::vector<double> base = model.params;
+  const Word word = {0, 1, 1, 0, 1};
+  auto closed_form = [&](double c) {
+    const int C = 3, F = 5, n = static_cast<int>(word.size()) + 2;
+    auto P = [&](const char* name) { return model.param(name); };
+    std::vector<int> tokens = {2};
+    for (Symbol s : word) tokens.push_back(s);
+    tokens.push_back(3);
+    std::vector<std::vector<double>> x(n, std::vector<double>(C)), q = x, k = x, v = x;
+    for (int t = 0; t < n; ++t)
+      for (int i = 0; i < C; ++i) x[t][i] = c * base[tokens[t] * C + i];
+    const double* wqkv = P("layers.0.attn.wqkv");  // already scaled by c in `model`
+    for (int t = 0; t < n; ++t)
+      for (int r = 0; r < C; ++r)
+        for (int i = 0; i < C; ++i) {
+          q[t][r] += wqkv[r * C + i] * x[t][i];
+          k[t][r] += wqkv[(C + r) * C + i] * x[t][i];
+          v[t][r] += wqkv[(2 * C + r) * C + i] * x[t][i];
+        }
+    // BOS query (readout bos): the argmax set of q_0 . k_j, averaged.
+    std::vector<double> s(n);
+    for (int j = 0; j < n; ++j)
+      for (int i = 0; i < C; ++i) s[j] += q[0][i] * k[j][i];
+    const double top = *std::max_element(s.begin(), s.end());
+    std::vector<double> a(C);
+    int winners = 0;
+    for (int j = 0; j < n; ++j)
+      if (s[j] >= top - 1e-9 * std::abs(top)) {
+        ++winners;
+        for (int i = 0; i < C; ++i) a[i] += v[j][i];
+      }
+    for (auto& ai : a) ai /= winners;
+    std::vector<double> s1(C), h(F), s2(C);
+    for (int r = 0; r < C; ++r) {
+      s1[r] = x[0][r];
+      for (int i = 0; i < C; ++i) s1[r] += P("layers.0.attn.wo")[r * C + i] * a[i];
+    }
+    for (int r = 0; r < F; ++r) {
+      for (int i = 0; i < C; ++i) h[r] += P("layers.0.ffn.w1")[r * C + i] * s1[i];
+      h[r] = std::max(0.0, h[r]);
+    }
+    for (int r = 0; r < C; ++r) {
+      s2[r] = s1[r];
+      for (int i = 0; i < F; ++i) s2[r] += P("layers.0.ffn.w2")[r * F + i] * h[i];
+    }
+    double logit = 0;
+    for (int i = 0; i < C; ++i) logit += P("head.w")[i] * s2[i];
+    return logit;
+  };
+  nets::AttentionSpec spec = model.attention();
+  spec.hard = nets::HardAttention::average;
+  spec.tie_bits = 40;
+  const std::vector<Example> one = {{word, 0, std::nullopt}};
+  for (double c : {0.5, 1.0, 2.0, 10.0, 1000.0}) {
+    set_scale(model, base, Scaling::all, c);
+    model.set_attention(spec);
+    const double f = run_model(model, one).decision[0];
+    CHECK(f == Approx(closed_form(c)).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("the norm fit recovers the growth exponent", "[saturate]") {
+  std::mt19937 rng(5);
+  std::normal_distribution<double> noise(0.0, 0.3);
+  std::vector<double> t, rho_sqrt, rho_linear;
+  for (int i = 1; i <= 2000; i += 5) {
+    t.push_back(i);
+    rho_sqrt.push_back(3 + 2 * std::sqrt(i) + noise(rng));
+    rho_linear.push_back(1 + 0.05 * i + noise(rng));
+  }
+  const auto fits = norm_growth_fit(t, rho_sqrt);
+  CHECK(fits.front().f == "sqrt(t)");
+  CHECK(fits.front().r2 > 0.99);
+  CHECK(fits.front().a == Approx(3).margin(0.1));
+  CHECK(fits.front().b == Approx(2).margin(0.01));
+  CHECK(norm_growth_fit(t, rho_linear).front().f == "t");
+  CHECK_THROWS_AS(norm_growth_fit(t, rho_sqrt, 1e9), InputError);
+}
+
+TEST_CASE("a hand-built uniform-attention majority model saturates to majority", "[saturate]") {
+  auto model = test::uniform_majority_model();
+  nets::AttentionSpec spec = model.attention();
+  spec.hard = nets::HardAttention::average;
+  model.set_attention(spec);
+  const auto words = all_words(12);
+  const auto out = run_model(model, words);
+  auto majority = builtin("majority");
+  long correct = 0;
+  for (std::size_t i = 0; i < words.size(); ++i)
+    correct += (out.decision[i] > 0) == majority->accepts(words[i].word);
+  CHECK(correct == static_cast<long>(words.size()));
+  CHECK(words.size() == 8191);
+}
+
+TEST_CASE("head roles of hand-built heads", "[saturate]") {
+  const auto words = all_words(8);
+  const Alphabet ab({"a", "b"});
+  SECTION("constant scores: global") {
+    auto model = test::positional_head_model(true);
+    const auto roles = head_roles(model, ab, words, TieRule{});
+    REQUIRE(roles.size() == 1);
+    CHECK(roles[0].label == "global");
+    CHECK(roles[0].mean_fraction == Approx(1.0));
+  }
+  SECTION("previous position: local, offset -1") {
+    auto model = test::positional_head_model(false);
+    const auto roles = head_roles(model, ab, words, TieRule{});
+    REQUIRE(roles.size() == 1);
+    CHECK(roles[0].label == "local");
+    CHECK(roles[0].mean_attended == Approx(1.0));
+    CHECK(roles[0].pattern == "previous position");
+    CHECK(roles[0].offset == -1);
+    CHECK(roles[0].pattern_share > 0.9);
+  }
+}
+
+TEST_CASE("exact circuits agree with the float saturated network", "[saturate]") {
+  // A trained-like random model: pre-LN with affine norms, two layers, learned positions.
+  nets::ModelConfig cfg;
+  cfg.d_model = 8, cfg.n_heads = 2, cfg.n_layers = 2, cfg.d_ff = 8, cfg.max_length = 12;
+  cfg.init_std = 0.5;
+  cfg.seed = GENERATE(1, 2);
+  cfg.causal = cfg.seed == 2;
+  cfg.readout = cfg.seed == 2 ? nets::Readout::mean : nets::Readout::bos;
+  const auto tie = GENERATE(nets::HardAttention::average, nets::HardAttention::leftmost,
+                            nets::HardAttention::rightmost);
+  nets::Transformer<double> model(cfg, 2);
+  model.init();
+  const Alphabet ab({"a", "b"});
+  const TieRule rule{tie, 16};
+  const Circuit circuit = make_circuit(cfg, model.params, ab, 20, rule);
+  // Round trip through JSON.
+  const Circuit loaded = parse_circuit(circuit_json(circuit), "test");
+  auto float_model = circuit_model(loaded);
+  nets::AttentionSpec spec = float_model.attention();
+  spec.hard = tie;
+  float_model.set_attention(spec);
+  const auto words = all_words(7);
+  const auto out = run_model(float_model, words);
+  const ExactEvaluator exact(loaded);
+  long agree = 0, undecided = 0;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const auto r = exact.run(words[i].word);
+    if (r.verdict == Verdict::undecided) {
+      ++undecided;
+      continue;
+    }
+    agree += (r.verdict == Verdict::accept) == (out.decision[i] > 0);
+    // The float logit lies within a rounding error of the exact enclosure.
+    CHECK(out.decision[i] >= r.logit.lo.convert_to<double>() - 1e-9);
+    CHECK(out.decision[i] <= r.logit.hi.convert_to<double>() + 1e-9);
+  }
+  CHECK(undecided == 0);
+  CHECK(agree == static_cast<long>(words.size()));
+}
+
+TEST_CASE("exact evaluation of the majority model: ties are exact", "[saturate]") {
+  auto model = test::uniform_majority_model();
+  const Circuit c = make_circuit(model.config(), model.params, Alphabet({"a", "b"}), 4, TieRule{});
+  const ExactEvaluator exact(c);
+  const auto r = exact.run({0, 1, 0});
+  CHECK(r.verdict == Verdict::accept);
+  CHECK(r.logit.exact());
+  CHECK(r.logit.lo == Rational(1, 10));                 // (2 - 1 - 1/2) / 5
+  CHECK(exact.run({0, 1}).verdict == Verdict::reject);  // (1 - 1 - 1/2) / 4
+  CHECK(exact.run({0, 1}).logit.lo == Rational(-1, 8));
+}
+
+TEST_CASE("bad circuit files are named errors", "[saturate]") {
+  auto model = test::uniform_majority_model();
+  const std::string good =
+      circuit_json(make_circuit(model.config(), model.params, Alphabet({"a", "b"}), 4, TieRule{}));
+  auto error_of = [](const std::string& text) {
+    try {
+      parse_circuit(text, "c.json");
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error_of(good) == "no error");
+  CHECK_THAT(error_of(good.substr(0, good.size() / 2)), Catch::Contains("c.json: not JSON"));
+  std::string v2 = good;
+  v2.replace(v2.find("\"version\": 1"), 12, "\"version\": 2");
+  CHECK_THAT(error_of(v2), Catch::Contains("circuit version 2 is not supported"));
+  std::string shape = good;
+  const std::string wo = "\"layers.0.attn.wo\": {\n   \"shape\": [\n    4,\n    4";
+  REQUIRE(shape.find(wo) != std::string::npos);
+  shape.replace(shape.find(wo) + wo.size() - 1, 1, "5");
+  CHECK_THAT(error_of(shape), Catch::Contains("has shape [4,5]"));
+  CHECK_THAT(error_of("{\"format\": \"other\"}"), Catch::Contains("not a saturn circuit"));
+  CHECK_THROWS_AS(load_circuit("/nonexistent/c.json"), InputError);
+}
+
+TEST_CASE("pointwise attention has no saturated network", "[saturate]") {
+  nets::ModelConfig cfg;
+  cfg.attention_softmax = false;
+  CHECK_THROWS_WITH(require_softmax(cfg), Catch::Contains("no argmax limit"));
+}
