@@ -2,8 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <Eigen/Core>
+
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <map>
+#include <unordered_map>
 
 #include "lang/error.h"
 
@@ -12,73 +17,256 @@ namespace saturn::saturate {
 namespace {
 
 using boost::multiprecision::mpz_int;
-constexpr int kGridBits = 128;  // outward rounding grid of non-exact values
 
 // The evaluation of one word failed to decide something.
 struct Undecided {
   std::string reason;
 };
 
-Interval point(const Rational& x) {
-  return {x, x};
+// ------------------------------------------------------------------ rational arithmetic
+
+struct RationalArith {
+  using Num = Rational;
+  using Iv = BasicInterval<Rational>;
+  static constexpr int kGridBits = 128;  // outward rounding grid of non-exact values
+
+  static const mpz_int& grid() {
+    static const mpz_int g = mpz_int(1) << kGridBits;
+    return g;
+  }
+  static Iv point(const Num& x) { return {x, x}; }
+  static Iv add(const Iv& a, const Iv& b) {
+    if (a.exact() && b.exact()) return point(a.lo + b.lo);
+    return {a.lo + b.lo, a.hi + b.hi};
+  }
+  static Iv sub(const Iv& a, const Iv& b) {
+    if (a.exact() && b.exact()) return point(a.lo - b.lo);
+    return {a.lo - b.hi, a.hi - b.lo};
+  }
+  static Iv scale(const Iv& a, const Num& w) {
+    if (a.exact()) return point(a.lo * w);
+    return w >= 0 ? Iv{a.lo * w, a.hi * w} : Iv{a.hi * w, a.lo * w};
+  }
+  static Iv mul(const Iv& a, const Iv& b) {
+    if (b.exact()) return scale(a, b.lo);
+    if (a.exact()) return scale(b, a.lo);
+    const Num p[4] = {a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi};
+    return {*std::min_element(p, p + 4), *std::max_element(p, p + 4)};
+  }
+  static Iv divide(const Iv& a, long n) { return scale(a, Num(1, n)); }
+  // Outward rounding to the 2^-kGridBits grid, keeping denominators bounded.
+  static void round(Iv& a) {
+    if (a.exact()) return;
+    const Num lo = a.lo * grid(), hi = a.hi * grid();
+    mpz_int l = numerator(lo) / denominator(lo), h = numerator(hi) / denominator(hi);
+    if (Num(l) > lo) --l;
+    if (Num(h) < hi) ++h;
+    a.lo = Num(l, grid());
+    a.hi = Num(h, grid());
+  }
+  // 1/sqrt over q (q.lo > 0): isqrt(floor(4^P / x)) / 2^P <= 1/sqrt(x) < (isqrt(...) + 1) / 2^P,
+  // since sqrt(X) < isqrt(floor(X)) + 1.
+  static Iv rsqrt(const Iv& q) {
+    auto bounds = [](const Num& x) {
+      const mpz_int X = (denominator(x) * grid() * grid()) / numerator(x);
+      const mpz_int m = boost::multiprecision::sqrt(X);
+      return std::pair<Num, Num>{Num(m, grid()), Num(m + 1, grid())};
+    };
+    return {bounds(q.hi).first, bounds(q.lo).second};
+  }
+  // out = W[row0 .. row0 + rows) x + b.
+  static std::vector<Iv> linear(const std::vector<Iv>& x, const ExactEvaluator::Matrix<Num>& w,
+                                const ExactEvaluator::Matrix<Num>* b, int row0, int rows) {
+    const bool exact = std::all_of(x.begin(), x.end(), [](const Iv& v) { return v.exact(); });
+    std::vector<Iv> out(rows);
+    for (int r = 0; r < rows; ++r) {
+      const Num* wr = w.w.data() + static_cast<std::size_t>(row0 + r) * w.cols;
+      if (exact) {
+        Num s = b ? b->w[row0 + r] : Num(0);
+        for (int c = 0; c < w.cols; ++c)
+          if (wr[c] != 0) s += wr[c] * x[c].lo;
+        out[r] = point(s);
+        continue;
+      }
+      Iv s = point(b ? b->w[row0 + r] : Num(0));
+      for (int c = 0; c < w.cols; ++c)
+        if (wr[c] != 0) s = add(s, scale(x[c], wr[c]));
+      round(s);
+      out[r] = s;
+    }
+    return out;
+  }
+  // a . b over n entries.
+  static Iv dot(const Iv* a, const Iv* b, int n) {
+    Iv d = point(Num(0));
+    for (int e = 0; e < n; ++e) d = add(d, mul(a[e], b[e]));
+    return d;
+  }
+  static Num zero() { return Num(0); }
+  static Rational to_rational(const Num& x) { return x; }
+  static void check(const Iv&) {}
+  // Exact rows by value.
+  using ExactRows = std::map<std::vector<Num>, int>;
+};
+
+// ------------------------------------------------------------------ double intervals
+
+// The neighbouring doubles below / above a finite x (std::nextafter, without the call).
+inline double up(double x) {
+  if (x == 0) return 0x1p-1074;
+  std::int64_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  bits += x > 0 ? 1 : -1;
+  std::memcpy(&x, &bits, sizeof bits);
+  return x;
 }
-Interval operator+(const Interval& a, const Interval& b) {
-  if (a.exact() && b.exact()) return point(a.lo + b.lo);
-  return {a.lo + b.lo, a.hi + b.hi};
+inline double down(double x) {
+  return -up(-x);
 }
-Interval operator-(const Interval& a, const Interval& b) {
-  if (a.exact() && b.exact()) return point(a.lo - b.lo);
-  return {a.lo - b.hi, a.hi - b.lo};
+// a + b rounded down / up: TwoSum gives the exact rounding error e (a + b = s + e).
+inline double twosum_error(double a, double b, double s) {
+  const double bb = s - a;
+  return (a - (s - bb)) + (b - bb);
 }
-Interval scale(const Interval& a, const Rational& w) {
-  if (a.exact()) return point(a.lo * w);
-  return w >= 0 ? Interval{a.lo * w, a.hi * w} : Interval{a.hi * w, a.lo * w};
+inline double add_down(double a, double b) {
+  const double s = a + b;
+  return twosum_error(a, b, s) < 0 ? down(s) : s;
 }
-Interval operator*(const Interval& a, const Interval& b) {
-  if (b.exact()) return scale(a, b.lo);
-  if (a.exact()) return scale(b, a.lo);
-  const Rational p[4] = {a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi};
-  return {*std::min_element(p, p + 4), *std::max_element(p, p + 4)};
+inline double add_up(double a, double b) {
+  const double s = a + b;
+  return twosum_error(a, b, s) > 0 ? up(s) : s;
 }
-Interval square(const Interval& a) {
-  if (a.exact()) return point(a.lo * a.lo);
-  if (a.lo >= 0) return {a.lo * a.lo, a.hi * a.hi};
-  if (a.hi <= 0) return {a.hi * a.hi, a.lo * a.lo};
-  return {Rational(0), std::max(a.lo * a.lo, a.hi * a.hi)};
+// a * b rounded down / up: fma gives the exact error unless the product underflows, which
+// the caller excludes (see DoubleArith::check).
+inline double mul_down(double a, double b) {
+  const double p = a * b;
+  return std::fma(a, b, -p) < 0 ? down(p) : p;
 }
-Interval relu(const Interval& a) {
-  return {a.lo > 0 ? a.lo : Rational(0), a.hi > 0 ? a.hi : Rational(0)};
+inline double mul_up(double a, double b) {
+  const double p = a * b;
+  return std::fma(a, b, -p) > 0 ? up(p) : p;
 }
 
-const mpz_int& grid() {
-  static const mpz_int g = mpz_int(1) << kGridBits;
-  return g;
-}
-// Outward rounding to the 2^-kGridBits grid, keeping denominators bounded.
-void round_outward(Interval& a) {
-  if (a.exact()) return;
-  const Rational lo = a.lo * grid(), hi = a.hi * grid();
-  mpz_int l = numerator(lo) / denominator(lo), h = numerator(hi) / denominator(hi);  // truncate
-  if (Rational(l) > lo) --l;
-  if (Rational(h) < hi) ++h;
-  a.lo = Rational(l, grid());
-  a.hi = Rational(h, grid());
-}
-// Bounds of 1/sqrt(x) for rational x > 0: isqrt(floor(4^P / x)) / 2^P <= 1/sqrt(x) and
-// (isqrt(...) + 1) / 2^P > 1/sqrt(x), since sqrt(X) < isqrt(floor(X)) + 1.
-std::pair<Rational, Rational> rsqrt_bounds(const Rational& x) {
-  const mpz_int X = (denominator(x) * grid() * grid()) / numerator(x);
-  const mpz_int m = boost::multiprecision::sqrt(X);
-  return {Rational(m, grid()), Rational(m + 1, grid())};
-}
+struct DoubleArith {
+  using Num = double;
+  using Iv = BasicInterval<double>;
+  static Iv point(double x) { return {x, x}; }
+  static Iv add(const Iv& a, const Iv& b) { return {add_down(a.lo, b.lo), add_up(a.hi, b.hi)}; }
+  static Iv sub(const Iv& a, const Iv& b) { return {add_down(a.lo, -b.hi), add_up(a.hi, -b.lo)}; }
+  static Iv scale(const Iv& a, double w) {
+    return w >= 0 ? Iv{mul_down(a.lo, w), mul_up(a.hi, w)} : Iv{mul_down(a.hi, w), mul_up(a.lo, w)};
+  }
+  static Iv mul(const Iv& a, const Iv& b) {
+    if (b.exact()) return scale(a, b.lo);
+    if (a.exact()) return scale(b, a.lo);
+    const double lo[4] = {mul_down(a.lo, b.lo), mul_down(a.lo, b.hi), mul_down(a.hi, b.lo),
+                          mul_down(a.hi, b.hi)};
+    const double hi[4] = {mul_up(a.lo, b.lo), mul_up(a.lo, b.hi), mul_up(a.hi, b.lo),
+                          mul_up(a.hi, b.hi)};
+    return {*std::min_element(lo, lo + 4), *std::max_element(hi, hi + 4)};
+  }
+  static Iv divide(const Iv& a, long n) {
+    const double d = static_cast<double>(n);
+    auto q_down = [d](double x) {
+      const double q = x / d;
+      return std::fma(-q, d, x) < 0 ? down(q) : q;  // remainder < 0: q is above x / d
+    };
+    auto q_up = [d](double x) {
+      const double q = x / d;
+      return std::fma(-q, d, x) > 0 ? up(q) : q;
+    };
+    return {q_down(a.lo), q_up(a.hi)};
+  }
+  static void round(Iv&) {}
+  // out = W[row0 .. row0 + rows) x + b in midpoint-radius form (Rump 1999): with x inside
+  // m +- r, the float product s = W m + b is within gamma_{n+1} (|W| |m| + |b|) of the exact
+  // one (any summation order), and W x within |W| r of W m. Both bounds are taken coarser, as
+  // rowsum|W| max|m| and rowsum|W| max r, so only W m is a matrix product; the radius is
+  // itself computed in floats, so it is inflated by (1 + 4u) and the endpoints stepped one ulp
+  // outward.
+  static std::vector<Iv> linear(const std::vector<Iv>& x, const ExactEvaluator::Matrix<double>& w,
+                                const ExactEvaluator::Matrix<double>* b, int row0, int rows) {
+    const int n = w.cols;
+    Eigen::VectorXd m(n);
+    double max_m = 0, max_r = 0;
+    for (int c = 0; c < n; ++c) {
+      m[c] = x[c].lo + (x[c].hi - x[c].lo) / 2;
+      if (!x[c].exact()) max_r = std::max(max_r, up(std::max(m[c] - x[c].lo, x[c].hi - m[c])));
+      max_m = std::max(max_m, std::abs(m[c]));
+    }
+    using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const Eigen::Map<const RowMajor> W(w.w.data() + static_cast<std::size_t>(row0) * n, rows, n);
+    const Eigen::VectorXd s = W * m;
+    constexpr double u = 0x1p-53;
+    const double gamma = (n + 1) * u / (1 - (n + 1) * u);
+    std::vector<Iv> out(rows);
+    for (int i = 0; i < rows; ++i) {
+      const double bias = b ? b->w[row0 + i] : 0.0, row_abs = w.row_abs[row0 + i];
+      const double center = s[i] + bias;
+      const double magnitude = row_abs * max_m + std::abs(bias), radius = row_abs * max_r;
+      if (magnitude == 0 && radius == 0) {
+        out[i] = point(0.0);  // every product is an exact zero
+        continue;
+      }
+      const double rad = (radius + gamma * magnitude) * (1 + 4 * u) + 0x1p-1000;
+      out[i] = {down(center - rad), up(center + rad)};
+    }
+    return out;
+  }
+  // a . b over n entries, midpoint-radius: |a.b - ma.mb| <= |ma| rb + ra |mb| + ra rb, plus
+  // the float error of ma.mb, gamma_n sum |ma||mb|.
+  static Iv dot(const Iv* a, const Iv* b, int n) {
+    double s = 0, magnitude = 0, radius = 0;
+    for (int e = 0; e < n; ++e) {
+      const double ma = a[e].lo + (a[e].hi - a[e].lo) / 2, mb = b[e].lo + (b[e].hi - b[e].lo) / 2;
+      const double ra = a[e].exact() ? 0 : up(std::max(ma - a[e].lo, a[e].hi - ma));
+      const double rb = b[e].exact() ? 0 : up(std::max(mb - b[e].lo, b[e].hi - mb));
+      s += ma * mb;
+      magnitude += std::abs(ma * mb);
+      radius += std::abs(ma) * rb + ra * std::abs(mb) + ra * rb;
+    }
+    if (magnitude == 0 && radius == 0) return point(0.0);
+    constexpr double u = 0x1p-53;
+    const double gamma = (n + 1) * u / (1 - (n + 1) * u);
+    const double rad = (radius + gamma * magnitude) * (1 + 4 * u) + 0x1p-1000;
+    return {down(s - rad), up(s + rad)};
+  }
+  // sqrt and division are correctly rounded (half an ulp each): two ulps outward enclose.
+  static Iv rsqrt(const Iv& q) {
+    return {down(down(1.0 / std::sqrt(q.hi))), up(up(1.0 / std::sqrt(q.lo)))};
+  }
+  static double zero() { return 0.0; }
+  static Rational to_rational(double x) { return Rational(x); }
+  // Non-finite values and values near the underflow range (where fma's error is not exact)
+  // leave the fast path.
+  static void check(const Iv& a) {
+    for (double x : {a.lo, a.hi})
+      if (!std::isfinite(x) || (x != 0 && std::abs(x) < 1e-280))
+        throw Undecided{"fast path: out of double range"};
+  }
+  struct Hash {
+    std::size_t operator()(const std::vector<double>& v) const {
+      std::size_t h = 0x9e3779b97f4a7c15ull;
+      for (double x : v) {
+        std::uint64_t bits;
+        std::memcpy(&bits, &x, sizeof bits);
+        h = (h ^ bits) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+      }
+      return h;
+    }
+  };
+  using ExactRows = std::unordered_map<std::vector<double>, int, Hash>;
+};
 
 // Row ids: rows with equal ids are provably equal. Exact rows are identified by value, others
 // by the operation and the ids of its inputs (every operation is a function of its inputs).
+template <class A>
 class RowIds {
  public:
-  int of(const std::vector<Interval>& row, std::vector<long> structure) {
-    if (std::all_of(row.begin(), row.end(), [](const Interval& x) { return x.exact(); })) {
-      std::vector<Rational> key;
+  int of(const std::vector<typename A::Iv>& row, std::vector<long> structure) {
+    if (std::all_of(row.begin(), row.end(), [](const auto& x) { return x.exact(); })) {
+      std::vector<typename A::Num> key;
       key.reserve(row.size());
       for (const auto& x : row) key.push_back(x.lo);
       auto [it, fresh] = exact_.try_emplace(std::move(key), next_);
@@ -91,121 +279,85 @@ class RowIds {
   }
 
  private:
-  std::map<std::vector<Rational>, int> exact_;
+  typename A::ExactRows exact_;
   std::map<std::vector<long>, int> structural_;
   int next_ = 0;
 };
 
-struct Row {
-  std::vector<Interval> v;
-  int id = -1;
-};
+enum Op : long { kEmbed, kNorm1, kHeads, kGate, kOut, kNorm2, kFfn, kNormF };
 
-enum Op : long { kEmbed, kNorm1, kQkv, kAttend, kHeads, kGate, kOut, kNorm2, kFfn, kNormF };
-
-}  // namespace
-
-ExactEvaluator::ExactEvaluator(const Circuit& circuit) : circuit_(circuit) {
-  const auto& cfg = circuit_.config;
-  require_softmax(cfg);
-  if (cfg.ffn_activation != nets::Activation::relu)
-    throw InputError("exact evaluation needs ffn_activation = relu (gelu is transcendental)");
-  const Rational denominator = Rational(mpz_int(1) << circuit_.denominator_bits);
-  for (const auto& [name, t] : circuit_.tensors) {
-    Matrix m;
-    m.rows = t.shape.empty() ? 1 : t.shape[0];
-    m.cols = t.shape.size() > 1 ? t.shape[1] : 1;
-    m.w.reserve(t.numerators.size());
-    for (long long x : t.numerators) m.w.push_back(Rational(x) / denominator);
-    weights_.emplace(name, std::move(m));
-  }
-}
-
-const ExactEvaluator::Matrix* ExactEvaluator::weight(const std::string& name) const {
-  auto it = weights_.find(name);
-  return it == weights_.end() ? nullptr : &it->second;
-}
-
-ExactResult ExactEvaluator::run(const Word& word) const {
-  const auto& cfg = circuit_.config;
-  const int k = circuit_.alphabet.size(), C = cfg.d_model, H = cfg.n_heads, dh = C / H;
+// One word through the circuit in arithmetic A. Throws Undecided.
+template <class A>
+BasicInterval<typename A::Num> evaluate(
+    const Circuit& circuit,
+    const std::map<std::string, ExactEvaluator::Matrix<typename A::Num>>& weights,
+    const Word& word) {
+  using Num = typename A::Num;
+  using Iv = typename A::Iv;
+  using Matrix = ExactEvaluator::Matrix<Num>;
+  struct Row {
+    std::vector<Iv> v;
+    int id = -1;
+  };
+  const auto& cfg = circuit.config;
+  const int k = circuit.alphabet.size(), C = cfg.d_model, H = cfg.n_heads, dh = C / H;
   const int n = static_cast<int>(word.size()), len = n + 2;
-  for (Symbol s : word)
-    if (s >= k) throw InputError(fmt::format("symbol {} is outside the circuit's alphabet", s));
-  if ((cfg.positional == nets::Positional::learned ||
-       cfg.positional == nets::Positional::sinusoidal) &&
-      n > cfg.max_length)
-    throw InputError(fmt::format("the circuit has positions for words up to length {}, not {}",
-                                 cfg.max_length, n));
   const bool norms =
       cfg.norm_position != nets::NormPosition::none && cfg.norm != nets::NormKind::none;
   const bool pre = norms && cfg.norm_position == nets::NormPosition::pre;
   const bool post = norms && cfg.norm_position == nets::NormPosition::post;
-  const Rational eps(cfg.norm_eps);
-  RowIds ids;
+  const Num eps = static_cast<Num>(cfg.norm_eps);  // exact: a double is a dyadic rational
+  const Iv zero = A::point(A::zero());
+  RowIds<A> ids;
 
-  auto W = [&](int l, const char* what) {
-    return weight(l < 0 ? std::string(what) : fmt::format("layers.{}.{}", l, what));
+  auto W = [&](int l, const std::string& what) -> const Matrix* {
+    auto it = weights.find(l < 0 ? what : fmt::format("layers.{}.{}", l, what));
+    return it == weights.end() ? nullptr : &it->second;
   };
-  // out = W x + b over one row (W: rows x cols).
-  auto linear = [](const std::vector<Interval>& x, const Matrix& w, const Matrix* b, int row0,
-                   int rows) {
-    std::vector<Interval> out(rows);
-    const bool exact = std::all_of(x.begin(), x.end(), [](const Interval& v) { return v.exact(); });
-    for (int r = 0; r < rows; ++r) {
-      const Rational* wr = w.w.data() + static_cast<std::size_t>(row0 + r) * w.cols;
-      if (exact) {
-        Rational s = b ? b->w[row0 + r] : Rational(0);
-        for (int c = 0; c < w.cols; ++c)
-          if (wr[c] != 0) s += wr[c] * x[c].lo;
-        out[r] = point(s);
-      } else {
-        Interval s = point(b ? b->w[row0 + r] : Rational(0));
-        for (int c = 0; c < w.cols; ++c)
-          if (wr[c] != 0) s = s + scale(x[c], wr[c]);
-        round_outward(s);
-        out[r] = s;
-      }
-    }
+  auto linear = [&](const std::vector<Iv>& x, const Matrix& w, const Matrix* b, int row0,
+                    int rows) {
+    auto out = A::linear(x, w, b, row0, rows);
+    for (const auto& v : out) A::check(v);
     return out;
   };
   // nets/norm.h over x[0..size): y = (x - m) r, r = 1/sqrt(|x - m|^2 / size + c), then affine.
-  auto normalize = [&](const Interval* x, int size, nets::NormKind kind, const Matrix* gain,
-                       const Matrix* bias, int offset, const std::string& where) {
+  auto normalize = [&](const Iv* x, int size, nets::NormKind kind, const Matrix* gain,
+                       const Matrix* bias, const std::string& where) {
     const bool centred = kind == nets::NormKind::layernorm || kind == nets::NormKind::projection;
     const bool scaled = kind == nets::NormKind::layernorm || kind == nets::NormKind::scale ||
                         kind == nets::NormKind::rms;
-    Interval m = point(Rational(0));
+    Iv m = zero;
     if (centred) {
-      for (int i = 0; i < size; ++i) m = m + x[i];
-      m = scale(m, Rational(1, size));
+      for (int i = 0; i < size; ++i) m = A::add(m, x[i]);
+      m = A::divide(m, size);
     }
-    std::vector<Interval> y(size);
-    for (int i = 0; i < size; ++i) y[i] = x[i] - m;
+    std::vector<Iv> y(size);
+    for (int i = 0; i < size; ++i) y[i] = A::sub(x[i], m);
     if (scaled) {
-      Interval q = point(kind == nets::NormKind::scale ? eps / size : eps);
-      for (int i = 0; i < size; ++i) q = q + scale(square(y[i]), Rational(1, size));
-      Interval r;
+      Iv q = zero;
+      for (int i = 0; i < size; ++i) q = A::add(q, A::mul(y[i], y[i]));
+      q = A::divide(q, size);
+      q = A::add(q, kind == nets::NormKind::scale ? A::divide(A::point(eps), size) : A::point(eps));
+      Iv r;
       if (q.hi == 0) {
-        r = point(Rational(0));  // a zero row at eps = 0: nets outputs 0
+        r = zero;  // a zero row at eps = 0: nets outputs 0
       } else if (q.lo <= 0) {
         throw Undecided{where + ": the norm's input may be zero (its interval contains 0)"};
       } else {
-        r = {rsqrt_bounds(q.hi).first, rsqrt_bounds(q.lo).second};
+        r = A::rsqrt(q);
       }
-      for (auto& v : y) v = v * r;
+      for (auto& v : y) v = A::mul(v, r);
     }
     for (int i = 0; i < size; ++i) {
-      if (gain)
-        y[i] = scale(y[i], gain->w[offset + i]) + point(bias ? bias->w[offset + i] : Rational(0));
-      round_outward(y[i]);
+      if (gain) y[i] = A::add(A::scale(y[i], gain->w[i]), bias ? A::point(bias->w[i]) : zero);
+      A::round(y[i]);
+      A::check(y[i]);
     }
     return y;
   };
   auto norm_row = [&](const Row& x, const std::string& which, long op, int l) {
     Row out;
-    out.v = normalize(x.v.data(), C, cfg.norm, W(l, (which + ".g").c_str()),
-                      W(l, (which + ".b").c_str()), 0,
+    out.v = normalize(x.v.data(), C, cfg.norm, W(l, which + ".g"), W(l, which + ".b"),
                       l < 0 ? which : fmt::format("layer {} {}", l, which));
     out.id = ids.of(out.v, {op, l, x.id});
     return out;
@@ -220,138 +372,137 @@ ExactResult ExactEvaluator::run(const Word& word) const {
   for (int t = 0; t < len; ++t) {
     x[t].v.resize(C);
     for (int c = 0; c < C; ++c) {
-      Rational v = wte.w[static_cast<std::size_t>(tokens[t]) * C + c];
+      Iv v = A::point(wte.w[static_cast<std::size_t>(tokens[t]) * C + c]);
       if (cfg.positional == nets::Positional::learned)
-        v += W(-1, "embed.wpe")->w[static_cast<std::size_t>(t) * C + c];
+        v = A::add(v, A::point(W(-1, "embed.wpe")->w[static_cast<std::size_t>(t) * C + c]));
       else if (cfg.positional == nets::Positional::sinusoidal)
-        v += W(-1, "embed.sinusoidal")->w[static_cast<std::size_t>(t) * C + c];
+        v = A::add(v, A::point(W(-1, "embed.sinusoidal")->w[static_cast<std::size_t>(t) * C + c]));
       else if (cfg.positional == nets::Positional::fraction)
-        v += W(-1, "embed.wfrac")->w[c] * Rational(t, len);
-      x[t].v[c] = point(v);
+        v = A::add(v, A::divide(A::scale(A::point(W(-1, "embed.wfrac")->w[c]), Num(t)), len));
+      x[t].v[c] = v;
     }
     x[t].id = ids.of(x[t].v, {kEmbed, tokens[t], t});
   }
 
-  // Only the readout's row matters after the last layer's attention (bos/eos/next-symbol).
+  // After the last layer's attention only the readout's row matters (bos/eos/next-symbol).
   const bool recognize = cfg.objective == nets::Objective::recognize;
   const int readout_row = !recognize ? n : cfg.readout == nets::Readout::bos ? 0 : len - 1;
   const bool single_readout = !recognize || cfg.readout != nets::Readout::mean;
 
+  for (int l = 0; l < cfg.n_layers; ++l) {
+    const bool last = l == cfg.n_layers - 1;
+    std::vector<Row> a_in = x;
+    if (pre)
+      for (int t = 0; t < len; ++t) a_in[t] = norm_row(x[t], "ln1", kNorm1, l);
+    // Queries, keys, values; qk-norm per head on queries and keys.
+    std::vector<std::vector<Iv>> qkv(len);
+    for (int t = 0; t < len; ++t) {
+      qkv[t] = linear(a_in[t].v, *W(l, "attn.wqkv"), W(l, "attn.bqkv"), 0, 3 * C);
+      if (cfg.qk_norm)
+        for (int part = 0; part < 2; ++part)
+          for (int h = 0; h < H; ++h) {
+            const int at = part * C + h * dh;
+            const std::string which = part == 0 ? "attn.q_ln" : "attn.k_ln";
+            const Matrix *g = W(l, which + ".g"), *b = W(l, which + ".b");
+            // The qk-norm gains are per head-width: offset them by nothing (shared over heads).
+            auto y = normalize(qkv[t].data() + at, dh, nets::NormKind::layernorm, g, b,
+                               fmt::format("layer {} qk-norm", l));
+            std::copy(y.begin(), y.end(), qkv[t].begin() + at);
+          }
+    }
+    std::vector<Row> out(len);
+    for (int i = 0; i < len; ++i) {
+      if (last && single_readout && i != readout_row) continue;
+      const int visible = cfg.causal ? i + 1 : len;
+      std::vector<Iv> ao(C);
+      std::vector<long> head_ids = {kHeads, l};
+      for (int h = 0; h < H; ++h) {
+        // Scores q_i . k_j (the positive 1/sqrt(dh) factor changes no argmax).
+        std::vector<Iv> s(visible);
+        for (int j = 0; j < visible; ++j) {
+          const Iv d = A::dot(qkv[i].data() + h * dh, qkv[j].data() + C + h * dh, dh);
+          A::check(d);
+          s[j] = d;
+        }
+        // j >= j' provably: equal key rows, or separated intervals; j < j' likewise.
+        auto geq = [&](int j, int jp) { return a_in[j].id == a_in[jp].id || s[j].lo >= s[jp].hi; };
+        auto less = [&](int j, int jp) { return a_in[j].id != a_in[jp].id && s[j].hi < s[jp].lo; };
+        std::vector<int> winners;
+        for (int j = 0; j < visible; ++j) {
+          bool wins = true, loses = false;
+          for (int jp = 0; jp < visible && wins; ++jp) wins = geq(j, jp);
+          for (int jp = 0; jp < visible && !wins && !loses; ++jp) loses = less(j, jp);
+          if (wins)
+            winners.push_back(j);
+          else if (!loses)
+            throw Undecided{fmt::format(
+                "layer {} head {} query {}: the score of key {} is not separated from the maximum",
+                l, h, i, j)};
+        }
+        if (circuit.tie.hard == nets::HardAttention::leftmost) winners.resize(1);
+        if (circuit.tie.hard == nets::HardAttention::rightmost) winners = {winners.back()};
+        std::vector<long> winner_ids;
+        for (int j : winners) winner_ids.push_back(a_in[j].id);
+        std::sort(winner_ids.begin(), winner_ids.end());
+        head_ids.push_back(-1);
+        head_ids.insert(head_ids.end(), winner_ids.begin(), winner_ids.end());
+        for (int e = 0; e < dh; ++e) {
+          Iv sum = zero;
+          for (int j : winners) sum = A::add(sum, qkv[j][2 * C + h * dh + e]);
+          ao[h * dh + e] = A::divide(sum, static_cast<long>(winners.size()));
+        }
+      }
+      Row att{ao, 0};
+      att.id = ids.of(att.v, head_ids);
+      if (cfg.attention_gate) {
+        auto gate = linear(a_in[i].v, *W(l, "attn.wgate"), W(l, "attn.bgate"), 0, C);
+        for (int c = 0; c < C; ++c) {
+          att.v[c] = A::mul(att.v[c], gate[c]);
+          A::round(att.v[c]);
+        }
+        att.id = ids.of(att.v, {kGate, l, att.id, a_in[i].id});
+      }
+      Row s1;
+      s1.v = linear(att.v, *W(l, "attn.wo"), W(l, "attn.bo"), 0, C);
+      for (int c = 0; c < C; ++c) s1.v[c] = A::add(s1.v[c], x[i].v[c]);
+      s1.id = ids.of(s1.v, {kOut, l, att.id, x[i].id});
+      const Row mid = post ? norm_row(s1, "ln1", kNorm1, l) : s1;
+      const Row f_in = pre ? norm_row(mid, "ln2", kNorm2, l) : mid;
+      auto hidden = linear(f_in.v, *W(l, "ffn.w1"), W(l, "ffn.b1"), 0, cfg.d_ff);
+      for (auto& v : hidden) v = {v.lo > 0 ? v.lo : A::zero(), v.hi > 0 ? v.hi : A::zero()};
+      Row s2;
+      s2.v = linear(hidden, *W(l, "ffn.w2"), W(l, "ffn.b2"), 0, C);
+      for (int c = 0; c < C; ++c) s2.v[c] = A::add(s2.v[c], mid.v[c]);
+      s2.id = ids.of(s2.v, {kFfn, l, f_in.id, mid.id});
+      out[i] = post ? norm_row(s2, "ln2", kNorm2, l) : s2;
+    }
+    x = std::move(out);
+  }
+  // Readout.
+  auto final_row = [&](int t) { return pre ? norm_row(x[t], "lnf", kNormF, -1) : x[t]; };
+  std::vector<Iv> r;
+  if (single_readout) {
+    r = final_row(readout_row).v;
+  } else {
+    r.assign(C, zero);
+    for (int t = 0; t < len; ++t) {
+      const Row f = final_row(t);
+      for (int c = 0; c < C; ++c) r[c] = A::add(r[c], f.v[c]);
+    }
+    for (auto& v : r) v = A::divide(v, len);
+  }
+  return linear(r, *W(-1, "head.w"), W(-1, "head.b"), recognize ? 0 : k, 1)[0];
+}
+
+template <class A>
+ExactResult decide(const Circuit& circuit,
+                   const std::map<std::string, ExactEvaluator::Matrix<typename A::Num>>& weights,
+                   const Word& word) {
   ExactResult result;
   try {
-    for (int l = 0; l < cfg.n_layers; ++l) {
-      const bool last = l == cfg.n_layers - 1;
-      std::vector<Row> a_in = x;
-      if (pre)
-        for (int t = 0; t < len; ++t) a_in[t] = norm_row(x[t], "ln1", kNorm1, l);
-      // Queries, keys, values; qk-norm per head on queries and keys.
-      std::vector<std::vector<Interval>> qkv(len);
-      for (int t = 0; t < len; ++t) {
-        qkv[t] = linear(a_in[t].v, *W(l, "attn.wqkv"), W(l, "attn.bqkv"), 0, 3 * C);
-        if (cfg.qk_norm)
-          for (int part = 0; part < 2; ++part)
-            for (int h = 0; h < H; ++h) {
-              const int at = part * C + h * dh;
-              const char* g = part == 0 ? "attn.q_ln.g" : "attn.k_ln.g";
-              const char* b = part == 0 ? "attn.q_ln.b" : "attn.k_ln.b";
-              auto y = normalize(qkv[t].data() + at, dh, nets::NormKind::layernorm, W(l, g),
-                                 W(l, b), 0, fmt::format("layer {} qk-norm", l));
-              std::copy(y.begin(), y.end(), qkv[t].begin() + at);
-            }
-      }
-      std::vector<Row> mid(len);
-      for (int i = 0; i < len; ++i) {
-        if (last && single_readout && i != readout_row) continue;
-        const int visible = cfg.causal ? i + 1 : len;
-        std::vector<Interval> ao(C);
-        std::vector<long> head_ids = {kHeads, l};
-        for (int h = 0; h < H; ++h) {
-          // Scores q_i . k_j (the positive 1/sqrt(dh) factor changes no argmax).
-          std::vector<Interval> s(visible);
-          for (int j = 0; j < visible; ++j) {
-            Interval d = point(Rational(0));
-            for (int e = 0; e < dh; ++e) d = d + qkv[i][h * dh + e] * qkv[j][C + h * dh + e];
-            s[j] = d;
-          }
-          // j >= j' provably: equal key rows, or separated intervals.
-          auto geq = [&](int j, int jp) {
-            return a_in[j].id == a_in[jp].id || s[j].lo >= s[jp].hi;
-          };
-          auto less = [&](int j, int jp) {
-            return a_in[j].id != a_in[jp].id && s[j].hi < s[jp].lo;
-          };
-          std::vector<int> winners;
-          for (int j = 0; j < visible; ++j) {
-            bool wins = true, loses = false;
-            for (int jp = 0; jp < visible && wins; ++jp) wins = geq(j, jp);
-            for (int jp = 0; jp < visible && !wins && !loses; ++jp) loses = less(j, jp);
-            if (wins)
-              winners.push_back(j);
-            else if (!loses)
-              throw Undecided{fmt::format(
-                  "layer {} head {} query {}: the score of key {} is not separated from the "
-                  "maximum",
-                  l, h, i, j)};
-          }
-          if (circuit_.tie.hard == nets::HardAttention::leftmost) winners.resize(1);
-          if (circuit_.tie.hard == nets::HardAttention::rightmost) winners = {winners.back()};
-          std::vector<long> winner_ids;
-          for (int j : winners) winner_ids.push_back(a_in[j].id);
-          std::sort(winner_ids.begin(), winner_ids.end());
-          head_ids.push_back(-1);
-          head_ids.insert(head_ids.end(), winner_ids.begin(), winner_ids.end());
-          const Rational share(1, static_cast<long>(winners.size()));
-          for (int e = 0; e < dh; ++e) {
-            Interval sum = point(Rational(0));
-            for (int j : winners) sum = sum + qkv[j][2 * C + h * dh + e];
-            ao[h * dh + e] = scale(sum, share);
-          }
-        }
-        Row att{ao, 0};
-        att.id = ids.of(att.v, head_ids);
-        if (cfg.attention_gate) {
-          auto gate = linear(a_in[i].v, *W(l, "attn.wgate"), W(l, "attn.bgate"), 0, C);
-          for (int c = 0; c < C; ++c) {
-            att.v[c] = att.v[c] * gate[c];
-            round_outward(att.v[c]);
-          }
-          att.id = ids.of(att.v, {kGate, l, att.id, a_in[i].id});
-        }
-        Row s1;
-        s1.v = linear(att.v, *W(l, "attn.wo"), W(l, "attn.bo"), 0, C);
-        for (int c = 0; c < C; ++c) s1.v[c] = s1.v[c] + x[i].v[c];
-        s1.id = ids.of(s1.v, {kOut, l, att.id, x[i].id});
-        mid[i] = post ? norm_row(s1, "ln1", kNorm1, l) : s1;
-        // FFN.
-        const Row f_in = pre ? norm_row(mid[i], "ln2", kNorm2, l) : mid[i];
-        auto hidden = linear(f_in.v, *W(l, "ffn.w1"), W(l, "ffn.b1"), 0, cfg.d_ff);
-        for (auto& v : hidden) v = relu(v);
-        Row s2;
-        s2.v = linear(hidden, *W(l, "ffn.w2"), W(l, "ffn.b2"), 0, C);
-        for (int c = 0; c < C; ++c) s2.v[c] = s2.v[c] + mid[i].v[c];
-        s2.id = ids.of(s2.v, {kFfn, l, f_in.id, mid[i].id});
-        mid[i] = post ? norm_row(s2, "ln2", kNorm2, l) : s2;
-      }
-      x = std::move(mid);
-    }
-    // Readout.
-    auto final_row = [&](int t) { return pre ? norm_row(x[t], "lnf", kNormF, -1) : x[t]; };
-    std::vector<Interval> r;
-    if (single_readout) {
-      r = final_row(readout_row).v;
-    } else {
-      r.assign(C, point(Rational(0)));
-      for (int t = 0; t < len; ++t) {
-        const Row f = final_row(t);
-        for (int c = 0; c < C; ++c) r[c] = r[c] + f.v[c];
-      }
-      for (auto& v : r) v = scale(v, Rational(1, len));
-    }
-    const int output = recognize ? 0 : k;
-    result.logit = linear(r, *W(-1, "head.w"), W(-1, "head.b"), output, 1)[0];
-    result.verdict = result.logit.lo > 0    ? Verdict::accept
-                     : result.logit.hi <= 0 ? Verdict::reject
-                                            : Verdict::undecided;
+    const auto z = evaluate<A>(circuit, weights, word);
+    result.logit = {A::to_rational(z.lo), A::to_rational(z.hi)};
+    result.verdict = z.lo > 0 ? Verdict::accept : z.hi <= 0 ? Verdict::reject : Verdict::undecided;
     if (result.verdict == Verdict::undecided)
       result.reason = "the accept logit's interval contains 0";
   } catch (const Undecided& u) {
@@ -359,6 +510,63 @@ ExactResult ExactEvaluator::run(const Word& word) const {
     result.reason = u.reason;
   }
   return result;
+}
+
+}  // namespace
+
+ExactEvaluator::ExactEvaluator(const Circuit& circuit) : circuit_(circuit) {
+  const auto& cfg = circuit_.config;
+  require_softmax(cfg);
+  if (cfg.ffn_activation != nets::Activation::relu)
+    throw InputError("exact evaluation needs ffn_activation = relu (gelu is transcendental)");
+  const Rational denominator = Rational(mpz_int(1) << circuit_.denominator_bits);
+  bool doubles = true;
+  for (const auto& [name, t] : circuit_.tensors) {
+    Matrix<Rational> m;
+    Matrix<double> d;
+    m.rows = d.rows = t.shape.empty() ? 1 : t.shape[0];
+    m.cols = d.cols = t.shape.size() > 1 ? t.shape[1] : 1;
+    for (long long x : t.numerators) {
+      m.w.push_back(Rational(x) / denominator);
+      doubles = doubles && std::llabs(x) < (1LL << 53);
+      d.w.push_back(std::ldexp(static_cast<double>(x), -circuit_.denominator_bits));
+    }
+    d.row_abs.assign(d.rows, 0.0);
+    for (int r = 0; r < d.rows; ++r)
+      for (int c = 0; c < d.cols; ++c)  // rounded up: the error bounds need an upper bound
+        d.row_abs[r] =
+            add_up(d.row_abs[r], std::abs(d.w[static_cast<std::size_t>(r) * d.cols + c]));
+    rational_.emplace(name, std::move(m));
+    double_.emplace(name, std::move(d));
+  }
+  if (!doubles) double_.clear();
+}
+
+void ExactEvaluator::check_word(const Word& word) const {
+  const auto& cfg = circuit_.config;
+  const int n = static_cast<int>(word.size());
+  for (Symbol s : word)
+    if (s >= circuit_.alphabet.size())
+      throw InputError(fmt::format("symbol {} is outside the circuit's alphabet", s));
+  if ((cfg.positional == nets::Positional::learned ||
+       cfg.positional == nets::Positional::sinusoidal) &&
+      n > cfg.max_length)
+    throw InputError(fmt::format("the circuit has positions for words up to length {}, not {}",
+                                 cfg.max_length, n));
+}
+
+ExactResult ExactEvaluator::run(const Word& word) const {
+  check_word(word);
+  if (!double_.empty()) {
+    ExactResult fast = decide<DoubleArith>(circuit_, double_, word);
+    if (fast.verdict != Verdict::undecided) return fast;
+  }
+  return decide<RationalArith>(circuit_, rational_, word);
+}
+
+ExactResult ExactEvaluator::run_rational(const Word& word) const {
+  check_word(word);
+  return decide<RationalArith>(circuit_, rational_, word);
 }
 
 }  // namespace saturn::saturate

@@ -4,6 +4,10 @@
 // interval cannot settle (an attention argmax, or the sign of the accept logit) makes the word
 // `undecided`, never a guess.
 //
+// Fast path: the same evaluation over double intervals rounded outward (error-free transforms
+// detect exact operations, so exact values stay points). Every decision it makes is rigorous;
+// whatever it cannot decide is re-evaluated with rationals, which remain the reference.
+//
 // Ties between scores are settled exactly: two scores are equal when both are exact and equal,
 // or when they come from identical key rows (the same function of equal inputs: each row
 // carries an id that equal rows share), so intervals never hide a tie of average-hard attention.
@@ -19,10 +23,12 @@ namespace saturn::saturate {
 
 using Rational = boost::multiprecision::mpq_rational;
 
-struct Interval {
-  Rational lo, hi;
+template <class T>
+struct BasicInterval {
+  T lo, hi;
   bool exact() const { return lo == hi; }
 };
+using Interval = BasicInterval<Rational>;
 
 enum class Verdict { accept, reject, undecided };
 inline const char* to_string(Verdict v) {
@@ -42,17 +48,22 @@ class ExactEvaluator {
   // Thread-safe (const, no shared mutable state). Throws InputError for a word longer than
   // the circuit's positions or with a symbol outside its alphabet.
   ExactResult run(const Word& word) const;
+  // The rational reference alone (no fast path).
+  ExactResult run_rational(const Word& word) const;
   const Circuit& circuit() const { return circuit_; }
 
- private:
+  template <class T>
   struct Matrix {
     int rows = 0, cols = 0;
-    std::vector<Rational> w;  // row-major
-    bool empty() const { return w.empty(); }
+    std::vector<T> w;        // row-major
+    std::vector<T> row_abs;  // sum_c |w_rc|, for the double path's error bounds
   };
-  const Matrix* weight(const std::string& name) const;
+
+ private:
+  void check_word(const Word& word) const;
   Circuit circuit_;
-  std::map<std::string, Matrix> weights_;
+  std::map<std::string, Matrix<Rational>> rational_;
+  std::map<std::string, Matrix<double>> double_;  // empty when a weight is not a double
 };
 
 }  // namespace saturn::saturate

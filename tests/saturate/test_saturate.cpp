@@ -242,6 +242,12 @@ TEST_CASE("exact circuits agree with the float saturated network", "[saturate]")
   long agree = 0, undecided = 0;
   for (std::size_t i = 0; i < words.size(); ++i) {
     const auto r = exact.run(words[i].word);
+    if (i % 8 == 0) {  // the rational reference encloses the same logit and decides alike
+      const auto reference = exact.run_rational(words[i].word);
+      CHECK(reference.verdict == r.verdict);
+      CHECK(reference.logit.lo <= r.logit.hi);
+      CHECK(reference.logit.hi >= r.logit.lo);
+    }
     if (r.verdict == Verdict::undecided) {
       ++undecided;
       continue;
@@ -259,12 +265,17 @@ TEST_CASE("exact evaluation of the majority model: ties are exact", "[saturate]"
   auto model = test::uniform_majority_model();
   const Circuit c = make_circuit(model.config(), model.params, Alphabet({"a", "b"}), 4, TieRule{});
   const ExactEvaluator exact(c);
-  const auto r = exact.run({0, 1, 0});
+  const auto r = exact.run_rational({0, 1, 0});
   CHECK(r.verdict == Verdict::accept);
   CHECK(r.logit.exact());
-  CHECK(r.logit.lo == Rational(1, 10));                 // (2 - 1 - 1/2) / 5
-  CHECK(exact.run({0, 1}).verdict == Verdict::reject);  // (1 - 1 - 1/2) / 4
-  CHECK(exact.run({0, 1}).logit.lo == Rational(-1, 8));
+  CHECK(r.logit.lo == Rational(1, 10));                          // (2 - 1 - 1/2) / 5
+  CHECK(exact.run_rational({0, 1}).verdict == Verdict::reject);  // (1 - 1 - 1/2) / 4
+  CHECK(exact.run_rational({0, 1}).logit.lo == Rational(-1, 8));
+  // The double fast path decides the same, with an enclosure of the exact logit.
+  const auto fast = exact.run({0, 1, 0});
+  CHECK(fast.verdict == Verdict::accept);
+  CHECK(fast.logit.lo <= Rational(1, 10));
+  CHECK(fast.logit.hi >= Rational(1, 10));
 }
 
 TEST_CASE("bad circuit files are named errors", "[saturate]") {
