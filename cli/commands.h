@@ -8,5 +8,6 @@ namespace saturn::cli {
 void add_lang_commands(CLI::App& app);
 void add_nets_commands(CLI::App& app);
 void add_saturate_commands(CLI::App& app);
+void add_verify_commands(CLI::App& app);
 
 }  // namespace saturn::cli

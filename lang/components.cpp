@@ -72,6 +72,17 @@ CountsMachine::CountsMachine(const std::vector<CountConstraint>& whole,
   for (const auto& c : prefix) add(c, true);
 }
 
+std::vector<CountConstraint> CountsMachine::whole_constraints() const {
+  std::vector<CountConstraint> out;
+  for (const auto& t : tests_)
+    if (!t.prefix) out.push_back({forms_[t.form], t.op, t.rhs});
+  return out;
+}
+
+bool CountsMachine::has_prefix_constraints() const {
+  return std::any_of(tests_.begin(), tests_.end(), [](const Test& t) { return t.prefix; });
+}
+
 void CountsMachine::assign(ConfigLayout& layout) {
   reg_ = layout.add_regs(static_cast<int>(forms_.size()) + 1);
 }

@@ -60,6 +60,9 @@ class CountsMachine : public Machine {
     std::vector<CountConstraint> whole, prefix;  // over `symbols` (coefficients re-indexed)
   };
   std::vector<Part> independent_parts() const;
+  // The whole-word constraints, and whether any constraint is on prefixes.
+  std::vector<CountConstraint> whole_constraints() const;
+  bool has_prefix_constraints() const;
 
  private:
   struct Test {
@@ -89,6 +92,7 @@ class ModMachine : public Machine {
            Key& out) const override;
   MachineResources resources() const override { return {true, 0, 0}; }
   std::string summary() const override;
+  const std::vector<ModConstraint>& constraints() const { return cons_; }
 
  private:
   std::vector<ModConstraint> cons_;
@@ -141,6 +145,7 @@ class AllMachine : public Machine {
 class AnyMachine : public Machine {
  public:
   explicit AnyMachine(std::vector<std::shared_ptr<Machine>> parts) : parts_(std::move(parts)) {}
+  const std::vector<std::shared_ptr<Machine>>& parts() const { return parts_; }
   void assign(ConfigLayout& layout) override;
   void start(Config& c) const override;
   void step(Config& c, Symbol s) const override;
@@ -158,6 +163,7 @@ class AnyMachine : public Machine {
 class NotMachine : public Machine {
  public:
   explicit NotMachine(std::shared_ptr<Machine> part) : part_(std::move(part)) {}
+  const Machine& part() const { return *part_; }
   void assign(ConfigLayout& layout) override { part_->assign(layout); }
   void start(Config& c) const override { part_->start(c); }
   void step(Config& c, Symbol s) const override { part_->step(c, s); }

@@ -1,0 +1,117 @@
+// `saturn verify` (a circuit against a language or a second circuit, up to a length) and
+// `saturn construct` (the hand-built circuits of verify/constructions/).
+// Exit codes of verify: 0 equivalent, 1 counterexample, 3 unknown, 2 bad input.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "lang/atomic_file.h"
+#include "lang/builtin.h"
+#include "lang/error.h"
+#include "lang/names.h"
+#include "saturate/circuit.h"
+#include "verify/constructions/constructions.h"
+#include "verify/equivalence.h"
+
+namespace saturn::cli {
+
+namespace {
+
+// --against: a circuit file (JSON with format saturn-circuit), else a language.
+verify::Reference resolve_reference(const std::string& what) {
+  verify::Reference r;
+  r.name = what;
+  if (std::filesystem::is_regular_file(what) && what.size() > 5 &&
+      what.substr(what.size() - 5) == ".json") {
+    r.circuit = std::make_shared<saturate::Circuit>(saturate::load_circuit(what));
+    return r;
+  }
+  r.language = resolve_language(what);
+  r.name = r.language->name();
+  return r;
+}
+
+}  // namespace
+
+void add_verify_commands(CLI::App& app) {
+  {
+    auto* cmd = app.add_subcommand(
+        "verify",
+        "Prove a circuit equivalent to a language up to a length, or find the "
+        "shortest counterexample (exit 0 equivalent, 1 counterexample, 3 unknown)");
+    auto circuit_file = std::make_shared<std::string>();
+    auto against = std::make_shared<std::string>();
+    auto max_length = std::make_shared<int>(-1);
+    auto min_length = std::make_shared<int>(0);
+    auto method = std::make_shared<std::string>("auto");
+    auto timeout = std::make_shared<double>(0);
+    auto json = std::make_shared<bool>(false);
+    cmd->add_option("CIRCUIT", *circuit_file, "Circuit file (saturn circuit / construct)")
+        ->required();
+    cmd->add_option("--against", *against, "Language (built-in or spec) or a second circuit")
+        ->required();
+    cmd->add_option("--max-length", *max_length, "Longest word checked")->required();
+    cmd->add_option("--min-length", *min_length, "Shortest word checked")->capture_default_str();
+    cmd->add_option("--method", *method, "auto, enumerate, smt or counts")->capture_default_str();
+    cmd->add_option("--timeout", *timeout, "Seconds before giving up with `unknown` (0: none)")
+        ->capture_default_str();
+    cmd->add_flag("--json", *json, "JSON output");
+    cmd->callback([=] {
+      const auto circuit = saturate::load_circuit(*circuit_file);
+      const auto reference = resolve_reference(*against);
+      verify::Options o;
+      o.min_length = *min_length;
+      o.max_length = *max_length;
+      o.method = parse_name<verify::Method>(verify::kMethodNames, "--method", *method);
+      if (*timeout < 0) throw InputError(fmt::format("--timeout must be >= 0 (got {})", *timeout));
+      o.timeout_seconds = *timeout;
+      o.progress = !*json;
+      const auto v = verify::check_equivalence(circuit, reference, o);
+      if (*json) {
+        nlohmann::ordered_json j;
+        j["circuit"] = *circuit_file;
+        j["against"] = reference.name;
+        j["verdict"] = v.kind == verify::Verdict::equivalent       ? "equivalent"
+                       : v.kind == verify::Verdict::counterexample ? "counterexample"
+                                                                   : "unknown";
+        j["method"] = v.method;
+        j["seconds"] = v.seconds;
+        j["min_length"] = *min_length;
+        j["max_length"] = *max_length;
+        j["tie"] = nets::kHardAttentionNames[static_cast<int>(circuit.tie.hard)];
+        if (v.kind == verify::Verdict::counterexample) {
+          j["word"] = circuit.alphabet.format(v.word);
+          j["length"] = v.word.size();
+          j["circuit_accepts"] = v.circuit_accepts;
+          j["reference_accepts"] = v.reference_accepts;
+        }
+        if (v.kind == verify::Verdict::unknown) j["reason"] = v.reason;
+        fmt::print("{}\n", j.dump(2));
+      } else {
+        fmt::print("{}\n", verify::describe(v, circuit, reference));
+      }
+      if (v.kind != verify::Verdict::equivalent)
+        throw CLI::RuntimeError(v.kind == verify::Verdict::counterexample ? 1 : 3);
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand(
+        "construct", "Write a hand-built circuit (majority, dyck1, anbn, first) as JSON");
+    auto name = std::make_shared<std::string>();
+    auto out = std::make_shared<std::string>();
+    auto broken = std::make_shared<bool>(false);
+    cmd->add_option("NAME", *name, "majority, dyck1, anbn or first")->required();
+    cmd->add_option("-o,--out", *out, "Circuit file to write")->required();
+    cmd->add_flag("--broken", *broken, "The variant with one deliberate bug");
+    cmd->callback([=] {
+      const auto c = verify::build_construction(*name, *broken);
+      saturate::save_circuit(*out, c);
+      fmt::print("wrote {} ({}; recognises {})\n", *out, c.comment,
+                 verify::construction_language(*name));
+    });
+  }
+}
+
+}  // namespace saturn::cli

@@ -1,0 +1,208 @@
+// [verify]: the methods against each other (smt vs enumerate on random circuits, counts vs
+// enumerate), the unrolled machines against the languages, the constructions, timeouts and
+// bad input.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "lang/builtin.h"
+#include "lang/error.h"
+#include "saturate/exact_eval.h"
+#include "verify/constructions/constructions.h"
+#include "verify/encode.h"
+#include "verify/equivalence.h"
+
+using namespace saturn;
+using namespace saturn::verify;
+
+namespace {
+
+Reference language_reference(const std::string& name) {
+  Reference r;
+  r.language = builtin(name);
+  REQUIRE(r.language);
+  r.name = name;
+  return r;
+}
+
+Verdict run(const saturate::Circuit& c, const Reference& r, int max_length, Method m,
+            int min_length = 0, double timeout = 0) {
+  Options o;
+  o.min_length = min_length;
+  o.max_length = max_length;
+  o.method = m;
+  o.timeout_seconds = timeout;
+  return check_equivalence(c, r, o);
+}
+
+// A random norm-free circuit over {a, b} with weights on a coarse grid (so ties happen).
+// `count_shaped`: one layer, one head, no positions, not causal, average-hard (counts applies).
+// `one_layer`: a single layer (its scores are constant tables: linear arithmetic for Z3).
+saturate::Circuit random_circuit(std::mt19937& rng, const Alphabet& alphabet,
+                                 bool count_shaped = false, bool one_layer = false) {
+  nets::ModelConfig c;
+  std::uniform_int_distribution<int> coin(0, 1), tie(0, 2), small(-2, 2);
+  c.n_layers = count_shaped || one_layer ? 1 : 1 + coin(rng);
+  c.n_heads = count_shaped ? 1 : 1 + coin(rng);
+  c.d_model = c.n_heads * (2 + 2 * coin(rng));  // <= 8
+  c.d_ff = 2 + 2 * coin(rng);
+  c.norm_position = nets::NormPosition::none;
+  c.positional = coin(rng) && !count_shaped ? nets::Positional::learned : nets::Positional::none;
+  c.causal = coin(rng) && !count_shaped;
+  c.bias = coin(rng);
+  c.readout = coin(rng) ? nets::Readout::bos : nets::Readout::eos;
+  c.max_length = 10;
+  nets::Transformer<double> model(c, alphabet.size());
+  for (auto& p : model.params) p = small(rng) / 2.0;
+  saturate::TieRule rule;
+  rule.hard =
+      count_shaped ? nets::HardAttention::average : static_cast<nets::HardAttention>(1 + tie(rng));
+  return saturate::make_circuit(c, model.params, alphabet, 2, rule);
+}
+
+}  // namespace
+
+TEST_CASE("smt and enumerate agree on random circuits", "[verify]") {
+  std::mt19937 rng(7);
+  const std::vector<std::string> languages = {"majority", "parity",   "first",    "dyck-1",
+                                              "anbn",     "tomita-3", "count-eq", "last"};
+  int equivalent = 0, counterexamples = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto ref = language_reference(languages[i % languages.size()]);
+    const auto circuit = random_circuit(rng, ref.language->alphabet(), false, i % 4 == 3);
+    if (i % 4 == 3) {
+      // Circuit vs circuit: the same circuit with its classifier doubled (equivalent). One
+      // layer: a second layer's scores multiply two symbolic rows, which is nonlinear real
+      // arithmetic, where Z3 proves little in reasonable time (README, "Verify").
+      auto twice = std::make_shared<saturate::Circuit>(circuit);
+      for (const char* t : {"head.w", "head.b"})
+        if (auto it = twice->tensors.find(t); it != twice->tensors.end())
+          for (auto& x : it->second.numerators) x *= 2;
+      ref = Reference{"doubled", nullptr, twice};
+    }
+    const int N = 4 + i % 3;  // 4..6
+    const Verdict e = run(circuit, ref, N, Method::enumerate);
+    const Verdict s = run(circuit, ref, N, Method::smt, 0, 20);
+    INFO("circuit " << i << " against " << ref.name << ": enumerate " << describe(e, circuit, ref)
+                    << " | smt " << describe(s, circuit, ref));
+    REQUIRE(e.kind != Verdict::unknown);
+    CHECK(s.kind == e.kind);
+    if (e.kind == Verdict::counterexample) {
+      ++counterexamples;
+      CHECK(s.word.size() == e.word.size());  // both shortest
+      const saturate::ExactEvaluator exact(circuit);
+      for (const Word& w : {e.word, s.word}) {  // replay
+        REQUIRE(ref.language);
+        const bool says = exact.run(w).verdict == saturate::Verdict::accept;
+        CHECK(says != ref.language->accepts(w));
+      }
+    } else {
+      ++equivalent;
+    }
+  }
+  CHECK(counterexamples > 100);  // the comparison covers both verdicts
+  CHECK(equivalent >= 40);
+}
+
+TEST_CASE(
+    "the constructions verify, and their broken variants give the shortest "
+    "counterexample",
+    "[verify]") {
+  struct Expect {
+    const char* name;
+    const char* broken_word;
+  };
+  for (const auto& [name, broken_word] :
+       std::vector<Expect>{{"majority", ""}, {"dyck1", ")("}, {"anbn", "ba"}, {"first", "1"}}) {
+    const auto ref = language_reference(construction_language(name));
+    const auto good = build_construction(name), bad = build_construction(name, true);
+    for (Method m : {Method::enumerate, Method::smt}) {
+      INFO(name << " by " << kMethodNames[static_cast<int>(m)]);
+      CHECK(run(good, ref, 8, m).kind == Verdict::equivalent);
+      const Verdict v = run(bad, ref, 8, m);
+      REQUIRE(v.kind == Verdict::counterexample);
+      CHECK(ref.language->alphabet().format(v.word) == broken_word);
+    }
+  }
+  // majority by counts, every length up to 10^4 in one query.
+  const auto ref = language_reference("majority");
+  const Verdict v = run(build_construction("majority"), ref, 10000, Method::automatic);
+  CHECK(v.kind == Verdict::equivalent);
+  CHECK(v.method == "counts");
+}
+
+TEST_CASE("the shipped example circuits are the builders' output", "[verify]") {
+  for (const auto& name : construction_names()) {
+    std::ifstream in(std::string(SATURN_SOURCE_DIR) + "/examples/circuits/" + name + ".json");
+    REQUIRE(in);
+    std::stringstream s;
+    s << in.rdbuf();
+    CHECK(s.str() == saturate::circuit_json(build_construction(name)));
+  }
+}
+
+TEST_CASE("counts agrees with enumerate where it applies and refuses elsewhere", "[verify]") {
+  std::mt19937 rng(11);
+  int compared = 0;
+  for (int i = 0; i < 40; ++i) {
+    const auto ref = language_reference(i % 2 ? "majority" : "parity");
+    auto circuit = random_circuit(rng, ref.language->alphabet(), true);
+    REQUIRE(!counts_inapplicable(circuit, *ref.language));
+    ++compared;
+    const Verdict e = run(circuit, ref, 7, Method::enumerate);
+    const Verdict c = run(circuit, ref, 7, Method::counts);
+    INFO(describe(e, circuit, ref) << " | " << describe(c, circuit, ref));
+    CHECK(c.kind == e.kind);
+    if (e.kind == Verdict::counterexample) CHECK(c.word.size() == e.word.size());
+  }
+  CHECK(compared == 40);
+  // Refusals name the reason.
+  const auto first = build_construction("first");
+  CHECK_THROWS_WITH(run(first, language_reference("first"), 5, Method::counts),
+                    Catch::Contains("positions"));
+  CHECK_THROWS_WITH(
+      run(build_construction("majority"), language_reference("dyck-1"), 5, Method::counts),
+      Catch::Contains("alphabet mismatch"));
+  CHECK(counts_inapplicable(build_construction("majority"), *builtin("anbn")).value_or("") ==
+        "anbn is not defined by symbol counts alone");
+}
+
+TEST_CASE("unrolled machines agree with the languages on random words", "[verify]") {
+  std::mt19937 rng(3);
+  for (const char* name : {"dyck-1", "dyck-2", "anbn", "majority", "tomita-5", "parity",
+                           "shuffle-dyck-2", "palindrome"}) {
+    auto lang = builtin(name);
+    REQUIRE(lang);
+    const int k = lang->alphabet().size();
+    for (int n : {0, 3, 8}) {
+      const auto m = unroll(*lang, n);
+      for (int i = 0; i < 200; ++i) {
+        Word w(n);
+        for (auto& s : w) s = static_cast<Symbol>(rng() % k);
+        CHECK(m.accepts(w) == lang->accepts(w));
+      }
+    }
+  }
+}
+
+TEST_CASE("a 1 ms timeout on a hard query is unknown, never equivalent", "[verify]") {
+  const auto ref = language_reference("dyck-1");
+  const Verdict v = run(build_construction("dyck1"), ref, 16, Method::smt, 16, 0.001);
+  CHECK(v.kind == Verdict::unknown);
+  CHECK_THAT(v.reason, Catch::Contains("unknown") || Catch::Contains("timeout") ||
+                           Catch::Contains("canceled"));
+}
+
+TEST_CASE("bad verification input is a named error", "[verify]") {
+  const auto c = build_construction("majority");
+  const auto ref = language_reference("majority");
+  CHECK_THROWS_WITH(run(c, ref, 3, Method::enumerate, 5), Catch::Contains("below --min-length"));
+  CHECK_THROWS_WITH(run(c, ref, -1, Method::enumerate), Catch::Contains("--max-length must be"));
+  CHECK_THROWS_WITH(run(c, language_reference("first"), 3, Method::enumerate),
+                    Catch::Contains("alphabet mismatch"));
+  CHECK_THROWS_WITH(
+      run(build_construction("first"), language_reference("first"), 100, Method::enumerate),
+      Catch::Contains("positions for words up to length 64"));
+}

@@ -1,0 +1,669 @@
+#include "verify/encode.h"
+
+#include <fmt/format.h>
+
+#include <z3++.h>
+#include <map>
+
+#include "lang/components.h"
+#include "lang/error.h"
+#include "saturate/exact_eval.h"
+
+namespace saturn::verify {
+
+namespace {
+
+using saturate::Rational;
+
+// The circuit's weights as exact rationals, by tensor name.
+struct Weights {
+  explicit Weights(const saturate::Circuit& c) {
+    const Rational denominator(boost::multiprecision::mpz_int(1) << c.denominator_bits);
+    for (const auto& [name, t] : c.tensors) {
+      auto& m = tensors[name];
+      m.cols = t.shape.size() > 1 ? t.shape[1] : 1;
+      for (long long x : t.numerators) m.w.push_back(Rational(x) / denominator);
+    }
+  }
+  struct Matrix {
+    int cols = 1;
+    std::vector<Rational> w;
+    const Rational& at(int r, int c) const { return w[static_cast<std::size_t>(r) * cols + c]; }
+  };
+  const Matrix* get(const std::string& name) const {
+    auto it = tensors.find(name);
+    return it == tensors.end() ? nullptr : &it->second;
+  }
+  const Matrix* layer(int l, const char* what) const {
+    return get(fmt::format("layers.{}.{}", l, what));
+  }
+  std::map<std::string, Matrix> tensors;
+};
+
+z3::expr real(z3::context& ctx, const Rational& x) {
+  return ctx.real_val(x.str().c_str());
+}
+
+void require_norm_free(const saturate::Circuit& c, const char* method) {
+  const auto& cfg = c.config;
+  if (cfg.norm_position != nets::NormPosition::none && cfg.norm != nets::NormKind::none)
+    throw InputError(fmt::format(
+        "--method {}: circuits with norm layers (norm_position = {}, norm = {}) are not encoded "
+        "symbolically yet; use --method enumerate",
+        method, nets::kNormPositionNames[static_cast<int>(cfg.norm_position)],
+        nets::to_string(cfg.norm)));
+  if (cfg.qk_norm)
+    throw InputError(fmt::format(
+        "--method {}: qk-norm is not encoded symbolically yet; use --method enumerate", method));
+}
+
+// Rows of the residual stream at one position: while every entry depends only on the symbol
+// at that position, a table of exact values per symbol choice; afterwards Z3 terms.
+struct SymRow {
+  std::vector<std::vector<Rational>> table;  // [choice][dim]; empty once symbolic
+  std::vector<z3::expr> terms;
+};
+
+class CircuitEncoder {
+ public:
+  CircuitEncoder(z3::context& ctx, z3::solver& solver, const saturate::Circuit& c,
+                 const std::vector<std::vector<z3::expr>>& x, int length, const std::string& tag)
+      : ctx_(ctx), solver_(solver), c_(c), w_(c), x_(x), n_(length), tag_(tag) {}
+
+  // The circuit's accept condition (logit > 0) for the symbolic word.
+  z3::expr accepts() {
+    const auto& cfg = c_.config;
+    const int k = c_.alphabet.size(), C = cfg.d_model, len = n_ + 2;
+    // Embeddings, tabled by the symbol choice at each position.
+    std::vector<SymRow> rows(len);
+    for (int t = 0; t < len; ++t) {
+      for (int s : choices(t)) {
+        const int token = t == 0 ? k : t == len - 1 ? k + 1 : s;
+        std::vector<Rational> e(C);
+        for (int d = 0; d < C; ++d) {
+          e[d] = w_.get("embed.wte")->at(token, d);
+          if (cfg.positional == nets::Positional::learned) e[d] += w_.get("embed.wpe")->at(t, d);
+          if (cfg.positional == nets::Positional::sinusoidal)
+            e[d] += w_.get("embed.sinusoidal")->at(t, d);
+          if (cfg.positional == nets::Positional::fraction)
+            e[d] += w_.get("embed.wfrac")->w[d] * Rational(t, len);
+        }
+        rows[t].table.push_back(e);
+      }
+    }
+    const bool recognize = cfg.objective == nets::Objective::recognize;
+    const int readout = !recognize ? n_ : cfg.readout == nets::Readout::bos ? 0 : len - 1;
+    const bool single = !recognize || cfg.readout != nets::Readout::mean;
+    for (int l = 0; l < cfg.n_layers; ++l) {
+      const bool last = l == cfg.n_layers - 1;
+      rows = layer(l, rows, last && single ? readout : -1);
+    }
+    std::vector<z3::expr> r;
+    if (single) {
+      r = terms(rows[readout], readout);
+    } else {
+      for (int d = 0; d < C; ++d) r.push_back(ctx_.real_val(0));
+      for (int t = 0; t < len; ++t) {
+        const auto row = terms(rows[t], t);
+        for (int d = 0; d < C; ++d) r[d] = r[d] + row[d];
+      }
+      for (auto& v : r) v = v / ctx_.real_val(len);
+    }
+    const auto logit = linear(r, *w_.get("head.w"), w_.get("head.b"), recognize ? 0 : k, 1)[0];
+    return logit.simplify() > 0;
+  }
+
+ private:
+  // The symbol choices at position t: one (BOS/EOS) or the alphabet.
+  std::vector<int> choices(int t) const {
+    if (t == 0 || t == n_ + 1) return {0};
+    std::vector<int> all(c_.alphabet.size());
+    for (int s = 0; s < c_.alphabet.size(); ++s) all[s] = s;
+    return all;
+  }
+  // Nested ite over the symbol at position t (exactly one holds, so the last is the default).
+  z3::expr select(int t, const std::vector<z3::expr>& options) const {
+    if (options.size() == 1) return options[0];
+    z3::expr e = options.back();
+    for (int s = static_cast<int>(options.size()) - 2; s >= 0; --s)
+      e = z3::ite(x_[t - 1][s], options[s], e);
+    return e;
+  }
+  std::vector<z3::expr> terms(const SymRow& row, int t) const {
+    if (row.table.empty()) return row.terms;
+    std::vector<z3::expr> out;
+    for (std::size_t d = 0; d < row.table[0].size(); ++d) {
+      std::vector<z3::expr> options;
+      for (const auto& entry : row.table) options.push_back(real(ctx_, entry[d]));
+      out.push_back(select(t, options));
+    }
+    return out;
+  }
+  static std::vector<Rational> linear_exact(const std::vector<Rational>& x,
+                                            const Weights::Matrix& w, const Weights::Matrix* b,
+                                            int row0, int rows) {
+    std::vector<Rational> out(rows);
+    for (int r = 0; r < rows; ++r) {
+      Rational s = b ? b->w[row0 + r] : Rational(0);
+      for (int c = 0; c < w.cols; ++c)
+        if (w.at(row0 + r, c) != 0) s += w.at(row0 + r, c) * x[c];
+      out[r] = s;
+    }
+    return out;
+  }
+  std::vector<z3::expr> linear(const std::vector<z3::expr>& x, const Weights::Matrix& w,
+                               const Weights::Matrix* b, int row0, int rows) const {
+    std::vector<z3::expr> out;
+    for (int r = 0; r < rows; ++r) {
+      z3::expr s = real(ctx_, b ? b->w[row0 + r] : Rational(0));
+      for (int c = 0; c < w.cols; ++c)
+        if (w.at(row0 + r, c) != 0) s = s + real(ctx_, w.at(row0 + r, c)) * x[c];
+      out.push_back(s.simplify());
+    }
+    return out;
+  }
+  z3::expr fresh(const std::string& what) {
+    return ctx_.real_const(fmt::format("{}_{}_{}", tag_, what, counter_++).c_str());
+  }
+
+  // One layer over all rows; with `only` >= 0, the queries and FFN at that row alone.
+  std::vector<SymRow> layer(int l, const std::vector<SymRow>& in, int only) {
+    const auto& cfg = c_.config;
+    const int len = n_ + 2, C = cfg.d_model, H = cfg.n_heads, dh = C / H;
+    const auto& wqkv = *w_.layer(l, "attn.wqkv");
+    const auto* bqkv = w_.layer(l, "attn.bqkv");
+    // q, k, v per row: tables of exact values where the input is tabled.
+    std::vector<std::vector<std::vector<Rational>>> qkv_table(len);
+    std::vector<std::vector<z3::expr>> qkv_terms(len);
+    for (int t = 0; t < len; ++t) {
+      if (!in[t].table.empty())
+        for (const auto& e : in[t].table)
+          qkv_table[t].push_back(linear_exact(e, wqkv, bqkv, 0, 3 * C));
+      else
+        qkv_terms[t] = linear(in[t].terms, wqkv, bqkv, 0, 3 * C);
+    }
+    auto part = [&](int t, int offset) {  // q/k/v entries of row t as terms
+      std::vector<z3::expr> out;
+      for (int e = 0; e < C; ++e) {
+        if (qkv_table[t].empty()) {
+          out.push_back(qkv_terms[t][offset + e]);
+        } else {
+          std::vector<z3::expr> options;
+          for (const auto& entry : qkv_table[t]) options.push_back(real(ctx_, entry[offset + e]));
+          out.push_back(select(t, options));
+        }
+      }
+      return out;
+    };
+    std::vector<std::vector<z3::expr>> values(len);
+    for (int t = 0; t < len; ++t) values[t] = part(t, 2 * C);
+
+    std::vector<SymRow> out(len);
+    for (int i = 0; i < len; ++i) {
+      if (only >= 0 && i != only) continue;
+      const int visible = cfg.causal ? i + 1 : len;
+      std::vector<z3::expr> ao;
+      for (int h = 0; h < H; ++h) {
+        // Scores: a constant table over the two symbols when both rows are tabled.
+        std::vector<z3::expr> s;
+        for (int j = 0; j < visible; ++j) {
+          if (!qkv_table[i].empty() && !qkv_table[j].empty()) {
+            std::vector<z3::expr> by_query;
+            for (const auto& qi : qkv_table[i]) {
+              std::vector<z3::expr> by_key;
+              for (const auto& kj : qkv_table[j]) {
+                Rational d = 0;
+                for (int e = 0; e < dh; ++e) d += qi[h * dh + e] * kj[C + h * dh + e];
+                by_key.push_back(real(ctx_, d));
+              }
+              by_query.push_back(select(j, by_key));
+            }
+            s.push_back(select(i, by_query).simplify());
+          } else {
+            const auto q = part(i, 0), kk = part(j, C);
+            z3::expr d = ctx_.real_val(0);
+            for (int e = 0; e < dh; ++e) d = d + q[h * dh + e] * kk[h * dh + e];
+            s.push_back(d.simplify());
+          }
+        }
+        const auto head = attend(s, values, h * dh, dh);
+        ao.insert(ao.end(), head.begin(), head.end());
+      }
+      if (cfg.attention_gate) {
+        const auto gate =
+            linear(terms(in[i], i), *w_.layer(l, "attn.wgate"), w_.layer(l, "attn.bgate"), 0, C);
+        for (int e = 0; e < C; ++e) ao[e] = (ao[e] * gate[e]).simplify();
+      }
+      auto s1 = linear(ao, *w_.layer(l, "attn.wo"), w_.layer(l, "attn.bo"), 0, C);
+      const auto xi = terms(in[i], i);
+      for (int e = 0; e < C; ++e) s1[e] = (s1[e] + xi[e]).simplify();
+      auto hidden = linear(s1, *w_.layer(l, "ffn.w1"), w_.layer(l, "ffn.b1"), 0, cfg.d_ff);
+      for (auto& v : hidden) v = z3::ite(v > 0, v, ctx_.real_val(0)).simplify();
+      auto s2 = linear(hidden, *w_.layer(l, "ffn.w2"), w_.layer(l, "ffn.b2"), 0, C);
+      for (int e = 0; e < C; ++e) s2[e] = (s2[e] + s1[e]).simplify();
+      // Name the row: later layers read it at many places.
+      for (int e = 0; e < C; ++e) {
+        if (s2[e].is_numeral()) {
+          out[i].terms.push_back(s2[e]);
+          continue;
+        }
+        z3::expr v = fresh(fmt::format("L{}r{}d{}", l, i, e));
+        solver_.add(v == s2[e]);
+        out[i].terms.push_back(v);
+      }
+    }
+    return out;
+  }
+
+  // Hard attention over scores s (visible keys) and value columns [offset, offset + width).
+  std::vector<z3::expr> attend(const std::vector<z3::expr>& s,
+                               const std::vector<std::vector<z3::expr>>& values, int offset,
+                               int width) {
+    const int n = static_cast<int>(s.size());
+    const auto rule = c_.tie.hard;
+    // Constant scores: the winners are known.
+    if (std::all_of(s.begin(), s.end(), [](const z3::expr& e) { return e.is_numeral(); })) {
+      std::vector<Rational> v;
+      for (const auto& e : s) {
+        std::string text;
+        e.is_numeral(text);  // "p/q" or "p"
+        v.push_back(Rational(text));
+      }
+      return average_known(v, values, offset, width, rule);
+    }
+    z3::expr m = fresh("max");
+    z3::expr_vector attained(ctx_);
+    for (const auto& e : s) {
+      solver_.add(m >= e);
+      attained.push_back(m == e);
+    }
+    solver_.add(z3::mk_or(attained));
+    std::vector<z3::expr> tie;
+    for (const auto& e : s) tie.push_back(e == m);
+    std::vector<z3::expr> out;
+    if (rule == nets::HardAttention::average) {
+      z3::expr count = ctx_.int_val(0);
+      for (const auto& t : tie) count = count + z3::ite(t, ctx_.int_val(1), ctx_.int_val(0));
+      for (int e = 0; e < width; ++e) {
+        z3::expr sum = ctx_.real_val(0);
+        for (int j = 0; j < n; ++j)
+          sum = sum + z3::ite(tie[j], values[j][offset + e], ctx_.real_val(0));
+        z3::expr y = fresh("avg");
+        z3::expr_vector cases(ctx_);
+        for (int c = 1; c <= n; ++c) cases.push_back(count == c && ctx_.real_val(c) * y == sum);
+        solver_.add(z3::mk_or(cases));
+        out.push_back(y);
+      }
+      return out;
+    }
+    // Unique-hard: the leftmost (rightmost) tied position.
+    std::vector<z3::expr> pick;
+    for (int j = 0; j < n; ++j) {
+      z3::expr p = tie[j];
+      for (int o = 0; o < n; ++o)
+        if (rule == nets::HardAttention::leftmost ? o < j : o > j) p = p && !tie[o];
+      pick.push_back(p);
+    }
+    for (int e = 0; e < width; ++e) {
+      z3::expr y = ctx_.real_val(0);
+      for (int j = 0; j < n; ++j) y = y + z3::ite(pick[j], values[j][offset + e], ctx_.real_val(0));
+      out.push_back(y.simplify());
+    }
+    return out;
+  }
+
+  std::vector<z3::expr> average_known(const std::vector<Rational>& s,
+                                      const std::vector<std::vector<z3::expr>>& values, int offset,
+                                      int width, nets::HardAttention rule) {
+    const Rational top = *std::max_element(s.begin(), s.end());
+    std::vector<int> winners;
+    for (int j = 0; j < static_cast<int>(s.size()); ++j)
+      if (s[j] == top) winners.push_back(j);
+    if (rule == nets::HardAttention::leftmost) winners.resize(1);
+    if (rule == nets::HardAttention::rightmost) winners = {winners.back()};
+    std::vector<z3::expr> out;
+    for (int e = 0; e < width; ++e) {
+      z3::expr sum = ctx_.real_val(0);
+      for (int j : winners) sum = sum + values[j][offset + e];
+      out.push_back((sum / ctx_.real_val(static_cast<int>(winners.size()))).simplify());
+    }
+    return out;
+  }
+
+  z3::context& ctx_;
+  z3::solver& solver_;
+  const saturate::Circuit& c_;
+  Weights w_;
+  const std::vector<std::vector<z3::expr>>& x_;
+  int n_;
+  std::string tag_;
+  int counter_ = 0;
+};
+
+z3::expr unrolled_accepts(z3::context& ctx, z3::solver& solver, const UnrolledMachine& m,
+                          const std::vector<std::vector<z3::expr>>& x) {
+  const int length = static_cast<int>(m.next.size());
+  std::vector<z3::expr> state;
+  state.push_back(ctx.int_val(0));
+  for (int t = 0; t < length; ++t) {
+    z3::expr s = ctx.int_const(fmt::format("ref_state_{}", t + 1).c_str());
+    for (std::size_t q = 0; q < m.next[t].size(); ++q)
+      for (std::size_t a = 0; a < m.next[t][q].size(); ++a)
+        solver.add(z3::implies(state[t] == static_cast<int>(q) && x[t][a], s == m.next[t][q][a]));
+    state.push_back(s);
+  }
+  z3::expr_vector accepting(ctx);
+  for (std::size_t q = 0; q < m.accepting.size(); ++q)
+    if (m.accepting[q]) accepting.push_back(state[length] == static_cast<int>(q));
+  return accepting.empty() ? ctx.bool_val(false) : z3::mk_or(accepting);
+}
+
+void set_timeout(z3::context& ctx, z3::solver& solver, double seconds) {
+  if (seconds <= 0) return;
+  z3::params p(ctx);
+  p.set("timeout", static_cast<unsigned>(std::max(1.0, seconds * 1000)));
+  solver.set(p);
+}
+
+// Count-defined languages: the acceptance condition over the count variables, or nullopt.
+std::optional<z3::expr> encode_count_language(z3::context& ctx, const Machine& m,
+                                              const std::vector<z3::expr>& n) {
+  auto form = [&](const std::vector<std::int64_t>& coef) {
+    z3::expr s = ctx.int_val(0);
+    for (std::size_t i = 0; i < coef.size() && i < n.size(); ++i)
+      if (coef[i]) s = s + ctx.int_val(static_cast<int64_t>(coef[i])) * n[i];
+    return s;
+  };
+  auto compare = [&](const z3::expr& lhs, CmpOp op, const z3::expr& rhs) {
+    switch (op) {
+      case CmpOp::eq:
+        return lhs == rhs;
+      case CmpOp::ne:
+        return lhs != rhs;
+      case CmpOp::lt:
+        return lhs < rhs;
+      case CmpOp::le:
+        return lhs <= rhs;
+      case CmpOp::gt:
+        return lhs > rhs;
+      default:
+        return lhs >= rhs;
+    }
+  };
+  if (auto* c = dynamic_cast<const CountsMachine*>(&m)) {
+    if (c->has_prefix_constraints()) return std::nullopt;
+    z3::expr all = ctx.bool_val(true);
+    for (const auto& k : c->whole_constraints())
+      all = all && compare(form(k.coef), k.op, ctx.int_val(static_cast<int64_t>(k.rhs)));
+    return all;
+  }
+  if (auto* md = dynamic_cast<const ModMachine*>(&m)) {
+    z3::expr all = ctx.bool_val(true);
+    for (const auto& k : md->constraints())
+      all = all && compare(z3::mod(form(k.coef) + ctx.int_val(static_cast<int64_t>(k.offset)),
+                                   ctx.int_val(static_cast<int64_t>(k.modulus))),
+                           k.op, ctx.int_val(static_cast<int64_t>(k.rhs)));
+    return all;
+  }
+  if (auto* a = dynamic_cast<const AllMachine*>(&m)) {
+    z3::expr all = ctx.bool_val(true);
+    for (const auto& p : a->parts()) {
+      auto e = encode_count_language(ctx, *p, n);
+      if (!e) return std::nullopt;
+      all = all && *e;
+    }
+    return all;
+  }
+  if (auto* a = dynamic_cast<const AnyMachine*>(&m)) {
+    z3::expr any = ctx.bool_val(false);
+    for (const auto& p : a->parts()) {
+      auto e = encode_count_language(ctx, *p, n);
+      if (!e) return std::nullopt;
+      any = any || *e;
+    }
+    return any;
+  }
+  if (auto* no = dynamic_cast<const NotMachine*>(&m)) {
+    auto e = encode_count_language(ctx, no->part(), n);
+    if (!e) return std::nullopt;
+    return !*e;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool UnrolledMachine::accepts(const Word& w) const {
+  int q = 0;
+  for (std::size_t t = 0; t < w.size(); ++t) q = next[t][q][w[t]];
+  return accepting[q];
+}
+
+UnrolledMachine unroll(const Language& language, int length) {
+  const Runner& runner = language.runner();
+  const int k = language.alphabet().size();
+  constexpr std::size_t kMaxStates = 200000;
+  UnrolledMachine m;
+  std::vector<Config> layer = {runner.start()};
+  for (int t = 0; t < length; ++t) {
+    std::map<Key, int> ids;
+    std::vector<Config> next_layer;
+    m.next.emplace_back(layer.size(), std::vector<int>(k));
+    for (std::size_t q = 0; q < layer.size(); ++q)
+      for (int a = 0; a < k; ++a) {
+        Config c = layer[q];
+        runner.step(c, static_cast<Symbol>(a));
+        Key key;
+        append_config(c, key);
+        auto [it, fresh] = ids.try_emplace(key, static_cast<int>(next_layer.size()));
+        if (fresh) next_layer.push_back(c);
+        m.next[t][q][a] = it->second;
+      }
+    if (next_layer.size() > kMaxStates)
+      throw InputError(
+          fmt::format("{}: more than {} configurations after {} symbols; too large "
+                      "to unroll for smt (use --method enumerate)",
+                      language.name(), kMaxStates, t + 1));
+    layer = std::move(next_layer);
+  }
+  for (const auto& c : layer) m.accepting.push_back(runner.accepting(c));
+  return m;
+}
+
+SolverAnswer smt_differs_at_length(const saturate::Circuit& circuit, const Language* language,
+                                   const saturate::Circuit* other, int length,
+                                   double timeout_seconds) {
+  require_norm_free(circuit, "smt");
+  if (other) require_norm_free(*other, "smt");
+  z3::context ctx;
+  z3::solver solver(ctx);
+  set_timeout(ctx, solver, timeout_seconds);
+  const int k = circuit.alphabet.size();
+  std::vector<std::vector<z3::expr>> x;
+  for (int t = 0; t < length; ++t) {
+    x.emplace_back();
+    z3::expr_vector any(ctx);
+    for (int s = 0; s < k; ++s) {
+      x[t].push_back(ctx.bool_const(fmt::format("x_{}_{}", t, s).c_str()));
+      any.push_back(x[t][s]);
+    }
+    solver.add(z3::mk_or(any));
+    for (int a = 0; a < k; ++a)
+      for (int b = a + 1; b < k; ++b) solver.add(!(x[t][a] && x[t][b]));
+  }
+  CircuitEncoder mine(ctx, solver, circuit, x, length, "c");
+  const z3::expr circuit_accepts = mine.accepts();
+  z3::expr reference_accepts = ctx.bool_val(false);
+  if (other) {
+    CircuitEncoder theirs(ctx, solver, *other, x, length, "r");
+    reference_accepts = theirs.accepts();
+  } else {
+    reference_accepts = unrolled_accepts(ctx, solver, unroll(*language, length), x);
+  }
+  solver.add(circuit_accepts != reference_accepts);
+  SolverAnswer answer;
+  switch (solver.check()) {
+    case z3::unsat:
+      answer.kind = SolverAnswer::unsat;
+      break;
+    case z3::sat: {
+      answer.kind = SolverAnswer::sat;
+      const z3::model model = solver.get_model();
+      for (int t = 0; t < length; ++t)
+        for (int s = 0; s < k; ++s)
+          if (model.eval(x[t][s], true).is_true()) {
+            answer.word.push_back(static_cast<Symbol>(s));
+            break;
+          }
+      break;
+    }
+    default:
+      answer.kind = SolverAnswer::unknown;
+      answer.reason = solver.reason_unknown();
+  }
+  return answer;
+}
+
+std::optional<std::string> counts_inapplicable(const saturate::Circuit& circuit,
+                                               const Language& language) {
+  const auto& cfg = circuit.config;
+  if (cfg.positional != nets::Positional::none)
+    return fmt::format("the circuit has {} positions (not permutation-invariant)",
+                       nets::to_string(cfg.positional));
+  if (cfg.causal) return std::string("the circuit is causal (not permutation-invariant)");
+  if (cfg.objective != nets::Objective::recognize || cfg.readout == nets::Readout::mean)
+    return std::string("counts needs a bos or eos readout of a recognizer");
+  if (cfg.n_layers != 1) return std::string("counts encodes one-layer circuits only");
+  if (cfg.n_heads != 1)
+    return std::string(
+        "counts encodes one-head circuits only (heads attend to different sets, so their "
+        "averages have different denominators)");
+  if (circuit.tie.hard != nets::HardAttention::average)
+    return std::string("unique-hard attention depends on the order of the word");
+  if ((cfg.norm_position != nets::NormPosition::none && cfg.norm != nets::NormKind::none) ||
+      cfg.qk_norm || cfg.attention_gate)
+    return std::string("counts does not encode norm layers or gates");
+  z3::context ctx;
+  std::vector<z3::expr> n;
+  for (int s = 0; s < language.alphabet().size(); ++s) n.push_back(ctx.int_val(0));
+  if (!encode_count_language(ctx, language.machine(), n))
+    return fmt::format("{} is not defined by symbol counts alone", language.name());
+  return std::nullopt;
+}
+
+SolverAnswer counts_differ(const saturate::Circuit& circuit, const Language& language,
+                           int min_length, int max_length, double timeout_seconds) {
+  if (auto why = counts_inapplicable(circuit, language)) throw InputError("counts: " + *why);
+  z3::context ctx;
+  z3::solver solver(ctx);
+  set_timeout(ctx, solver, timeout_seconds);
+  const auto& cfg = circuit.config;
+  const Weights w(circuit);
+  const int k = circuit.alphabet.size(), C = cfg.d_model, H = cfg.n_heads, dh = C / H;
+  std::vector<z3::expr> n;
+  z3::expr length = ctx.int_val(0);
+  for (int s = 0; s < k; ++s) {
+    n.push_back(ctx.int_const(fmt::format("n_{}", circuit.alphabet.name(s)).c_str()));
+    solver.add(n.back() >= 0);
+    length = length + n.back();
+  }
+  solver.add(length >= min_length && length <= max_length);
+  // Row types: the k symbols, BOS, EOS, each with its count and presence.
+  std::vector<z3::expr> count = n, present;
+  count.push_back(ctx.int_val(1));
+  count.push_back(ctx.int_val(1));
+  for (int s = 0; s < k; ++s) present.push_back(n[s] >= 1);
+  present.push_back(ctx.bool_val(true));
+  present.push_back(ctx.bool_val(true));
+  const int types = k + 2, query = cfg.readout == nets::Readout::bos ? k : k + 1;
+  std::vector<std::vector<Rational>> qkv(types);
+  std::vector<std::vector<Rational>> embed(types);
+  for (int t = 0; t < types; ++t) {
+    embed[t].resize(C);
+    for (int d = 0; d < C; ++d) embed[t][d] = w.get("embed.wte")->at(t, d);
+    qkv[t].assign(3 * C, 0);
+    for (int r = 0; r < 3 * C; ++r) {
+      Rational s = w.layer(0, "attn.bqkv") ? w.layer(0, "attn.bqkv")->w[r] : Rational(0);
+      for (int d = 0; d < C; ++d) s += w.layer(0, "attn.wqkv")->at(r, d) * embed[t][d];
+      qkv[t][r] = s;
+    }
+  }
+  // Everything after the attention is scaled by K > 0, the number of attended positions:
+  // K y = sum over tied types of count * value (linear), and ReLU is positively homogeneous.
+  std::vector<z3::expr> scaled_attention;
+  std::vector<z3::expr> Ks;
+  for (int h = 0; h < H; ++h) {
+    std::vector<Rational> score(types);
+    for (int t = 0; t < types; ++t)
+      for (int e = 0; e < dh; ++e) score[t] += qkv[query][h * dh + e] * qkv[t][C + h * dh + e];
+    std::vector<z3::expr> tie;
+    for (int t = 0; t < types; ++t) {
+      z3::expr beaten = ctx.bool_val(false);
+      for (int o = 0; o < types; ++o)
+        if (score[o] > score[t]) beaten = beaten || present[o];
+      tie.push_back(present[t] && !beaten);
+    }
+    z3::expr Kh = ctx.int_val(0);
+    for (int t = 0; t < types; ++t) Kh = Kh + z3::ite(tie[t], count[t], ctx.int_val(0));
+    Ks.push_back(Kh);
+    for (int e = 0; e < dh; ++e) {
+      z3::expr sum = ctx.real_val(0);
+      for (int t = 0; t < types; ++t)
+        if (qkv[t][2 * C + h * dh + e] != 0)
+          sum = sum + z3::ite(tie[t], z3::to_real(count[t]) * real(ctx, qkv[t][2 * C + h * dh + e]),
+                              ctx.real_val(0));
+      scaled_attention.push_back(sum);
+    }
+  }
+  const z3::expr Kr = z3::to_real(Ks[0]);
+  auto linear = [&](const std::vector<z3::expr>& x, const Weights::Matrix& m,
+                    const Weights::Matrix* b, int rows, bool bias_scaled) {
+    std::vector<z3::expr> out;
+    for (int r = 0; r < rows; ++r) {
+      z3::expr s = ctx.real_val(0);
+      if (b && b->w[r] != 0) s = bias_scaled ? Kr * real(ctx, b->w[r]) : real(ctx, b->w[r]);
+      for (int c = 0; c < m.cols; ++c)
+        if (m.at(r, c) != 0) s = s + real(ctx, m.at(r, c)) * x[c];
+      out.push_back(s);
+    }
+    return out;
+  };
+  auto s1 = linear(scaled_attention, *w.layer(0, "attn.wo"), w.layer(0, "attn.bo"), C, true);
+  for (int d = 0; d < C; ++d) s1[d] = s1[d] + Kr * real(ctx, embed[query][d]);
+  auto hidden = linear(s1, *w.layer(0, "ffn.w1"), w.layer(0, "ffn.b1"), cfg.d_ff, true);
+  for (auto& v : hidden) v = z3::ite(v > 0, v, ctx.real_val(0));
+  auto s2 = linear(hidden, *w.layer(0, "ffn.w2"), w.layer(0, "ffn.b2"), C, true);
+  for (int d = 0; d < C; ++d) s2[d] = s2[d] + s1[d];
+  const z3::expr scaled_logit = linear(s2, *w.get("head.w"), w.get("head.b"), 1, true)[0];
+  const z3::expr circuit_accepts = scaled_logit > 0;
+  const auto language_accepts = *encode_count_language(ctx, language.machine(), n);
+  solver.add(circuit_accepts != language_accepts);
+
+  SolverAnswer answer;
+  // The shortest: tighten the length bound while a difference remains.
+  std::optional<std::vector<long>> best;
+  while (true) {
+    const auto r = solver.check();
+    if (r == z3::unknown) {
+      if (best) break;  // a difference is known; report the shortest found
+      return {SolverAnswer::unknown, {}, solver.reason_unknown()};
+    }
+    if (r == z3::unsat) break;
+    const z3::model model = solver.get_model();
+    std::vector<long> counts;
+    long total = 0;
+    for (const auto& v : n) {
+      counts.push_back(model.eval(v, true).get_numeral_int64());
+      total += counts.back();
+    }
+    best = counts;
+    solver.add(length < static_cast<int>(total));
+  }
+  if (!best) return {SolverAnswer::unsat, {}, ""};
+  answer.kind = SolverAnswer::sat;
+  for (int s = 0; s < k; ++s)
+    for (long i = 0; i < (*best)[s]; ++i) answer.word.push_back(static_cast<Symbol>(s));
+  return answer;
+}
+
+}  // namespace saturn::verify

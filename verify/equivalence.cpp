@@ -1,0 +1,251 @@
+#include "verify/equivalence.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "lang/error.h"
+#include "saturate/exact_eval.h"
+#include "verify/encode.h"
+
+namespace saturn::verify {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// The reference's answer on one word: accept / reject, or nullopt (an undecided circuit).
+class ReferenceEval {
+ public:
+  explicit ReferenceEval(const Reference& r) : ref_(r) {
+    if (r.circuit) exact_ = std::make_unique<saturate::ExactEvaluator>(*r.circuit);
+  }
+  std::optional<bool> accepts(const Word& w) const {
+    if (ref_.language) return ref_.language->accepts(w);
+    const auto v = exact_->run(w);
+    if (v.verdict == saturate::Verdict::undecided) return std::nullopt;
+    return v.verdict == saturate::Verdict::accept;
+  }
+
+ private:
+  const Reference& ref_;
+  std::unique_ptr<saturate::ExactEvaluator> exact_;
+};
+
+long power(int k, int n, long cap) {
+  long p = 1;
+  for (int i = 0; i < n; ++i) {
+    if (p > cap / std::max(1, k)) return cap + 1;
+    p *= k;
+  }
+  return p;
+}
+
+Word decode(long index, int k, int n) {
+  Word w(n);
+  for (int t = n - 1; t >= 0; --t) w[t] = static_cast<Symbol>(index % k), index /= k;
+  return w;
+}
+
+struct LengthResult {
+  enum Kind { agree, differ, undecided, timeout } kind = agree;
+  Word word;
+  std::string reason;
+};
+
+// Every word of length n: the smallest (in symbol order) disagreement, else the first
+// undecided word, else agreement.
+LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const ReferenceEval& ref,
+                              int k, int n, Clock::time_point deadline, bool has_deadline) {
+  const long total = power(k, n, std::numeric_limits<long>::max() / 2);
+  std::atomic<long> first_differ{std::numeric_limits<long>::max()};
+  std::atomic<long> first_undecided{std::numeric_limits<long>::max()};
+  std::atomic<bool> out_of_time{false};
+  constexpr long kChunk = 4096;
+  const long chunks = (total + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(dynamic)
+  for (long c = 0; c < chunks; ++c) {
+    if (out_of_time.load(std::memory_order_relaxed) || c * kChunk > first_differ.load()) continue;
+    if (has_deadline && Clock::now() > deadline) {
+      out_of_time = true;
+      continue;
+    }
+    const long end = std::min(total, (c + 1) * kChunk);
+    for (long i = c * kChunk; i < end; ++i) {
+      const Word w = decode(i, k, n);
+      const auto r = exact.run(w);
+      const auto expected = ref.accepts(w);
+      if (r.verdict == saturate::Verdict::undecided || !expected) {
+        long cur = first_undecided.load();
+        while (i < cur && !first_undecided.compare_exchange_weak(cur, i)) {
+        }
+        continue;
+      }
+      if ((r.verdict == saturate::Verdict::accept) != *expected) {
+        long cur = first_differ.load();
+        while (i < cur && !first_differ.compare_exchange_weak(cur, i)) {
+        }
+        break;
+      }
+    }
+  }
+  LengthResult out;
+  if (first_differ.load() != std::numeric_limits<long>::max()) {
+    out.kind = LengthResult::differ;
+    out.word = decode(first_differ.load(), k, n);
+  } else if (out_of_time) {
+    out.kind = LengthResult::timeout;
+  } else if (first_undecided.load() != std::numeric_limits<long>::max()) {
+    out.kind = LengthResult::undecided;
+    out.word = decode(first_undecided.load(), k, n);
+    const auto r = exact.run(out.word);
+    out.reason = r.verdict == saturate::Verdict::undecided ? r.reason : "the reference circuit";
+  }
+  return out;
+}
+
+std::string word_text(const Alphabet& a, const Word& w) {
+  return w.empty() ? "\"\"" : a.format(w);
+}
+
+}  // namespace
+
+Alphabet Reference::alphabet() const {
+  return language ? language->alphabet() : circuit->alphabet;
+}
+
+Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& reference,
+                          const Options& options) {
+  const auto t0 = Clock::now();
+  const int M = options.min_length, N = options.max_length;
+  if (N < 0) throw InputError(fmt::format("--max-length must be >= 0 (got {})", N));
+  if (M < 0) throw InputError(fmt::format("--min-length must be >= 0 (got {})", M));
+  if (N < M) throw InputError(fmt::format("--max-length {} is below --min-length {}", N, M));
+  if (!(reference.alphabet() == circuit.alphabet))
+    throw InputError(fmt::format("alphabet mismatch: the circuit reads {{{}}}, {} reads {{{}}}",
+                                 fmt::join(circuit.alphabet.names(), ", "), reference.name,
+                                 fmt::join(reference.alphabet().names(), ", ")));
+  const auto& cfg = circuit.config;
+  if ((cfg.positional == nets::Positional::learned ||
+       cfg.positional == nets::Positional::sinusoidal) &&
+      N > cfg.max_length)
+    throw InputError(
+        fmt::format("--max-length {}: the circuit has positions for words up to "
+                    "length {} only",
+                    N, cfg.max_length));
+  const saturate::ExactEvaluator exact(circuit);
+  const ReferenceEval ref(reference);
+  const int k = circuit.alphabet.size();
+  const bool has_deadline = options.timeout_seconds > 0;
+  const auto deadline =
+      t0 + std::chrono::duration_cast<Clock::duration>(
+               std::chrono::duration<double>(has_deadline ? options.timeout_seconds : 0));
+  const bool tty = options.progress && ::isatty(2);
+
+  Verdict v;
+  v.max_length = N;
+  auto finish = [&](Verdict::Kind kind) {
+    v.kind = kind;
+    v.seconds = since(t0);
+    if (tty) fmt::print(stderr, "\r{:60}\r", "");
+    return v;
+  };
+  // A counterexample is reported only after replaying it on both sides.
+  auto counterexample = [&](const Word& w, const std::string& method) {
+    const auto c = exact.run(w);
+    const auto r = ref.accepts(w);
+    if (c.verdict == saturate::Verdict::undecided || !r ||
+        (c.verdict == saturate::Verdict::accept) == *r) {
+      v.reason = fmt::format("{} reported {} but replaying it does not confirm a difference",
+                             method, word_text(circuit.alphabet, w));
+      v.method = method;
+      return finish(Verdict::unknown);
+    }
+    v.word = w;
+    v.circuit_accepts = c.verdict == saturate::Verdict::accept;
+    v.reference_accepts = *r;
+    v.method = method;
+    return finish(Verdict::counterexample);
+  };
+
+  // counts: one query for all lengths.
+  std::optional<std::string> counts_reason =
+      reference.language ? counts_inapplicable(circuit, *reference.language)
+                         : std::optional<std::string>("the reference is a circuit");
+  if (options.method == Method::counts && counts_reason)
+    throw InputError("--method counts does not apply: " + *counts_reason);
+  if (!counts_reason && (options.method == Method::counts || options.method == Method::automatic)) {
+    if (tty) fmt::print(stderr, "verify: lengths {}..{}, counts", M, N);
+    const auto a = counts_differ(circuit, *reference.language, M, N, options.timeout_seconds);
+    v.method = "counts";
+    if (a.kind == SolverAnswer::unsat) return finish(Verdict::equivalent);
+    if (a.kind == SolverAnswer::sat) return counterexample(a.word, "counts");
+    v.reason = a.reason;
+    return finish(Verdict::unknown);
+  }
+
+  std::string methods_used;
+  for (int n = M; n <= N; ++n) {
+    const bool small = power(k, n, options.enumerate_limit) <= options.enumerate_limit;
+    const Method m = options.method == Method::automatic ? (small ? Method::enumerate : Method::smt)
+                                                         : options.method;
+    const char* name = m == Method::enumerate ? "enumerate" : "smt";
+    if (methods_used.find(name) == std::string::npos)
+      methods_used += (methods_used.empty() ? "" : "+") + std::string(name);
+    v.method = methods_used;
+    if (tty) fmt::print(stderr, "\rverify: length {}/{}, {}, {:.1f} s   ", n, N, name, since(t0));
+    if (has_deadline && Clock::now() > deadline) {
+      v.reason = fmt::format("timeout after {:.1f} s, before length {}", since(t0), n);
+      return finish(Verdict::unknown);
+    }
+    if (m == Method::enumerate) {
+      const auto r = enumerate_length(exact, ref, k, n, deadline, has_deadline);
+      if (r.kind == LengthResult::differ) return counterexample(r.word, methods_used);
+      if (r.kind == LengthResult::timeout) {
+        v.reason = fmt::format("timeout after {:.1f} s at length {}", since(t0), n);
+        return finish(Verdict::unknown);
+      }
+      if (r.kind == LengthResult::undecided) {
+        v.reason = fmt::format("undecided at length {}: {} ({})", n,
+                               word_text(circuit.alphabet, r.word), r.reason);
+        return finish(Verdict::unknown);
+      }
+    } else {
+      const double left = has_deadline ? std::max(0.001, options.timeout_seconds - since(t0)) : 0.0;
+      const auto a = smt_differs_at_length(circuit, reference.language.get(),
+                                           reference.circuit.get(), n, left);
+      if (a.kind == SolverAnswer::sat) return counterexample(a.word, methods_used);
+      if (a.kind == SolverAnswer::unknown) {
+        v.reason = fmt::format("solver unknown at length {}: {}", n, a.reason);
+        return finish(Verdict::unknown);
+      }
+    }
+  }
+  return finish(Verdict::equivalent);
+}
+
+std::string describe(const Verdict& v, const saturate::Circuit& circuit,
+                     const Reference& reference) {
+  switch (v.kind) {
+    case Verdict::equivalent:
+      return fmt::format("equivalent up to length {} ({}, {:.2f} s)", v.max_length, v.method,
+                         v.seconds);
+    case Verdict::counterexample:
+      return fmt::format("counterexample: {} (length {}): circuit says {}, {} says {}",
+                         word_text(circuit.alphabet, v.word), v.word.size(),
+                         v.circuit_accepts ? "accept" : "reject", reference.name,
+                         v.reference_accepts ? "accept" : "reject");
+    default:
+      return fmt::format("unknown: {}", v.reason);
+  }
+}
+
+}  // namespace saturn::verify
