@@ -108,8 +108,8 @@ void add_verify_commands(CLI::App& app) {
     cmd->callback([=] {
       const auto c = verify::build_construction(*name, *broken);
       saturate::save_circuit(*out, c);
-      fmt::print("wrote {} ({}; recognises {})\n", *out, c.comment,
-                 verify::construction_language(*name));
+      fmt::print("wrote {} (recognises {}{})\n  {}\n", *out, verify::construction_language(*name),
+                 *broken ? " -- except for its deliberate bug" : "", c.comment);
     });
   }
 }

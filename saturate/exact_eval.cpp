@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <numeric>
+#include <type_traits>
 #include <unordered_map>
 
 #include "lang/error.h"
@@ -18,16 +20,17 @@ namespace {
 
 using boost::multiprecision::mpz_int;
 
-// The evaluation of one word failed to decide something.
-struct Undecided {
-  std::string reason;
-};
+using detail::SmallRational;
+using detail::Undecided;
 
 // ------------------------------------------------------------------ rational arithmetic
 
-struct RationalArith {
-  using Num = Rational;
-  using Iv = BasicInterval<Rational>;
+// Exact arithmetic over Num (GMP rationals, or small rationals), with norms' square roots as
+// intervals on a 2^-128 grid (GMP only).
+template <class NumT>
+struct RationalArithT {
+  using Num = NumT;
+  using Iv = BasicInterval<Num>;
   static constexpr int kGridBits = 128;  // outward rounding grid of non-exact values
 
   static const mpz_int& grid() {
@@ -57,6 +60,9 @@ struct RationalArith {
   // Outward rounding to the 2^-kGridBits grid, keeping denominators bounded.
   static void round(Iv& a) {
     if (a.exact()) return;
+    if constexpr (std::is_same_v<Num, Rational>) round_to_grid(a);
+  }
+  static void round_to_grid(BasicInterval<Rational>& a) {
     const Num lo = a.lo * grid(), hi = a.hi * grid();
     mpz_int l = numerator(lo) / denominator(lo), h = numerator(hi) / denominator(hi);
     if (Num(l) > lo) --l;
@@ -67,6 +73,12 @@ struct RationalArith {
   // 1/sqrt over q (q.lo > 0): isqrt(floor(4^P / x)) / 2^P <= 1/sqrt(x) < (isqrt(...) + 1) / 2^P,
   // since sqrt(X) < isqrt(floor(X)) + 1.
   static Iv rsqrt(const Iv& q) {
+    if constexpr (!std::is_same_v<Num, Rational>)
+      throw Undecided{"small rationals: a norm needs a square root"};
+    else
+      return rsqrt_rational(q);
+  }
+  static Iv rsqrt_rational(const Iv& q) {
     auto bounds = [](const Num& x) {
       const mpz_int X = (denominator(x) * grid() * grid()) / numerator(x);
       const mpz_int m = boost::multiprecision::sqrt(X);
@@ -103,11 +115,18 @@ struct RationalArith {
     return d;
   }
   static Num zero() { return Num(0); }
-  static Rational to_rational(const Num& x) { return x; }
+  static Rational to_rational(const Num& x) {
+    if constexpr (std::is_same_v<Num, Rational>)
+      return x;
+    else
+      return x.rational();
+  }
   static void check(const Iv&) {}
   // Exact rows by value.
   using ExactRows = std::map<std::vector<Num>, int>;
 };
+using RationalArith = RationalArithT<Rational>;
+using SmallRationalArith = RationalArithT<SmallRational>;
 
 // ------------------------------------------------------------------ double intervals
 
@@ -306,12 +325,13 @@ BasicInterval<typename A::Num> evaluate(
       cfg.norm_position != nets::NormPosition::none && cfg.norm != nets::NormKind::none;
   const bool pre = norms && cfg.norm_position == nets::NormPosition::pre;
   const bool post = norms && cfg.norm_position == nets::NormPosition::post;
-  const Num eps = static_cast<Num>(cfg.norm_eps);  // exact: a double is a dyadic rational
+  const Num eps = Num(cfg.norm_eps);  // exact: a double is a dyadic rational
   const Iv zero = A::point(A::zero());
   RowIds<A> ids;
 
+  // Tensors are keyed "L.what" for layer L (short keys: no allocation per lookup).
   auto W = [&](int l, const std::string& what) -> const Matrix* {
-    auto it = weights.find(l < 0 ? what : fmt::format("layers.{}.{}", l, what));
+    auto it = weights.find(l < 0 ? what : std::to_string(l) + "." + what);
     return it == weights.end() ? nullptr : &it->second;
   };
   auto linear = [&](const std::vector<Iv>& x, const Matrix& w, const Matrix* b, int row0,
@@ -536,10 +556,23 @@ ExactEvaluator::ExactEvaluator(const Circuit& circuit) : circuit_(circuit) {
       for (int c = 0; c < d.cols; ++c)  // rounded up: the error bounds need an upper bound
         d.row_abs[r] =
             add_up(d.row_abs[r], std::abs(d.w[static_cast<std::size_t>(r) * d.cols + c]));
-    rational_.emplace(name, std::move(m));
-    double_.emplace(name, std::move(d));
+    Matrix<SmallRational> small;
+    small.rows = m.rows, small.cols = m.cols;
+    const bool fits = circuit_.denominator_bits <= 62;
+    for (long long x : t.numerators)
+      small.w.push_back(fits ? SmallRational(x, 1LL << circuit_.denominator_bits)
+                             : SmallRational(0));
+    small_ok_ = small_ok_ && fits;
+    // "layers.L.what" -> "L.what", the evaluator's short keys.
+    const std::string key = name.rfind("layers.", 0) == 0 ? name.substr(7) : name;
+    rational_.emplace(key, std::move(m));
+    double_.emplace(key, std::move(d));
+    small_.emplace(key, std::move(small));
   }
   if (!doubles) double_.clear();
+  const bool norms =
+      cfg.norm_position != nets::NormPosition::none && cfg.norm != nets::NormKind::none;
+  if (!small_ok_ || norms || cfg.qk_norm) small_.clear();
 }
 
 void ExactEvaluator::check_word(const Word& word) const {
@@ -560,6 +593,11 @@ ExactResult ExactEvaluator::run(const Word& word) const {
   if (!double_.empty()) {
     ExactResult fast = decide<DoubleArith>(circuit_, double_, word);
     if (fast.verdict != Verdict::undecided) return fast;
+  }
+  if (!small_.empty()) {
+    ExactResult small = decide<SmallRationalArith>(circuit_, small_, word);
+    if (small.verdict != Verdict::undecided || small.reason.rfind("small rationals", 0) != 0)
+      return small;
   }
   return decide<RationalArith>(circuit_, rational_, word);
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "saturate/circuit.h"
+#include "saturate/small_rational.h"
 
 namespace saturn::saturate {
 
@@ -64,6 +65,10 @@ class ExactEvaluator {
   Circuit circuit_;
   std::map<std::string, Matrix<Rational>> rational_;
   std::map<std::string, Matrix<double>> double_;  // empty when a weight is not a double
+  // 64-bit rationals: between the two, for norm-free circuits (ties of the double path are
+  // settled exactly here).
+  std::map<std::string, Matrix<detail::SmallRational>> small_;
+  bool small_ok_ = true;
 };
 
 }  // namespace saturn::saturate

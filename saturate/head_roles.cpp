@@ -141,11 +141,12 @@ std::vector<HeadRole> head_roles(nets::Transformer<double>& model, const Alphabe
       consider(a.patterns.bos / rows, "BOS", 0);
       consider(a.patterns.eos / rows, "EOS", 0);
       // An offset pattern is judged on the queries where that offset exists (BOS has no
-      // previous position).
+      // previous position), and only when those are most of the queries.
       for (const auto& [off, count] : a.patterns.offsets) {
         long possible = 0;
         for (const auto& [query, n] : a.patterns.queries)
           if (query.first + off >= 0 && query.first + off < query.second) possible += n;
+        if (possible < rows / 2) continue;
         consider(static_cast<double>(count) / std::max(1L, possible),
                  off == -1  ? "previous position"
                  : off == 0 ? "itself"

@@ -28,7 +28,7 @@ struct Outputs {
 };
 // Recognition: the classifier's logit. Next-symbol: the "end" logit after the whole word.
 Outputs run_model(nets::Transformer<double>& model, const std::vector<Example>& probes,
-                  int batch_size = 64);
+                  int batch_size = 32);
 
 // Throws InputError when attention is pointwise: such models have no argmax limit.
 void require_softmax(const nets::ModelConfig& config);

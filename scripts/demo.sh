@@ -29,5 +29,28 @@ rm -rf "$out/majority-run"
 step "$saturn" train --lang majority --config examples/configs/majority.toml --out "$out/majority-run"
 step "$saturn" eval "$out/majority-run" --lengths 1:12 --exhaustive
 step "$saturn" eval "$out/majority-run" --lengths 95:100 --per-length 200
+
+echo
+echo "== saturate/: norm growth, saturation as the norm grows, head roles, the saturated circuit"
+run="$out/majority-run"
+step "$saturn" norms "$run"
+step "$saturn" saturate "$run" --checkpoint all --per-length 13
+step "$saturn" heads "$run" --lengths 1:12 --plot
+step "$saturn" circuit "$run" --out "$run/circuit.json" --dot "$run/circuit.dot" --lengths 1:12
+if command -v dot >/dev/null; then
+  dot -Tsvg "$run/circuit.dot" -o "$run/circuit.svg"
+  echo "rendered the circuit to $run/circuit.svg"
+fi
+step "$saturn" circuit run "$run/circuit.json" aab abb '""'
+
+echo
+echo "== verify/: the hand-built constructions, then the trained model's saturated circuit"
+step "$saturn" construct majority -o "$out/majority-construction.json"
+step "$saturn" verify "$out/majority-construction.json" --against majority --max-length 10000
+step "$saturn" verify examples/circuits/dyck1.json --against dyck-1 --max-length 14 --method smt
+step "$saturn" construct anbn --broken -o "$out/anbn-broken.json"
+step "$saturn" verify "$out/anbn-broken.json" --against anbn --max-length 12 || true
+step "$saturn" verify "$run/circuit.json" --against majority --max-length 12 || true
+
 echo
 echo "demo done; outputs in $out/"
