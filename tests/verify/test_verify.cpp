@@ -3,6 +3,7 @@
 // bad input.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -205,4 +206,21 @@ TEST_CASE("bad verification input is a named error", "[verify]") {
   CHECK_THROWS_WITH(
       run(build_construction("first"), language_reference("first"), 100, Method::enumerate),
       Catch::Contains("positions for words up to length 64"));
+}
+
+TEST_CASE("saturn verify's exit codes", "[verify]") {
+  const std::string saturn = SATURN_BINARY,
+                    circuits = std::string(SATURN_SOURCE_DIR) + "/examples/circuits/";
+  auto status = [&](const std::string& args) {
+    const int rc = std::system((saturn + " verify " + args + " >/dev/null 2>&1").c_str());
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  };
+  CHECK(status(circuits + "majority.json --against majority --max-length 6") == 0);
+  CHECK(status(circuits + "majority.json --against tomita-1 --max-length 6") == 2);  // alphabet
+  CHECK(status(circuits + "first.json --against last --max-length 6") == 1);
+  CHECK(status(circuits + "dyck1.json --against dyck-1 --max-length 16 --min-length 16 "
+                          "--method smt --timeout 0.001") == 3);
+  CHECK(status("/nonexistent.json --against majority --max-length 6") == 2);
+  CHECK(status(circuits + "majority.json --against majority --max-length 3 --min-length 5") == 2);
+  CHECK(status(circuits + "majority.json --against majority --max-length -1") == 2);
 }
