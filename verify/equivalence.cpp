@@ -220,8 +220,21 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
       }
     } else {
       const double left = has_deadline ? std::max(0.001, options.timeout_seconds - since(t0)) : 0.0;
-      const auto a = smt_differs_at_length(circuit, reference.language.get(),
-                                           reference.circuit.get(), n, left);
+      SolverAnswer a;
+      try {
+        a = smt_differs_at_length(circuit, reference.language.get(), reference.circuit.get(), n,
+                                  left);
+      } catch (const InputError& e) {
+        // auto chose smt for a length too long to enumerate: what it cannot encode is
+        // not the user's input error, and nothing was proved beyond length n - 1.
+        if (options.method != Method::automatic) throw;
+        v.reason =
+            fmt::format("{}; length {} has too many words to enumerate and smt does not apply: {}",
+                        n > M ? fmt::format("agreed on every word of lengths {}..{}", M, n - 1)
+                              : std::string("nothing checked"),
+                        n, e.what());
+        return finish(Verdict::unknown);
+      }
       if (a.kind == SolverAnswer::sat) return counterexample(a.word, methods_used);
       if (a.kind == SolverAnswer::unknown) {
         v.reason = fmt::format("solver unknown at length {}: {}", n, a.reason);
