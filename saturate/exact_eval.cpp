@@ -296,6 +296,7 @@ class RowIds {
     if (fresh) ++next_;
     return it->second;
   }
+  std::size_t size() const { return static_cast<std::size_t>(next_); }
 
  private:
   typename A::ExactRows exact_;
@@ -305,19 +306,37 @@ class RowIds {
 
 enum Op : long { kEmbed, kNorm1, kHeads, kGate, kOut, kNorm2, kFfn, kNormF };
 
-// One word through the circuit in arithmetic A. Throws Undecided.
+template <class Iv>
+struct RowT {
+  std::vector<Iv> v;
+  int id = -1;
+};
+
+// The rows of the last word evaluated, per layer. In a causal circuit the rows of positions
+// 0..t depend only on the word's first t symbols, so the next word (in enumeration order)
+// recomputes only the positions after the common prefix. Row ids are functions of values and
+// structure, not of the word, so the interner is shared too.
+template <class A>
+struct PrefixCache {
+  using Iv = typename A::Iv;
+  int len = -1;  // -1: nothing valid
+  Word word;
+  std::vector<std::vector<RowT<Iv>>> x, a_in;     // [layer][position]: input rows, attention inputs
+  std::vector<std::vector<std::vector<Iv>>> qkv;  // [layer][position]
+  RowIds<A> ids;
+};
+
+// One word through the circuit in arithmetic A, reusing the cache's rows where the circuit is
+// causal and the word shares a prefix with the cached one. Throws Undecided.
 template <class A>
 BasicInterval<typename A::Num> evaluate(
     const Circuit& circuit,
-    const std::map<std::string, ExactEvaluator::Matrix<typename A::Num>>& weights,
-    const Word& word) {
+    const std::map<std::string, ExactEvaluator::Matrix<typename A::Num>>& weights, const Word& word,
+    PrefixCache<A>& cache) {
   using Num = typename A::Num;
   using Iv = typename A::Iv;
   using Matrix = ExactEvaluator::Matrix<Num>;
-  struct Row {
-    std::vector<Iv> v;
-    int id = -1;
-  };
+  using Row = RowT<Iv>;
   const auto& cfg = circuit.config;
   const int k = circuit.alphabet.size(), C = cfg.d_model, H = cfg.n_heads, dh = C / H;
   const int n = static_cast<int>(word.size()), len = n + 2;
@@ -325,9 +344,22 @@ BasicInterval<typename A::Num> evaluate(
       cfg.norm_position != nets::NormPosition::none && cfg.norm != nets::NormKind::none;
   const bool pre = norms && cfg.norm_position == nets::NormPosition::pre;
   const bool post = norms && cfg.norm_position == nets::NormPosition::post;
-  const Num eps = Num(cfg.norm_eps);  // exact: a double is a dyadic rational
   const Iv zero = A::point(A::zero());
-  RowIds<A> ids;
+  // Positions [0, keep) are still valid in the cache.
+  int keep = 0;
+  if (cfg.causal && cache.len == len) {
+    keep = 1;
+    while (keep <= n && cache.word[keep - 1] == word[keep - 1]) ++keep;
+  }
+  if (cache.ids.size() > 200'000) cache.ids = RowIds<A>(), keep = 0;
+  cache.len = -1;  // invalid until this word is done
+  for (auto* layers : {&cache.x, &cache.a_in}) {
+    layers->resize(cfg.n_layers);
+    for (auto& rows : *layers) rows.resize(len);
+  }
+  cache.qkv.resize(cfg.n_layers);
+  for (auto& rows : cache.qkv) rows.resize(len);
+  auto& ids = cache.ids;
 
   // Tensors are keyed "L.what" for layer L (short keys: no allocation per lookup).
   auto W = [&](int l, const std::string& what) -> const Matrix* {
@@ -354,6 +386,7 @@ BasicInterval<typename A::Num> evaluate(
     std::vector<Iv> y(size);
     for (int i = 0; i < size; ++i) y[i] = A::sub(x[i], m);
     if (scaled) {
+      const Num eps = Num(cfg.norm_eps);  // exact: a double is a dyadic rational
       Iv q = zero;
       for (int i = 0; i < size; ++i) q = A::add(q, A::mul(y[i], y[i]));
       q = A::divide(q, size);
@@ -387,9 +420,9 @@ BasicInterval<typename A::Num> evaluate(
   std::vector<int> tokens(len);
   tokens[0] = k, tokens[len - 1] = k + 1;
   for (int t = 0; t < n; ++t) tokens[t + 1] = word[t];
-  std::vector<Row> x(len);
   const Matrix& wte = *W(-1, "embed.wte");
-  for (int t = 0; t < len; ++t) {
+  for (int t = keep; t < len; ++t) {
+    auto& x = cache.x[0];
     x[t].v.resize(C);
     for (int c = 0; c < C; ++c) {
       Iv v = A::point(wte.w[static_cast<std::size_t>(tokens[t]) * C + c]);
@@ -409,14 +442,15 @@ BasicInterval<typename A::Num> evaluate(
   const int readout_row = !recognize ? n : cfg.readout == nets::Readout::bos ? 0 : len - 1;
   const bool single_readout = !recognize || cfg.readout != nets::Readout::mean;
 
+  std::vector<Row> final_rows(len);  // the last layer's outputs (only those needed)
   for (int l = 0; l < cfg.n_layers; ++l) {
     const bool last = l == cfg.n_layers - 1;
-    std::vector<Row> a_in = x;
-    if (pre)
-      for (int t = 0; t < len; ++t) a_in[t] = norm_row(x[t], "ln1", kNorm1, l);
+    const auto& x = cache.x[l];
+    auto& a_in = cache.a_in[l];
+    for (int t = keep; t < len; ++t) a_in[t] = pre ? norm_row(x[t], "ln1", kNorm1, l) : x[t];
     // Queries, keys, values; qk-norm per head on queries and keys.
-    std::vector<std::vector<Iv>> qkv(len);
-    for (int t = 0; t < len; ++t) {
+    auto& qkv = cache.qkv[l];
+    for (int t = keep; t < len; ++t) {
       qkv[t] = linear(a_in[t].v, *W(l, "attn.wqkv"), W(l, "attn.bqkv"), 0, 3 * C);
       if (cfg.qk_norm)
         for (int part = 0; part < 2; ++part)
@@ -430,8 +464,8 @@ BasicInterval<typename A::Num> evaluate(
             std::copy(y.begin(), y.end(), qkv[t].begin() + at);
           }
     }
-    std::vector<Row> out(len);
-    for (int i = 0; i < len; ++i) {
+    auto& out = last ? final_rows : cache.x[l + 1];
+    for (int i = last ? 0 : keep; i < len; ++i) {
       if (last && single_readout && i != readout_row) continue;
       const int visible = cfg.causal ? i + 1 : len;
       std::vector<Iv> ao(C);
@@ -496,10 +530,11 @@ BasicInterval<typename A::Num> evaluate(
       s2.id = ids.of(s2.v, {kFfn, l, f_in.id, mid.id});
       out[i] = post ? norm_row(s2, "ln2", kNorm2, l) : s2;
     }
-    x = std::move(out);
   }
   // Readout.
-  auto final_row = [&](int t) { return pre ? norm_row(x[t], "lnf", kNormF, -1) : x[t]; };
+  auto final_row = [&](int t) {
+    return pre ? norm_row(final_rows[t], "lnf", kNormF, -1) : final_rows[t];
+  };
   std::vector<Iv> r;
   if (single_readout) {
     r = final_row(readout_row).v;
@@ -511,16 +546,19 @@ BasicInterval<typename A::Num> evaluate(
     }
     for (auto& v : r) v = A::divide(v, len);
   }
-  return linear(r, *W(-1, "head.w"), W(-1, "head.b"), recognize ? 0 : k, 1)[0];
+  const auto logit = linear(r, *W(-1, "head.w"), W(-1, "head.b"), recognize ? 0 : k, 1)[0];
+  cache.len = len;
+  cache.word = word;
+  return logit;
 }
 
 template <class A>
 ExactResult decide(const Circuit& circuit,
                    const std::map<std::string, ExactEvaluator::Matrix<typename A::Num>>& weights,
-                   const Word& word) {
+                   const Word& word, PrefixCache<A>& cache) {
   ExactResult result;
   try {
-    const auto z = evaluate<A>(circuit, weights, word);
+    const auto z = evaluate<A>(circuit, weights, word, cache);
     result.logit = {A::to_rational(z.lo), A::to_rational(z.hi)};
     result.verdict = z.lo > 0 ? Verdict::accept : z.hi <= 0 ? Verdict::reject : Verdict::undecided;
     if (result.verdict == Verdict::undecided)
@@ -533,6 +571,14 @@ ExactResult decide(const Circuit& circuit,
 }
 
 }  // namespace
+
+struct ExactEvaluator::Cache::Impl {
+  PrefixCache<DoubleArith> fast;
+  PrefixCache<SmallRationalArith> small;
+  PrefixCache<RationalArith> exact;
+};
+ExactEvaluator::Cache::Cache() : impl(std::make_unique<Impl>()) {}
+ExactEvaluator::Cache::~Cache() = default;
 
 ExactEvaluator::ExactEvaluator(const Circuit& circuit) : circuit_(circuit) {
   const auto& cfg = circuit_.config;
@@ -589,22 +635,28 @@ void ExactEvaluator::check_word(const Word& word) const {
 }
 
 ExactResult ExactEvaluator::run(const Word& word) const {
+  Cache cache;
+  return run(word, cache);
+}
+
+ExactResult ExactEvaluator::run(const Word& word, Cache& cache) const {
   check_word(word);
   if (!double_.empty()) {
-    ExactResult fast = decide<DoubleArith>(circuit_, double_, word);
+    ExactResult fast = decide<DoubleArith>(circuit_, double_, word, cache.impl->fast);
     if (fast.verdict != Verdict::undecided) return fast;
   }
   if (!small_.empty()) {
-    ExactResult small = decide<SmallRationalArith>(circuit_, small_, word);
+    ExactResult small = decide<SmallRationalArith>(circuit_, small_, word, cache.impl->small);
     if (small.verdict != Verdict::undecided || small.reason.rfind("small rationals", 0) != 0)
       return small;
   }
-  return decide<RationalArith>(circuit_, rational_, word);
+  return decide<RationalArith>(circuit_, rational_, word, cache.impl->exact);
 }
 
 ExactResult ExactEvaluator::run_rational(const Word& word) const {
   check_word(word);
-  return decide<RationalArith>(circuit_, rational_, word);
+  PrefixCache<RationalArith> cache;
+  return decide<RationalArith>(circuit_, rational_, word, cache);
 }
 
 }  // namespace saturn::saturate

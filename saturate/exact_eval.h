@@ -14,6 +14,7 @@
 #pragma once
 
 #include <boost/multiprecision/gmp.hpp>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,16 @@ class ExactEvaluator {
   // Thread-safe (const, no shared mutable state). Throws InputError for a word longer than
   // the circuit's positions or with a symbol outside its alphabet.
   ExactResult run(const Word& word) const;
+  // The same, reusing the rows of the previous word of `cache` where the circuit is causal and
+  // the words share a prefix (enumeration in symbol order). One cache per thread.
+  class Cache {
+   public:
+    Cache();
+    ~Cache();
+    struct Impl;
+    std::unique_ptr<Impl> impl;
+  };
+  ExactResult run(const Word& word, Cache& cache) const;
   // The rational reference alone (no fast path).
   ExactResult run_rational(const Word& word) const;
   const Circuit& circuit() const { return circuit_; }

@@ -71,29 +71,33 @@ LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const Refer
   std::atomic<bool> out_of_time{false};
   constexpr long kChunk = 4096;
   const long chunks = (total + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(dynamic)
-  for (long c = 0; c < chunks; ++c) {
-    if (out_of_time.load(std::memory_order_relaxed) || c * kChunk > first_differ.load()) continue;
-    if (has_deadline && Clock::now() > deadline) {
-      out_of_time = true;
-      continue;
-    }
-    const long end = std::min(total, (c + 1) * kChunk);
-    for (long i = c * kChunk; i < end; ++i) {
-      const Word w = decode(i, k, n);
-      const auto r = exact.run(w);
-      const auto expected = ref.accepts(w);
-      if (r.verdict == saturate::Verdict::undecided || !expected) {
-        long cur = first_undecided.load();
-        while (i < cur && !first_undecided.compare_exchange_weak(cur, i)) {
-        }
+#pragma omp parallel
+  {
+    saturate::ExactEvaluator::Cache cache;  // consecutive words share prefixes
+#pragma omp for schedule(dynamic)
+    for (long c = 0; c < chunks; ++c) {
+      if (out_of_time.load(std::memory_order_relaxed) || c * kChunk > first_differ.load()) continue;
+      if (has_deadline && Clock::now() > deadline) {
+        out_of_time = true;
         continue;
       }
-      if ((r.verdict == saturate::Verdict::accept) != *expected) {
-        long cur = first_differ.load();
-        while (i < cur && !first_differ.compare_exchange_weak(cur, i)) {
+      const long end = std::min(total, (c + 1) * kChunk);
+      for (long i = c * kChunk; i < end; ++i) {
+        const Word w = decode(i, k, n);
+        const auto r = exact.run(w, cache);
+        const auto expected = ref.accepts(w);
+        if (r.verdict == saturate::Verdict::undecided || !expected) {
+          long cur = first_undecided.load();
+          while (i < cur && !first_undecided.compare_exchange_weak(cur, i)) {
+          }
+          continue;
         }
-        break;
+        if ((r.verdict == saturate::Verdict::accept) != *expected) {
+          long cur = first_differ.load();
+          while (i < cur && !first_differ.compare_exchange_weak(cur, i)) {
+          }
+          break;
+        }
       }
     }
   }
