@@ -351,7 +351,8 @@ BasicInterval<typename A::Num> evaluate(
     keep = 1;
     while (keep <= n && cache.word[keep - 1] == word[keep - 1]) ++keep;
   }
-  if (cache.ids.size() > 200'000) cache.ids = RowIds<A>(), keep = 0;
+  // Without reuse (keep = 0) a fresh interner is faster; a shared one is bounded in size.
+  if (keep == 0 || cache.ids.size() > 200'000) cache.ids = RowIds<A>(), keep = 0;
   cache.len = -1;  // invalid until this word is done
   for (auto* layers : {&cache.x, &cache.a_in}) {
     layers->resize(cfg.n_layers);
