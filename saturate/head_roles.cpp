@@ -22,22 +22,6 @@ void set_hard(nets::Transformer<double>& model, const TieRule& tie) {
   model.set_attention(spec);
 }
 
-// Batch of words for inference only: next-symbol models get empty targets.
-nets::Batch<double> inference_batch(const std::vector<Example>& examples, int k,
-                                    nets::Objective objective) {
-  std::vector<Example> copies = examples;
-  for (auto& e : copies)
-    if (objective == nets::Objective::next_symbol && !e.next) {
-      NextTargets t;
-      t.next.assign(e.word.size() + 1, {});
-      t.prefix_accepted.assign(e.word.size() + 1, false);
-      e.next = t;
-    }
-  std::vector<const Example*> ptrs;
-  for (const auto& e : copies) ptrs.push_back(&e);
-  return nets::make_batch<double>(ptrs, k, objective);
-}
-
 std::string token_name(const Alphabet& alphabet, int token) {
   const int k = alphabet.size();
   return token < k ? alphabet.name(static_cast<Symbol>(token)) : token == k ? "BOS" : "EOS";

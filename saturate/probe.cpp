@@ -51,33 +51,35 @@ void require_softmax(const nets::ModelConfig& config) {
         nets::kAttentionNames[1 + static_cast<int>(config.attention_pointwise)]));
 }
 
+nets::Batch<double> inference_batch(const std::vector<Example>& examples, int num_symbols,
+                                    nets::Objective objective) {
+  std::vector<Example> copies = examples;
+  for (auto& e : copies)
+    if (objective == nets::Objective::next_symbol && !e.next) {
+      NextTargets t;  // any targets will do: only the outputs are read
+      t.next.assign(e.word.size() + 1, {});
+      t.prefix_accepted.assign(e.word.size() + 1, false);
+      e.next = t;
+    }
+  std::vector<const Example*> ptrs;
+  for (const auto& e : copies) ptrs.push_back(&e);
+  return nets::make_batch<double>(ptrs, num_symbols, objective);
+}
+
 Outputs run_model(nets::Transformer<double>& model, const std::vector<Example>& probes,
                   int batch_size) {
   const int k = model.num_symbols(), C = model.config().d_model;
   const bool recognize = model.config().objective == nets::Objective::recognize;
   Outputs out;
-  std::vector<Example> with_targets;  // next-symbol batches need targets; any will do
   for (std::size_t start = 0; start < probes.size(); start += batch_size) {
     const std::size_t end = std::min(probes.size(), start + batch_size);
-    std::vector<const Example*> ptrs;
-    if (recognize) {
-      for (std::size_t i = start; i < end; ++i) ptrs.push_back(&probes[i]);
-    } else {
-      with_targets.assign(probes.begin() + start, probes.begin() + end);
-      for (auto& e : with_targets) {
-        NextTargets t;
-        t.next.assign(e.word.size() + 1, {});
-        t.prefix_accepted.assign(e.word.size() + 1, false);
-        e.next = t;
-      }
-      for (auto& e : with_targets) ptrs.push_back(&e);
-    }
-    auto batch = nets::make_batch<double>(ptrs, k, model.config().objective);
+    const std::vector<Example> chunk(probes.begin() + start, probes.begin() + end);
+    auto batch = inference_batch(chunk, k, model.config().objective);
     model.forward(batch);
     const auto& z = model.logits();
     const auto& xf = model.final_states();
     for (int b = 0; b < batch.B; ++b) {
-      const int n = static_cast<int>(ptrs[b]->word.size());
+      const int n = static_cast<int>(chunk[b].word.size());
       out.decision.push_back(
           recognize ? z[b] : z[(static_cast<std::size_t>(b) * batch.Tn + n) * (k + 1) + k]);
       const double* rows = xf.data() + static_cast<std::size_t>(b) * batch.Tn * C;

@@ -21,6 +21,10 @@ std::vector<Example> probe_set(Sampler& sampler, int lo, int hi, int per_length,
 // The checkpoint's model in double precision (scaled networks reach c^L-sized values).
 nets::Transformer<double> double_model(const nets::Checkpoint& checkpoint);
 
+// A padded batch for inference: next-symbol models get placeholder targets (only outputs are read).
+nets::Batch<double> inference_batch(const std::vector<Example>& examples, int num_symbols,
+                                    nets::Objective objective);
+
 // One forward over the probes, in batches.
 struct Outputs {
   std::vector<double> decision;  // per word: its accept logit (> 0 accepts)
