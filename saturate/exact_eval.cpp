@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <Eigen/Core>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -13,270 +11,18 @@
 #include <unordered_map>
 
 #include "lang/error.h"
+#include "saturate/interval_arith.h"
 
 namespace saturn::saturate {
 
 namespace {
 
 using boost::multiprecision::mpz_int;
-
+using detail::DoubleArith;
+using detail::RationalArith;
 using detail::SmallRational;
+using detail::SmallRationalArith;
 using detail::Undecided;
-
-// ------------------------------------------------------------------ rational arithmetic
-
-// Exact arithmetic over Num (GMP rationals, or small rationals), with norms' square roots as
-// intervals on a 2^-128 grid (GMP only).
-template <class NumT>
-struct RationalArithT {
-  using Num = NumT;
-  using Iv = BasicInterval<Num>;
-  static constexpr int kGridBits = 128;  // outward rounding grid of non-exact values
-
-  static const mpz_int& grid() {
-    static const mpz_int g = mpz_int(1) << kGridBits;
-    return g;
-  }
-  static Iv point(const Num& x) { return {x, x}; }
-  static Iv add(const Iv& a, const Iv& b) {
-    if (a.exact() && b.exact()) return point(a.lo + b.lo);
-    return {a.lo + b.lo, a.hi + b.hi};
-  }
-  static Iv sub(const Iv& a, const Iv& b) {
-    if (a.exact() && b.exact()) return point(a.lo - b.lo);
-    return {a.lo - b.hi, a.hi - b.lo};
-  }
-  static Iv scale(const Iv& a, const Num& w) {
-    if (a.exact()) return point(a.lo * w);
-    return w >= 0 ? Iv{a.lo * w, a.hi * w} : Iv{a.hi * w, a.lo * w};
-  }
-  static Iv mul(const Iv& a, const Iv& b) {
-    if (b.exact()) return scale(a, b.lo);
-    if (a.exact()) return scale(b, a.lo);
-    const Num p[4] = {a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi};
-    return {*std::min_element(p, p + 4), *std::max_element(p, p + 4)};
-  }
-  static Iv divide(const Iv& a, long n) { return scale(a, Num(1, n)); }
-  // Outward rounding to the 2^-kGridBits grid, keeping denominators bounded.
-  static void round(Iv& a) {
-    if (a.exact()) return;
-    if constexpr (std::is_same_v<Num, Rational>) round_to_grid(a);
-  }
-  static void round_to_grid(BasicInterval<Rational>& a) {
-    const Num lo = a.lo * grid(), hi = a.hi * grid();
-    mpz_int l = numerator(lo) / denominator(lo), h = numerator(hi) / denominator(hi);
-    if (Num(l) > lo) --l;
-    if (Num(h) < hi) ++h;
-    a.lo = Num(l, grid());
-    a.hi = Num(h, grid());
-  }
-  // 1/sqrt over q (q.lo > 0): isqrt(floor(4^P / x)) / 2^P <= 1/sqrt(x) < (isqrt(...) + 1) / 2^P,
-  // since sqrt(X) < isqrt(floor(X)) + 1.
-  static Iv rsqrt(const Iv& q) {
-    if constexpr (!std::is_same_v<Num, Rational>)
-      throw Undecided{"small rationals: a norm needs a square root"};
-    else
-      return rsqrt_rational(q);
-  }
-  static Iv rsqrt_rational(const Iv& q) {
-    auto bounds = [](const Num& x) {
-      const mpz_int X = (denominator(x) * grid() * grid()) / numerator(x);
-      const mpz_int m = boost::multiprecision::sqrt(X);
-      return std::pair<Num, Num>{Num(m, grid()), Num(m + 1, grid())};
-    };
-    return {bounds(q.hi).first, bounds(q.lo).second};
-  }
-  // out = W[row0 .. row0 + rows) x + b.
-  static std::vector<Iv> linear(const std::vector<Iv>& x, const ExactEvaluator::Matrix<Num>& w,
-                                const ExactEvaluator::Matrix<Num>* b, int row0, int rows) {
-    const bool exact = std::all_of(x.begin(), x.end(), [](const Iv& v) { return v.exact(); });
-    std::vector<Iv> out(rows);
-    for (int r = 0; r < rows; ++r) {
-      const Num* wr = w.w.data() + static_cast<std::size_t>(row0 + r) * w.cols;
-      if (exact) {
-        Num s = b ? b->w[row0 + r] : Num(0);
-        for (int c = 0; c < w.cols; ++c)
-          if (wr[c] != 0) s += wr[c] * x[c].lo;
-        out[r] = point(s);
-        continue;
-      }
-      Iv s = point(b ? b->w[row0 + r] : Num(0));
-      for (int c = 0; c < w.cols; ++c)
-        if (wr[c] != 0) s = add(s, scale(x[c], wr[c]));
-      round(s);
-      out[r] = s;
-    }
-    return out;
-  }
-  // a . b over n entries.
-  static Iv dot(const Iv* a, const Iv* b, int n) {
-    Iv d = point(Num(0));
-    for (int e = 0; e < n; ++e) d = add(d, mul(a[e], b[e]));
-    return d;
-  }
-  static Num zero() { return Num(0); }
-  static Rational to_rational(const Num& x) {
-    if constexpr (std::is_same_v<Num, Rational>)
-      return x;
-    else
-      return x.rational();
-  }
-  static void check(const Iv&) {}
-  // Exact rows by value.
-  using ExactRows = std::map<std::vector<Num>, int>;
-};
-using RationalArith = RationalArithT<Rational>;
-using SmallRationalArith = RationalArithT<SmallRational>;
-
-// ------------------------------------------------------------------ double intervals
-
-// The neighbouring doubles below / above a finite x (std::nextafter, without the call).
-inline double up(double x) {
-  if (x == 0) return 0x1p-1074;
-  std::int64_t bits;
-  std::memcpy(&bits, &x, sizeof bits);
-  bits += x > 0 ? 1 : -1;
-  std::memcpy(&x, &bits, sizeof bits);
-  return x;
-}
-inline double down(double x) {
-  return -up(-x);
-}
-// a + b rounded down / up: TwoSum gives the exact rounding error e (a + b = s + e).
-inline double twosum_error(double a, double b, double s) {
-  const double bb = s - a;
-  return (a - (s - bb)) + (b - bb);
-}
-inline double add_down(double a, double b) {
-  const double s = a + b;
-  return twosum_error(a, b, s) < 0 ? down(s) : s;
-}
-inline double add_up(double a, double b) {
-  const double s = a + b;
-  return twosum_error(a, b, s) > 0 ? up(s) : s;
-}
-// a * b rounded down / up: fma gives the exact error unless the product underflows, which
-// the caller excludes (see DoubleArith::check).
-inline double mul_down(double a, double b) {
-  const double p = a * b;
-  return std::fma(a, b, -p) < 0 ? down(p) : p;
-}
-inline double mul_up(double a, double b) {
-  const double p = a * b;
-  return std::fma(a, b, -p) > 0 ? up(p) : p;
-}
-
-struct DoubleArith {
-  using Num = double;
-  using Iv = BasicInterval<double>;
-  static Iv point(double x) { return {x, x}; }
-  static Iv add(const Iv& a, const Iv& b) { return {add_down(a.lo, b.lo), add_up(a.hi, b.hi)}; }
-  static Iv sub(const Iv& a, const Iv& b) { return {add_down(a.lo, -b.hi), add_up(a.hi, -b.lo)}; }
-  static Iv scale(const Iv& a, double w) {
-    return w >= 0 ? Iv{mul_down(a.lo, w), mul_up(a.hi, w)} : Iv{mul_down(a.hi, w), mul_up(a.lo, w)};
-  }
-  static Iv mul(const Iv& a, const Iv& b) {
-    if (b.exact()) return scale(a, b.lo);
-    if (a.exact()) return scale(b, a.lo);
-    const double lo[4] = {mul_down(a.lo, b.lo), mul_down(a.lo, b.hi), mul_down(a.hi, b.lo),
-                          mul_down(a.hi, b.hi)};
-    const double hi[4] = {mul_up(a.lo, b.lo), mul_up(a.lo, b.hi), mul_up(a.hi, b.lo),
-                          mul_up(a.hi, b.hi)};
-    return {*std::min_element(lo, lo + 4), *std::max_element(hi, hi + 4)};
-  }
-  static Iv divide(const Iv& a, long n) {
-    const double d = static_cast<double>(n);
-    auto q_down = [d](double x) {
-      const double q = x / d;
-      return std::fma(-q, d, x) < 0 ? down(q) : q;  // remainder < 0: q is above x / d
-    };
-    auto q_up = [d](double x) {
-      const double q = x / d;
-      return std::fma(-q, d, x) > 0 ? up(q) : q;
-    };
-    return {q_down(a.lo), q_up(a.hi)};
-  }
-  static void round(Iv&) {}
-  // out = W[row0 .. row0 + rows) x + b in midpoint-radius form (Rump 1999): with x inside
-  // m +- r, the float product s = W m + b is within gamma_{n+1} (|W| |m| + |b|) of the exact
-  // one (any summation order), and W x within |W| r of W m. Both bounds are taken coarser, as
-  // rowsum|W| max|m| and rowsum|W| max r, so only W m is a matrix product; the radius is
-  // itself computed in floats, so it is inflated by (1 + 4u) and the endpoints stepped one ulp
-  // outward.
-  static std::vector<Iv> linear(const std::vector<Iv>& x, const ExactEvaluator::Matrix<double>& w,
-                                const ExactEvaluator::Matrix<double>* b, int row0, int rows) {
-    const int n = w.cols;
-    Eigen::VectorXd m(n);
-    double max_m = 0, max_r = 0;
-    for (int c = 0; c < n; ++c) {
-      m[c] = x[c].lo + (x[c].hi - x[c].lo) / 2;
-      if (!x[c].exact()) max_r = std::max(max_r, up(std::max(m[c] - x[c].lo, x[c].hi - m[c])));
-      max_m = std::max(max_m, std::abs(m[c]));
-    }
-    using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    const Eigen::Map<const RowMajor> W(w.w.data() + static_cast<std::size_t>(row0) * n, rows, n);
-    const Eigen::VectorXd s = W * m;
-    constexpr double u = 0x1p-53;
-    const double gamma = (n + 1) * u / (1 - (n + 1) * u);
-    std::vector<Iv> out(rows);
-    for (int i = 0; i < rows; ++i) {
-      const double bias = b ? b->w[row0 + i] : 0.0, row_abs = w.row_abs[row0 + i];
-      const double center = s[i] + bias;
-      const double magnitude = row_abs * max_m + std::abs(bias), radius = row_abs * max_r;
-      if (magnitude == 0 && radius == 0) {
-        out[i] = point(0.0);  // every product is an exact zero
-        continue;
-      }
-      const double rad = (radius + gamma * magnitude) * (1 + 4 * u) + 0x1p-1000;
-      out[i] = {down(center - rad), up(center + rad)};
-    }
-    return out;
-  }
-  // a . b over n entries, midpoint-radius: |a.b - ma.mb| <= |ma| rb + ra |mb| + ra rb, plus
-  // the float error of ma.mb, gamma_n sum |ma||mb|.
-  static Iv dot(const Iv* a, const Iv* b, int n) {
-    double s = 0, magnitude = 0, radius = 0;
-    for (int e = 0; e < n; ++e) {
-      const double ma = a[e].lo + (a[e].hi - a[e].lo) / 2, mb = b[e].lo + (b[e].hi - b[e].lo) / 2;
-      const double ra = a[e].exact() ? 0 : up(std::max(ma - a[e].lo, a[e].hi - ma));
-      const double rb = b[e].exact() ? 0 : up(std::max(mb - b[e].lo, b[e].hi - mb));
-      s += ma * mb;
-      magnitude += std::abs(ma * mb);
-      radius += std::abs(ma) * rb + ra * std::abs(mb) + ra * rb;
-    }
-    if (magnitude == 0 && radius == 0) return point(0.0);
-    constexpr double u = 0x1p-53;
-    const double gamma = (n + 1) * u / (1 - (n + 1) * u);
-    const double rad = (radius + gamma * magnitude) * (1 + 4 * u) + 0x1p-1000;
-    return {down(s - rad), up(s + rad)};
-  }
-  // sqrt and division are correctly rounded (half an ulp each): two ulps outward enclose.
-  static Iv rsqrt(const Iv& q) {
-    return {down(down(1.0 / std::sqrt(q.hi))), up(up(1.0 / std::sqrt(q.lo)))};
-  }
-  static double zero() { return 0.0; }
-  static Rational to_rational(double x) { return Rational(x); }
-  // Non-finite values and values near the underflow range (where fma's error is not exact)
-  // leave the fast path.
-  static void check(const Iv& a) {
-    for (double x : {a.lo, a.hi})
-      if (!std::isfinite(x) || (x != 0 && std::abs(x) < 1e-280))
-        throw Undecided{"fast path: out of double range"};
-  }
-  struct Hash {
-    std::size_t operator()(const std::vector<double>& v) const {
-      std::size_t h = 0x9e3779b97f4a7c15ull;
-      for (double x : v) {
-        std::uint64_t bits;
-        std::memcpy(&bits, &x, sizeof bits);
-        h = (h ^ bits) * 0xbf58476d1ce4e5b9ull;
-        h ^= h >> 31;
-      }
-      return h;
-    }
-  };
-  using ExactRows = std::unordered_map<std::vector<double>, int, Hash>;
-};
 
 // Row ids: rows with equal ids are provably equal. Exact rows are identified by value, others
 // by the operation and the ids of its inputs (every operation is a function of its inputs).
@@ -602,7 +348,7 @@ ExactEvaluator::ExactEvaluator(const Circuit& circuit) : circuit_(circuit) {
     for (int r = 0; r < d.rows; ++r)
       for (int c = 0; c < d.cols; ++c)  // rounded up: the error bounds need an upper bound
         d.row_abs[r] =
-            add_up(d.row_abs[r], std::abs(d.w[static_cast<std::size_t>(r) * d.cols + c]));
+            detail::add_up(d.row_abs[r], std::abs(d.w[static_cast<std::size_t>(r) * d.cols + c]));
     Matrix<SmallRational> small;
     small.rows = m.rows, small.cols = m.cols;
     const bool fits = circuit_.denominator_bits <= 62;
