@@ -64,7 +64,7 @@ inline T activate_grad(Activation a, T x) {
   return T(1);
 }
 
-// out (N) = act(inp (N)); dinp (N) += dout * act'(inp).
+// out (N) = act(inp (N)); dinp (N) = dout * act'(inp) (overwritten, not accumulated).
 template <class T>
 void activation_forward(T* out, const T* inp, Activation a, long N);
 template <class T>

@@ -1,16 +1,25 @@
 #include "nets/attention.h"
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
 namespace saturn::nets {
 
 namespace {
+template <class T>
+using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+// A (rows x dh) slice of q, k or v: rows `stride` elements apart.
+template <class T>
+using Slice = Eigen::Map<const RowMatrix<T>, 0, Eigen::OuterStride<>>;
+template <class T>
+using MutableSlice = Eigen::Map<RowMatrix<T>, 0, Eigen::OuterStride<>>;
+
 // Keys visible to query i of a sequence of real length len: [0, last).
 inline int visible_keys(int i, int len, bool causal) {
   return causal ? std::min(i + 1, len) : len;
 }
+
 // Scores a[0..n) -> hard attention weights: the argmax set after rounding to the tie tolerance
 // gets weight 1/|set| (average) or one member gets 1 (leftmost / rightmost).
 template <class T>
@@ -40,6 +49,38 @@ void hard_attention_row(T* a, int n, const AttentionSpec& spec) {
   }
 }
 
+// The queries of one sequence: all of [0, len), or the single position query_pos[b].
+struct Queries {
+  int first, count;
+};
+inline Queries queries_of(int b, int len, const int* query_pos) {
+  return query_pos ? Queries{query_pos[b], 1} : Queries{0, len};
+}
+
+// One (sequence, head): S = factor * Q K^T over the visible keys, into A (nq x len), then the
+// weights in place; entries past a row's visible keys are 0.
+template <class T>
+void head_weights(RowMatrix<T>& A, const Slice<T>& Q, const Slice<T>& K, Queries qs, int len,
+                  const AttentionSpec& spec, T factor) {
+  A.resize(qs.count, len);
+  A.noalias() = factor * (Q * K.transpose());
+  for (int r = 0; r < qs.count; ++r) {
+    const int n = visible_keys(qs.first + r, len, spec.causal);
+    auto row = A.row(r);
+    row.tail(len - n).setZero();
+    auto a = row.head(n).array();
+    if (spec.hard != HardAttention::none) {
+      hard_attention_row(row.data(), n, spec);
+    } else if (spec.softmax) {
+      a = (a - a.maxCoeff()).exp();
+      a /= a.sum();
+    } else {
+      const T length_scale = std::pow(T(n), T(-spec.alpha));
+      for (int j = 0; j < n; ++j) a[j] = length_scale * activate(spec.pointwise, a[j]);
+    }
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -55,112 +96,102 @@ void round_scores(T* s, int n, int tie_bits) {
 
 template <class T>
 void attention_forward(T* out, T* att, const T* qkv, const int* lengths, const AttentionSpec& spec,
-                       int B, int Tn, int C, int H) {
+                       int B, int Tn, int C, int H, const int* query_pos) {
   const int dh = C / H;
-  const T scale = T(1) / std::sqrt(T(dh));
-  const T score_scale = static_cast<T>(spec.score_scale);
+  const T factor = static_cast<T>(spec.score_scale) / std::sqrt(T(dh));
   const long C3 = 3L * C;
+  const int out_rows = query_pos ? 1 : Tn;  // output rows per sequence
 #pragma omp parallel for collapse(2) schedule(static)
   for (int b = 0; b < B; ++b)
     for (int h = 0; h < H; ++h) {
+      thread_local RowMatrix<T> A;  // reused across calls: no allocation once warm
       const int len = lengths[b];
-      for (int i = 0; i < Tn; ++i) {
-        T* o = out + (static_cast<long>(b) * Tn + i) * C + h * dh;
-        T* a = att + ((static_cast<long>(b) * H + h) * Tn + i) * Tn;
-        std::fill(a, a + Tn, T(0));
-        std::fill(o, o + dh, T(0));
-        if (i >= len) continue;
-        const T* q = qkv + (static_cast<long>(b) * Tn + i) * C3 + h * dh;
-        const int n = visible_keys(i, len, spec.causal);
-        T max_score = -INFINITY;
-        for (int j = 0; j < n; ++j) {
-          const T* k = qkv + (static_cast<long>(b) * Tn + j) * C3 + C + h * dh;
-          T s = 0;
-          for (int d = 0; d < dh; ++d) s += q[d] * k[d];
-          a[j] = s * scale * score_scale;
-          max_score = std::max(max_score, a[j]);
-        }
-        if (spec.hard != HardAttention::none) {
-          hard_attention_row(a, n, spec);
-        } else if (spec.softmax) {
-          T z = 0;
-          for (int j = 0; j < n; ++j) z += (a[j] = std::exp(a[j] - max_score));
-          for (int j = 0; j < n; ++j) a[j] /= z;
-        } else {
-          const T length_scale = std::pow(T(n), T(-spec.alpha));
-          for (int j = 0; j < n; ++j) a[j] = length_scale * activate(spec.pointwise, a[j]);
-        }
-        for (int j = 0; j < n; ++j) {
-          const T* v = qkv + (static_cast<long>(b) * Tn + j) * C3 + 2 * C + h * dh;
-          for (int d = 0; d < dh; ++d) o[d] += a[j] * v[d];
-        }
+      const Queries qs = queries_of(b, len, query_pos);
+      const T* seq = qkv + static_cast<long>(b) * Tn * C3 + h * dh;
+      const Slice<T> Q(seq + qs.first * C3, qs.count, dh, Eigen::OuterStride<>(C3));
+      const Slice<T> K(seq + C, len, dh, Eigen::OuterStride<>(C3));
+      const Slice<T> V(seq + 2 * C, len, dh, Eigen::OuterStride<>(C3));
+      head_weights(A, Q, K, qs, len, spec, factor);
+      MutableSlice<T> O(out + static_cast<long>(b) * out_rows * C + h * dh, out_rows, dh,
+                        Eigen::OuterStride<>(C));
+      O.topRows(qs.count).noalias() = A * V;
+      O.bottomRows(out_rows - qs.count).setZero();  // padded query rows
+      if (att) {
+        MutableSlice<T> W(att + (static_cast<long>(b) * H + h) * out_rows * Tn, out_rows, Tn,
+                          Eigen::OuterStride<>(Tn));
+        W.setZero();
+        W.topLeftCorner(qs.count, len) = A;
       }
     }
 }
 
 template <class T>
 void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* att, const int* lengths,
-                        const AttentionSpec& spec, int B, int Tn, int C, int H) {
+                        const AttentionSpec& spec, int B, int Tn, int C, int H,
+                        const int* query_pos) {
   const int dh = C / H;
-  const T scale = T(1) / std::sqrt(T(dh));
+  const T factor = static_cast<T>(spec.score_scale) / std::sqrt(T(dh));
   const long C3 = 3L * C;
+  const int out_rows = query_pos ? 1 : Tn;
   // Each (b, h) owns its slices of dq, dk, dv: no two threads write the same element.
 #pragma omp parallel for collapse(2) schedule(static)
   for (int b = 0; b < B; ++b)
     for (int h = 0; h < H; ++h) {
+      thread_local RowMatrix<T> A, dA, S;  // weights, dL/dA then dL/dscores, raw scores
       const int len = lengths[b];
-      // dL/da for one query row; per thread, reused across steps (no allocation once warm).
-      thread_local std::vector<T> da;
-      da.resize(Tn);
-      for (int i = 0; i < len; ++i) {
-        const T* g = dout + (static_cast<long>(b) * Tn + i) * C + h * dh;
-        const T* a = att + ((static_cast<long>(b) * H + h) * Tn + i) * Tn;
-        const T* q = qkv + (static_cast<long>(b) * Tn + i) * C3 + h * dh;
-        T* dq = dqkv + (static_cast<long>(b) * Tn + i) * C3 + h * dh;
-        const int n = visible_keys(i, len, spec.causal);
-        T weighted = 0;  // sum_j a_j da_j, for the softmax Jacobian
-        for (int j = 0; j < n; ++j) {
-          const T* v = qkv + (static_cast<long>(b) * Tn + j) * C3 + 2 * C + h * dh;
-          T* dv = dqkv + (static_cast<long>(b) * Tn + j) * C3 + 2 * C + h * dh;
-          T s = 0;
-          for (int d = 0; d < dh; ++d) {
-            s += g[d] * v[d];
-            dv[d] += a[j] * g[d];
-          }
-          da[j] = s;
-          weighted += a[j] * s;
+      const Queries qs = queries_of(b, len, query_pos);
+      const long base = static_cast<long>(b) * Tn * C3 + h * dh;
+      const Slice<T> Q(qkv + base + qs.first * C3, qs.count, dh, Eigen::OuterStride<>(C3));
+      const Slice<T> K(qkv + base + C, len, dh, Eigen::OuterStride<>(C3));
+      const Slice<T> V(qkv + base + 2 * C, len, dh, Eigen::OuterStride<>(C3));
+      MutableSlice<T> dQ(dqkv + base + qs.first * C3, qs.count, dh, Eigen::OuterStride<>(C3));
+      MutableSlice<T> dK(dqkv + base + C, len, dh, Eigen::OuterStride<>(C3));
+      MutableSlice<T> dV(dqkv + base + 2 * C, len, dh, Eigen::OuterStride<>(C3));
+      const Slice<T> dO(dout + static_cast<long>(b) * out_rows * C + h * dh, qs.count, dh,
+                        Eigen::OuterStride<>(C));
+      if (att) {
+        A = Slice<T>(att + (static_cast<long>(b) * H + h) * out_rows * Tn, out_rows, Tn,
+                     Eigen::OuterStride<>(Tn))
+                .topLeftCorner(qs.count, len);
+      } else {
+        head_weights(A, Q, K, qs, len, spec, factor);  // recomputed: T x T per layer not kept
+      }
+      dA.noalias() = dO * V.transpose();
+      dV.noalias() += A.transpose() * dO;
+      if (spec.softmax) {
+        // dL/ds_ij = a_ij (dA_ij - sum_j' a_ij' dA_ij')
+        for (int r = 0; r < qs.count; ++r) {
+          const T weighted = A.row(r).dot(dA.row(r));
+          dA.row(r).array() = A.row(r).array() * (dA.row(r).array() - weighted);
         }
-        const T length_scale = spec.softmax ? T(1) : std::pow(T(n), T(-spec.alpha));
-        for (int j = 0; j < n; ++j) {
-          const T* k = qkv + (static_cast<long>(b) * Tn + j) * C3 + C + h * dh;
-          T* dk = dqkv + (static_cast<long>(b) * Tn + j) * C3 + C + h * dh;
-          T ds;  // dL/d(score_j), score_j = scale * q.k_j
-          if (spec.softmax) {
-            ds = a[j] * (da[j] - weighted);
-          } else {
-            T s = 0;
-            for (int d = 0; d < dh; ++d) s += q[d] * k[d];
-            ds = length_scale * activate_grad(spec.pointwise, s * scale) * da[j];
-          }
-          ds *= scale;
-          for (int d = 0; d < dh; ++d) {
-            dq[d] += ds * k[d];
-            dk[d] += ds * q[d];
-          }
+      } else {
+        // a_ij = n_i^-alpha h(s_ij): dL/ds_ij = n_i^-alpha h'(s_ij) dA_ij on visible keys.
+        S.resize(qs.count, len);
+        S.noalias() = factor * (Q * K.transpose());
+        for (int r = 0; r < qs.count; ++r) {
+          const int n = visible_keys(qs.first + r, len, spec.causal);
+          const T length_scale = std::pow(T(n), T(-spec.alpha));
+          for (int j = 0; j < n; ++j)
+            dA(r, j) *= length_scale * activate_grad(spec.pointwise, S(r, j));
+          dA.row(r).tail(len - n).setZero();
         }
       }
+      dQ.noalias() += factor * (dA * K);
+      dK.noalias() += factor * (dA.transpose() * Q);
     }
 }
 
 template void round_scores<float>(float*, int, int);
 template void round_scores<double>(double*, int, int);
 template void attention_forward<float>(float*, float*, const float*, const int*,
-                                       const AttentionSpec&, int, int, int, int);
+                                       const AttentionSpec&, int, int, int, int, const int*);
 template void attention_forward<double>(double*, double*, const double*, const int*,
-                                        const AttentionSpec&, int, int, int, int);
+                                        const AttentionSpec&, int, int, int, int, const int*);
 template void attention_backward<float>(float*, const float*, const float*, const float*,
-                                        const int*, const AttentionSpec&, int, int, int, int);
+                                        const int*, const AttentionSpec&, int, int, int, int,
+                                        const int*);
 template void attention_backward<double>(double*, const double*, const double*, const double*,
-                                         const int*, const AttentionSpec&, int, int, int, int);
+                                         const int*, const AttentionSpec&, int, int, int, int,
+                                         const int*);
 
 }  // namespace saturn::nets

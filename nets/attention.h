@@ -1,5 +1,6 @@
-// Multi-head attention, fused per query row: scores, normaliser and weighted sum in one pass,
-// so the T x T weights are materialised once per head (and kept for the backward pass).
+// Multi-head attention, one (sequence, head) at a time: the scores Q K^T and the weighted sum
+// A V are Eigen matrix products over that head's slices; the weights live in a per-thread
+// buffer and are kept only if the caller asks (backward recomputes them otherwise).
 //   softmax:   a_ij = softmax_j(q_i . k_j / sqrt(dh))
 //   pointwise: a_ij = n_i^(-alpha) h(q_i . k_j / sqrt(dh))   (Wortsman et al. 2023)
 // over the keys j that query i may see: j < length[b] (padding), and j <= i if causal;
@@ -38,15 +39,20 @@ template <class T>
 void round_scores(T* s, int n, int tie_bits);
 
 // out (B,T,C) = attention over qkv (B,T,3C) laid out [q | k | v], each C = H * dh, heads
-// contiguous inside. att (B,H,T,T): the weights, saved for backward. lengths (B): real lengths.
+// contiguous inside. lengths (B): real lengths. att (B,H,T,T): the weights, if not null.
+// With query_pos (B) given, only query position query_pos[b] of each sequence is computed (keys
+// and values at every position): out is (B,C) and att (B,H,1,T). This is what a BOS/EOS
+// readout needs from the last layer.
 // With spec.hard set there is no backward pass (the limit is piecewise constant).
 template <class T>
 void attention_forward(T* out, T* att, const T* qkv, const int* lengths, const AttentionSpec& spec,
-                       int B, int Tn, int C, int H);
+                       int B, int Tn, int C, int H, const int* query_pos = nullptr);
 
-// dqkv (B,T,3C) += gradients of q, k and v, from dout (B,T,C).
+// dqkv (B,T,3C) += gradients of q, k and v, from dout (B,T,C), or (B,C) with query_pos. att:
+// the forward's weights, or null to recompute them.
 template <class T>
 void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* att, const int* lengths,
-                        const AttentionSpec& spec, int B, int Tn, int C, int H);
+                        const AttentionSpec& spec, int B, int Tn, int C, int H,
+                        const int* query_pos = nullptr);
 
 }  // namespace saturn::nets

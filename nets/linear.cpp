@@ -14,7 +14,18 @@ using ConstMap = Eigen::Map<const RowMatrix<T>>;
 template <class T>
 void linear_forward(T* out, const T* inp, const T* weight, const T* bias, int N, int C, int OC) {
   Map<T> o(out, N, OC);
-  o.noalias() = ConstMap<T>(inp, N, C) * ConstMap<T>(weight, OC, C).transpose();
+  if (N == 1 && OC > 1) {
+    // Eigen sends a one-row product to its matrix-vector kernel, which sums in another order
+    // than the matrix-matrix kernel used for every larger batch. A second (zero) row keeps a
+    // batch of one bit-identical to the same row inside a larger batch.
+    thread_local RowMatrix<T> two, result;
+    two.setZero(2, C);
+    two.row(0) = ConstMap<T>(inp, 1, C);
+    result.noalias() = two * ConstMap<T>(weight, OC, C).transpose();
+    o = result.topRows(1);
+  } else {
+    o.noalias() = ConstMap<T>(inp, N, C) * ConstMap<T>(weight, OC, C).transpose();
+  }
   if (bias) o.rowwise() += Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>>(bias, OC);
 }
 

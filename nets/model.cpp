@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <stdexcept>
 
 #include "lang/error.h"
 #include "nets/embedding.h"
@@ -170,22 +171,48 @@ void Transformer<T>::zero_grad() {
 }
 
 template <class T>
+bool Transformer<T>::readout_only(int l) const {
+  return !introspect_ && l == config_.n_layers - 1 && config_.objective == Objective::recognize &&
+         config_.readout != Readout::mean;
+}
+
+template <class T>
+const std::vector<T>& Transformer<T>::final_states() const {
+  if (!introspect_) throw std::logic_error("final_states() needs set_introspection(true)");
+  return xf_;
+}
+
+template <class T>
+const std::vector<T>& Transformer<T>::attention_weights(int l) const {
+  if (!introspect_) throw std::logic_error("attention_weights() needs set_introspection(true)");
+  return layers_[l].att;
+}
+
+template <class T>
 void Transformer<T>::resize(int B, int Tn) {
-  if (B == B_ && Tn == Tn_) return;
-  B_ = B, Tn_ = Tn;
+  if (B == B_ && Tn == Tn_ && introspect_ == sized_introspect_) return;
+  B_ = B, Tn_ = Tn, sized_introspect_ = introspect_;
   const std::size_t N = static_cast<std::size_t>(B) * Tn, C = config_.d_model, F = config_.d_ff,
                     H = config_.n_heads;
-  for (auto& L : layers_) {
-    for (auto* v : {&L.in, &L.a_in, &L.ao, &L.gate, &L.ag, &L.s1, &L.mid, &L.f_in, &L.s2})
-      v->assign(N * C, T(0));
-    for (auto* v : {&L.ln1_mean, &L.ln1_rstd, &L.ln2_mean, &L.ln2_rstd}) v->assign(N, T(0));
+  for (int l = 0; l < config_.n_layers; ++l) {
+    Layer& L = layers_[l];
+    // Rows after the attention: every position, or one per sequence.
+    const std::size_t R = readout_only(l) ? static_cast<std::size_t>(B) : N;
+    for (auto* v : {&L.in, &L.a_in}) v->assign(N * C, T(0));
+    for (auto* v : {&L.ao, &L.s1, &L.mid, &L.f_in, &L.s2}) v->assign(R * C, T(0));
+    for (auto* v : {&L.gate, &L.ag}) v->assign(config_.attention_gate ? R * C : 0, T(0));
+    for (auto* v : {&L.r_in, &L.r_a_in}) v->assign(readout_only(l) ? R * C : 0, T(0));
+    L.ln1_mean.assign(N, T(0));
+    L.ln1_rstd.assign(N, T(0));
+    L.ln2_mean.assign(R, T(0));
+    L.ln2_rstd.assign(R, T(0));
     L.qkv_raw.assign(N * 3 * C, T(0));
-    L.qkv.assign(N * 3 * C, T(0));
+    L.qkv.assign(config_.qk_norm ? N * 3 * C : 0, T(0));
     L.qk_mean.assign(N * 2 * H, T(0));
     L.qk_rstd.assign(N * 2 * H, T(0));
-    L.att.assign(static_cast<std::size_t>(B) * H * Tn * Tn, T(0));
-    L.f1.assign(N * F, T(0));
-    L.fa.assign(N * F, T(0));
+    L.att.assign(introspect_ ? static_cast<std::size_t>(B) * H * Tn * Tn : 0, T(0));
+    L.f1.assign(R * F, T(0));
+    L.fa.assign(R * F, T(0));
   }
   for (auto* v : {&x0_, &xL_, &xf_}) v->assign(N * C, T(0));
   lnf_mean_.assign(N, T(0));
@@ -198,15 +225,22 @@ void Transformer<T>::resize(int B, int Tn) {
   scratch_c_.assign(N * C, T(0));
   scratch_qkv_.assign(N * 3 * C, T(0));
   scratch_qk_.assign(C, T(0));
+  scratch_rows_.assign(static_cast<std::size_t>(B) * C, T(0));
+  query_pos_.assign(B, 0);
 }
 
 template <class T>
 void Transformer<T>::layer_forward(int l, const Batch<T>& b, const T* in, T* out) {
+  // in (N,C); out (R,C), R = N, or B for a readout-only layer (its rows: query_pos_).
   Layer& L = layers_[l];
   const int N = b.B * b.Tn, C = config_.d_model, F = config_.d_ff, H = config_.n_heads, dh = C / H;
+  const bool compact = readout_only(l);
+  const int R = compact ? b.B : N;
+  const int* query_pos = compact ? query_pos_.data() : nullptr;
   const bool norms = has_norm(config_), pre = norms && config_.norm_position == NormPosition::pre,
              post = norms && config_.norm_position == NormPosition::post;
   const T eps = static_cast<T>(config_.norm_eps);
+  const std::size_t RC = static_cast<std::size_t>(R) * C;
   std::copy(in, in + static_cast<std::size_t>(N) * C, L.in.begin());
 
   const T* a_in = L.in.data();
@@ -231,19 +265,32 @@ void Transformer<T>::layer_forward(int l, const Batch<T>& b, const T* in, T* out
       }
     qkv = L.qkv.data();
   }
-  attention_forward(L.ao.data(), L.att.data(), qkv, b.lengths.data(), spec_, b.B, b.Tn, C, H);
+  attention_forward(L.ao.data(), introspect_ ? L.att.data() : nullptr, qkv, b.lengths.data(), spec_,
+                    b.B, b.Tn, C, H, query_pos);
+  // The residual stream and the attention input at the R rows.
+  const T* r_in = L.in.data();
+  const T* r_a_in = a_in;
+  if (compact) {
+    for (int i = 0; i < b.B; ++i) {
+      const std::size_t row = (static_cast<std::size_t>(i) * b.Tn + query_pos[i]) * C;
+      std::copy(L.in.begin() + row, L.in.begin() + row + C, L.r_in.begin() + i * C);
+      std::copy(a_in + row, a_in + row + C, L.r_a_in.begin() + i * C);
+    }
+    r_in = L.r_in.data();
+    r_a_in = L.r_a_in.data();
+  }
   const T* ag = L.ao.data();
   if (config_.attention_gate) {
-    linear_forward(L.gate.data(), a_in, lp(l, "attn.wgate"), lp(l, "attn.bgate"), N, C, C);
-    for (std::size_t i = 0; i < L.ag.size(); ++i) L.ag[i] = L.ao[i] * L.gate[i];
+    linear_forward(L.gate.data(), r_a_in, lp(l, "attn.wgate"), lp(l, "attn.bgate"), R, C, C);
+    for (std::size_t i = 0; i < RC; ++i) L.ag[i] = L.ao[i] * L.gate[i];
     ag = L.ag.data();
   }
-  linear_forward(L.s1.data(), ag, lp(l, "attn.wo"), lp(l, "attn.bo"), N, C, C);
-  for (std::size_t i = 0; i < L.s1.size(); ++i) L.s1[i] += L.in[i];
+  linear_forward(L.s1.data(), ag, lp(l, "attn.wo"), lp(l, "attn.bo"), R, C, C);
+  for (std::size_t i = 0; i < RC; ++i) L.s1[i] += r_in[i];
   const T* mid = L.s1.data();
   if (post) {
     norm_forward(L.mid.data(), L.ln1_mean.data(), L.ln1_rstd.data(), L.s1.data(), lp(l, "ln1.g"),
-                 lp(l, "ln1.b"), config_.norm, eps, N, C);
+                 lp(l, "ln1.b"), config_.norm, eps, R, C);
     mid = L.mid.data();
   } else {
     std::copy(L.s1.begin(), L.s1.end(), L.mid.begin());
@@ -251,16 +298,16 @@ void Transformer<T>::layer_forward(int l, const Batch<T>& b, const T* in, T* out
   const T* f_in = mid;
   if (pre) {
     norm_forward(L.f_in.data(), L.ln2_mean.data(), L.ln2_rstd.data(), mid, lp(l, "ln2.g"),
-                 lp(l, "ln2.b"), config_.norm, eps, N, C);
+                 lp(l, "ln2.b"), config_.norm, eps, R, C);
     f_in = L.f_in.data();
   }
-  linear_forward(L.f1.data(), f_in, lp(l, "ffn.w1"), lp(l, "ffn.b1"), N, C, F);
-  activation_forward(L.fa.data(), L.f1.data(), config_.ffn_activation, static_cast<long>(N) * F);
-  linear_forward(L.s2.data(), L.fa.data(), lp(l, "ffn.w2"), lp(l, "ffn.b2"), N, F, C);
-  for (std::size_t i = 0; i < L.s2.size(); ++i) L.s2[i] += L.mid[i];
+  linear_forward(L.f1.data(), f_in, lp(l, "ffn.w1"), lp(l, "ffn.b1"), R, C, F);
+  activation_forward(L.fa.data(), L.f1.data(), config_.ffn_activation, static_cast<long>(R) * F);
+  linear_forward(L.s2.data(), L.fa.data(), lp(l, "ffn.w2"), lp(l, "ffn.b2"), R, F, C);
+  for (std::size_t i = 0; i < RC; ++i) L.s2[i] += L.mid[i];
   if (post)
     norm_forward(out, L.ln2_mean.data(), L.ln2_rstd.data(), L.s2.data(), lp(l, "ln2.g"),
-                 lp(l, "ln2.b"), config_.norm, eps, N, C);
+                 lp(l, "ln2.b"), config_.norm, eps, R, C);
   else
     std::copy(L.s2.begin(), L.s2.end(), out);
 }
@@ -269,6 +316,8 @@ template <class T>
 T Transformer<T>::forward(const Batch<T>& b) {
   resize(b.B, b.Tn);
   const int N = b.B * b.Tn, C = config_.d_model;
+  for (int i = 0; i < b.B; ++i)
+    query_pos_[i] = config_.readout == Readout::eos ? b.lengths[i] - 1 : 0;
   embedding_forward(x0_.data(), b.tokens.data(), b.lengths.data(), p("embed.wte"),
                     config_.positional == Positional::fraction ? p("embed.wfrac") : p("embed.wpe"),
                     config_.positional, b.B, b.Tn, C);
@@ -277,13 +326,16 @@ T Transformer<T>::forward(const Batch<T>& b) {
     layer_forward(l, b, x->data(), xL_.data());
     x = &xL_;
   }
+  // Rows of the last layer's output: every position, or the readout row of each sequence.
+  const bool compact = readout_only(config_.n_layers - 1);
+  const int R = compact ? b.B : N;
   const T* xf = xL_.data();
   if (config_.norm_position == NormPosition::pre && has_norm(config_)) {
     norm_forward(xf_.data(), lnf_mean_.data(), lnf_rstd_.data(), xL_.data(), p("lnf.g"), p("lnf.b"),
-                 config_.norm, static_cast<T>(config_.norm_eps), N, C);
+                 config_.norm, static_cast<T>(config_.norm_eps), R, C);
     xf = xf_.data();
   } else {
-    std::copy(xL_.begin(), xL_.end(), xf_.begin());
+    std::copy(xL_.begin(), xL_.begin() + static_cast<std::size_t>(R) * C, xf_.begin());
   }
   if (config_.objective == Objective::next_symbol) {
     linear_forward(logits_.data(), xf, p("head.w"), p("head.b"), N, C, k_ + 1);
@@ -294,12 +346,14 @@ T Transformer<T>::forward(const Batch<T>& b) {
     T* r = readout_.data() + static_cast<std::size_t>(i) * C;
     const int len = b.lengths[i];
     auto row = [&](int t) { return xf + (static_cast<std::size_t>(i) * b.Tn + t) * C; };
-    if (config_.readout == Readout::mean) {
+    if (compact) {
+      std::copy(xf + static_cast<std::size_t>(i) * C, xf + static_cast<std::size_t>(i + 1) * C, r);
+    } else if (config_.readout == Readout::mean) {
       std::fill(r, r + C, T(0));
       for (int t = 0; t < len; ++t)
         for (int c = 0; c < C; ++c) r[c] += row(t)[c] / T(len);
     } else {
-      const T* src = row(config_.readout == Readout::bos ? 0 : len - 1);
+      const T* src = row(query_pos_[i]);
       std::copy(src, src + C, r);
     }
   }
@@ -310,71 +364,81 @@ T Transformer<T>::forward(const Batch<T>& b) {
 
 template <class T>
 void Transformer<T>::layer_backward(int l, const Batch<T>& b, T* dout, T* din) {
-  // dout: gradient w.r.t. the layer output (clobbered); din (N,C) += gradient w.r.t. its input.
+  // dout (R,C): gradient w.r.t. the layer output (clobbered); din (N,C) += gradient w.r.t. its
+  // input. R = N, or B for a readout-only layer.
   Layer& L = layers_[l];
   const int N = b.B * b.Tn, C = config_.d_model, F = config_.d_ff, H = config_.n_heads, dh = C / H;
-  const std::size_t NC = static_cast<std::size_t>(N) * C;
+  const bool compact = readout_only(l);
+  const int R = compact ? b.B : N;
+  const int* query_pos = compact ? query_pos_.data() : nullptr;
+  const std::size_t NC = static_cast<std::size_t>(N) * C, RC = static_cast<std::size_t>(R) * C;
   const bool norms = has_norm(config_), pre = norms && config_.norm_position == NormPosition::pre,
              post = norms && config_.norm_position == NormPosition::post;
+  // Adds rows (R,C) into a full (N,C) buffer: all rows, or the readout rows.
+  auto scatter_add = [&](T* full, const T* rows) {
+    if (!compact) {
+      for (std::size_t i = 0; i < NC; ++i) full[i] += rows[i];
+      return;
+    }
+    for (int i = 0; i < b.B; ++i) {
+      T* dst = full + (static_cast<std::size_t>(i) * b.Tn + query_pos[i]) * C;
+      for (int c = 0; c < C; ++c) dst[c] += rows[static_cast<std::size_t>(i) * C + c];
+    }
+  };
   T* ds2 = scratch_c_.data();  // dL/ds2
   if (post) {
-    std::fill(ds2, ds2 + NC, T(0));
+    std::fill(ds2, ds2 + RC, T(0));
     norm_backward(ds2, lg(l, "ln2.g"), lg(l, "ln2.b"), dout, L.s2.data(), L.ln2_mean.data(),
-                  L.ln2_rstd.data(), lp(l, "ln2.g"), config_.norm, N, C);
+                  L.ln2_rstd.data(), lp(l, "ln2.g"), config_.norm, R, C);
   } else {
-    std::copy(dout, dout + NC, ds2);
+    std::copy(dout, dout + RC, ds2);
   }
   // s2 = mid + W2 act(W1 f_in + b1) + b2
   T* dmid = dout;  // reuse: dout is no longer needed
-  std::copy(ds2, ds2 + NC, dmid);
+  std::copy(ds2, ds2 + RC, dmid);
   T* dfa = scratch_a_.data();
-  std::fill(dfa, dfa + static_cast<std::size_t>(N) * F, T(0));
-  linear_backward(dfa, lg(l, "ffn.w2"), lg(l, "ffn.b2"), ds2, L.fa.data(), lp(l, "ffn.w2"), N, F,
+  std::fill(dfa, dfa + static_cast<std::size_t>(R) * F, T(0));
+  linear_backward(dfa, lg(l, "ffn.w2"), lg(l, "ffn.b2"), ds2, L.fa.data(), lp(l, "ffn.w2"), R, F,
                   C);
   T* df1 = scratch_b_.data();
-  std::fill(df1, df1 + static_cast<std::size_t>(N) * F, T(0));
-  activation_backward(df1, dfa, L.f1.data(), config_.ffn_activation, static_cast<long>(N) * F);
+  activation_backward(df1, dfa, L.f1.data(), config_.ffn_activation, static_cast<long>(R) * F);
   const T* f_in = pre ? L.f_in.data() : L.mid.data();
   T* dfin = scratch_a_.data();
-  std::fill(dfin, dfin + NC, T(0));
-  linear_backward(dfin, lg(l, "ffn.w1"), lg(l, "ffn.b1"), df1, f_in, lp(l, "ffn.w1"), N, C, F);
+  std::fill(dfin, dfin + RC, T(0));
+  linear_backward(dfin, lg(l, "ffn.w1"), lg(l, "ffn.b1"), df1, f_in, lp(l, "ffn.w1"), R, C, F);
   if (pre)
     norm_backward(dmid, lg(l, "ln2.g"), lg(l, "ln2.b"), dfin, L.mid.data(), L.ln2_mean.data(),
-                  L.ln2_rstd.data(), lp(l, "ln2.g"), config_.norm, N, C);
+                  L.ln2_rstd.data(), lp(l, "ln2.g"), config_.norm, R, C);
   else
-    for (std::size_t i = 0; i < NC; ++i) dmid[i] += dfin[i];
+    for (std::size_t i = 0; i < RC; ++i) dmid[i] += dfin[i];
   // mid = N1(s1) (post) or s1
   T* ds1 = scratch_c_.data();
   if (post) {
-    std::fill(ds1, ds1 + NC, T(0));
+    std::fill(ds1, ds1 + RC, T(0));
     norm_backward(ds1, lg(l, "ln1.g"), lg(l, "ln1.b"), dmid, L.s1.data(), L.ln1_mean.data(),
-                  L.ln1_rstd.data(), lp(l, "ln1.g"), config_.norm, N, C);
+                  L.ln1_rstd.data(), lp(l, "ln1.g"), config_.norm, R, C);
   } else {
-    std::copy(dmid, dmid + NC, ds1);
+    std::copy(dmid, dmid + RC, ds1);
   }
   // s1 = in + Wo ag + bo
-  for (std::size_t i = 0; i < NC; ++i) din[i] += ds1[i];
+  scatter_add(din, ds1);
   const T* a_in = pre ? L.a_in.data() : L.in.data();
   const T* ag = config_.attention_gate ? L.ag.data() : L.ao.data();
   T* dag = scratch_a_.data();
-  std::fill(dag, dag + NC, T(0));
-  linear_backward(dag, lg(l, "attn.wo"), lg(l, "attn.bo"), ds1, ag, lp(l, "attn.wo"), N, C, C);
-  T* da_in = scratch_b_.data();  // dL/da_in, accumulated from gate and qkv
-  std::fill(da_in, da_in + NC, T(0));
+  std::fill(dag, dag + RC, T(0));
+  linear_backward(dag, lg(l, "attn.wo"), lg(l, "attn.bo"), ds1, ag, lp(l, "attn.wo"), R, C, C);
   T* dao = dag;
-  if (config_.attention_gate) {
-    T* dgate = dmid;  // free again
-    for (std::size_t i = 0; i < NC; ++i) {
+  T* dgate = dmid;  // free again
+  if (config_.attention_gate)
+    for (std::size_t i = 0; i < RC; ++i) {
       dgate[i] = dag[i] * L.ao[i];
       dag[i] = dag[i] * L.gate[i];
     }
-    linear_backward(da_in, lg(l, "attn.wgate"), lg(l, "attn.bgate"), dgate, a_in,
-                    lp(l, "attn.wgate"), N, C, C);
-  }
   T* dqkv = scratch_qkv_.data();
   std::fill(dqkv, dqkv + NC * 3, T(0));
   const T* qkv = config_.qk_norm ? L.qkv.data() : L.qkv_raw.data();
-  attention_backward(dqkv, dao, qkv, L.att.data(), b.lengths.data(), spec_, b.B, b.Tn, C, H);
+  attention_backward(dqkv, dao, qkv, introspect_ ? L.att.data() : nullptr, b.lengths.data(), spec_,
+                     b.B, b.Tn, C, H, query_pos);
   if (config_.qk_norm) {
     // Back through the per-head norms of q and k; v passes unchanged.
     std::vector<T>& tmp = scratch_qk_;
@@ -390,8 +454,17 @@ void Transformer<T>::layer_backward(int l, const Batch<T>& b, T* dout, T* din) {
         std::copy(tmp.begin(), tmp.end(), dqkv + at);
       }
   }
+  T* da_in = scratch_b_.data();  // dL/da_in (N,C): from qkv, then the gate adds its part
+  std::fill(da_in, da_in + NC, T(0));
   linear_backward(da_in, lg(l, "attn.wqkv"), lg(l, "attn.bqkv"), dqkv, a_in, lp(l, "attn.wqkv"), N,
                   C, 3 * C);
+  if (config_.attention_gate) {
+    T* dgate_in = compact ? scratch_rows_.data() : da_in;
+    if (compact) std::fill(dgate_in, dgate_in + RC, T(0));
+    linear_backward(dgate_in, lg(l, "attn.wgate"), lg(l, "attn.bgate"), dgate,
+                    compact ? L.r_a_in.data() : a_in, lp(l, "attn.wgate"), R, C, C);
+    if (compact) scatter_add(da_in, dgate_in);
+  }
   if (pre)
     norm_backward(din, lg(l, "ln1.g"), lg(l, "ln1.b"), da_in, L.in.data(), L.ln1_mean.data(),
                   L.ln1_rstd.data(), lp(l, "ln1.g"), config_.norm, N, C);
@@ -403,9 +476,11 @@ template <class T>
 void Transformer<T>::backward(const Batch<T>& b) {
   const int N = b.B * b.Tn, C = config_.d_model;
   const std::size_t NC = static_cast<std::size_t>(N) * C;
+  const bool compact = readout_only(config_.n_layers - 1);
+  const int R = compact ? b.B : N;
   std::fill(dlogits_.begin(), dlogits_.end(), T(0));
-  // Members reused across steps: dL/d(final representation), the running layer gradient, and
-  // the readout gradient.
+  // Members reused across steps: dL/d(final representation) (R,C), the running layer gradient,
+  // and the readout gradient.
   std::vector<T>& dx = grad_x_;
   std::vector<T>& dcur = grad_cur_;
   dx.assign(NC, T(0));
@@ -426,18 +501,20 @@ void Transformer<T>::backward(const Batch<T>& b) {
       const int len = b.lengths[i];
       auto row = [&](int t) { return dx.data() + (static_cast<std::size_t>(i) * b.Tn + t) * C; };
       const T* g = dr.data() + static_cast<std::size_t>(i) * C;
-      if (config_.readout == Readout::mean) {
+      if (compact) {
+        std::copy(g, g + C, dx.data() + static_cast<std::size_t>(i) * C);
+      } else if (config_.readout == Readout::mean) {
         for (int t = 0; t < len; ++t)
           for (int c = 0; c < C; ++c) row(t)[c] += g[c] / T(len);
       } else {
-        T* dst = row(config_.readout == Readout::bos ? 0 : len - 1);
+        T* dst = row(query_pos_[i]);
         for (int c = 0; c < C; ++c) dst[c] += g[c];
       }
     }
   }
   if (config_.norm_position == NormPosition::pre && has_norm(config_))
     norm_backward(dcur.data(), grad("lnf.g"), grad("lnf.b"), dx.data(), xL_.data(),
-                  lnf_mean_.data(), lnf_rstd_.data(), p("lnf.g"), config_.norm, N, C);
+                  lnf_mean_.data(), lnf_rstd_.data(), p("lnf.g"), config_.norm, R, C);
   else
     dcur = dx;
   for (int l = config_.n_layers - 1; l >= 0; --l) {

@@ -79,10 +79,16 @@ class Transformer {
   // model with spec.hard set has no backward pass.
   void set_attention(const AttentionSpec& spec) { spec_ = spec; }
   const AttentionSpec& attention() const { return spec_; }
-  // After forward: what the readout reads (B, Tn, C) (after the final norm under pre-LN), and
-  // layer l's attention weights (B, H, Tn, Tn).
-  const std::vector<T>& final_states() const { return xf_; }
-  const std::vector<T>& attention_weights(int l) const { return layers_[l].att; }
+  // Introspection (saturate/). On, forward keeps every layer's attention weights and every
+  // position's final state. Off (the default), backward recomputes the weights instead of
+  // keeping (B, H, Tn, Tn) per layer, and with a BOS/EOS readout of `recognize` the last layer
+  // computes its queries, attention output and FFN only at the readout position (keys and
+  // values everywhere): the same logits and gradients, without the work nothing reads.
+  void set_introspection(bool on) { introspect_ = on; }
+  // After forward with introspection: what the readout reads (B, Tn, C) (after the final norm
+  // under pre-LN), and layer l's attention weights (B, H, Tn, Tn).
+  const std::vector<T>& final_states() const;
+  const std::vector<T>& attention_weights(int l) const;
 
   std::vector<T> params, grads;
 
@@ -90,8 +96,11 @@ class Transformer {
   struct Layer {  // activations kept for backward, (B, Tn, ...) each
     std::vector<T> in, a_in, ln1_mean, ln1_rstd, qkv_raw, qkv, qk_mean, qk_rstd, att, ao, gate, ag,
         s1, mid, f_in, ln2_mean, ln2_rstd, f1, fa, s2;
+    std::vector<T> r_in, r_a_in;  // in and a_in at the readout rows (readout-only layer)
   };
   void resize(int B, int Tn);
+  // Whether layer l computes only the readout position of each sequence.
+  bool readout_only(int l) const;
   const T* p(const std::string& name) const;
   // Offsets of the layer's tensors, or null.
   T* lp(int l, const char* what) { return param(layer_name(l, what)); }
@@ -105,12 +114,14 @@ class Transformer {
   int k_;
   ParameterLayout layout_;
   AttentionSpec spec_;
+  bool introspect_ = false, sized_introspect_ = false;
   int B_ = 0, Tn_ = 0;
+  std::vector<int> query_pos_;  // (B): the readout position of each sequence
   std::vector<T> x0_, xL_, xf_, lnf_mean_, lnf_rstd_, readout_, logits_, dlogits_;
   std::vector<Layer> layers_;
   std::vector<T> scratch_a_, scratch_b_, scratch_c_, scratch_qkv_,
       scratch_qk_;  // backward workspaces
-  std::vector<T> grad_x_, grad_cur_, grad_readout_;
+  std::vector<T> grad_x_, grad_cur_, grad_readout_, scratch_rows_;
 };
 
 }  // namespace saturn::nets

@@ -62,6 +62,7 @@ std::vector<HeadRole> head_roles(nets::Transformer<double>& model, const Alphabe
     const std::vector<Example> chunk(probes.begin() + start,
                                      probes.begin() + std::min(probes.size(), start + kBatch));
     auto batch = inference_batch(chunk, k, cfg.objective);
+    model.set_introspection(true);  // keep the attention weights
     model.forward(batch);
     const int Tn = batch.Tn;
     for (int l = 0; l < L; ++l) {
@@ -159,6 +160,7 @@ void write_attention_svg(const std::filesystem::path& path, nets::Transformer<do
   spec.hard = nets::HardAttention::none;
   spec.score_scale = 1;
   model.set_attention(spec);
+  model.set_introspection(true);  // keep the attention weights
   model.forward(batch);
   for (int l = 0; l < L; ++l) soft[l] = model.attention_weights(l);
   set_hard(model, tie);

@@ -70,6 +70,7 @@ Outputs run_model(nets::Transformer<double>& model, const std::vector<Example>& 
                   int batch_size) {
   const int k = model.num_symbols(), C = model.config().d_model;
   const bool recognize = model.config().objective == nets::Objective::recognize;
+  model.set_introspection(true);  // every position's final state
   Outputs out;
   for (std::size_t start = 0; start < probes.size(); start += batch_size) {
     const std::size_t end = std::min(probes.size(), start + batch_size);

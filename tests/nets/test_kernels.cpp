@@ -112,26 +112,43 @@ TEST_CASE("attention: gradients match finite differences, softmax and pointwise,
                std::pair{false, Activation::softplus}, std::pair{false, Activation::identity},
                std::pair{false, Activation::relu6}, std::pair{false, Activation::sigmoid});
   auto causal = GENERATE(false, true);
-  INFO((softmax ? "softmax" : to_string(kind)) << " causal=" << causal);
+  // Weights kept from forward, recomputed in backward, or one query row per sequence.
+  enum Mode { kept, recomputed, one_query };
+  auto mode = GENERATE(kept, recomputed, one_query);
+  INFO((softmax ? "softmax" : to_string(kind)) << " causal=" << causal << " mode=" << mode);
   std::mt19937 rng(4);
   const int B = 2, Tn = 5, C = 6, H = 2;
   const int lengths[] = {5, 3};  // the second sequence is padded
+  const int query_pos[] = {2, 0};
+  const int* qp = mode == one_query ? query_pos : nullptr;
+  const int rows = mode == one_query ? 1 : Tn;
   AttentionSpec spec{softmax, kind, 0.7, causal};
   auto qkv = random_vector(B * Tn * 3 * C, rng, 1.5);
-  auto g = random_vector(B * Tn * C, rng);
-  std::vector<double> out(B * Tn * C), att(B * H * Tn * Tn), dqkv(qkv.size(), 0);
+  auto g = random_vector(B * rows * C, rng);
+  std::vector<double> out(B * rows * C), att(B * H * rows * Tn), dqkv(qkv.size(), 0);
+  double* kept_att = mode == kept ? att.data() : nullptr;
   auto loss = [&] {
-    attention_forward(out.data(), att.data(), qkv.data(), lengths, spec, B, Tn, C, H);
+    attention_forward(out.data(), kept_att, qkv.data(), lengths, spec, B, Tn, C, H, qp);
     return dot(out, g);
   };
   loss();
-  attention_backward(dqkv.data(), g.data(), qkv.data(), att.data(), lengths, spec, B, Tn, C, H);
+  attention_backward(dqkv.data(), g.data(), qkv.data(), kept_att, lengths, spec, B, Tn, C, H, qp);
   CHECK(gradient_error(qkv, dqkv, loss) < kTolerance);
   // Padded rows: no output, no gradient.
-  for (int t = lengths[1]; t < Tn; ++t)
-    for (int c = 0; c < C; ++c) CHECK(out[(Tn + t) * C + c] == 0.0);
+  if (mode != one_query)
+    for (int t = lengths[1]; t < Tn; ++t)
+      for (int c = 0; c < C; ++c) CHECK(out[(Tn + t) * C + c] == 0.0);
   for (int t = lengths[1]; t < Tn; ++t)
     for (int c = 0; c < 3 * C; ++c) CHECK(dqkv[(Tn + t) * 3 * C + c] == 0.0);
+  if (mode == one_query) {
+    // The one-query output is that row of the full output.
+    std::vector<double> full(B * Tn * C);
+    attention_forward(full.data(), static_cast<double*>(nullptr), qkv.data(), lengths, spec, B, Tn,
+                      C, H);
+    for (int b = 0; b < B; ++b)
+      for (int c = 0; c < C; ++c)
+        CHECK(out[b * C + c] == Approx(full[(b * Tn + query_pos[b]) * C + c]).epsilon(1e-12));
+  }
 }
 
 TEST_CASE("attention: a sequence alone and inside a padded batch give identical outputs",

@@ -109,6 +109,24 @@ TEST_CASE("the whole model's gradient matches finite differences", "[nets]") {
   double norm = 0;
   for (double g : model.grads) norm += g * g;
   CHECK(norm > 1e-8);
+
+  // Introspection (every position of every layer computed, weights kept rather than
+  // recomputed) changes the work done, not the logits or the gradients.
+  const double lean_loss = loss();
+  const std::vector<double> lean_logits = model.logits();
+  model.zero_grad();
+  model.backward(batch);
+  const std::vector<double> lean_grads = model.grads;
+  model.set_introspection(true);
+  CHECK(model.forward(batch) == Approx(lean_loss).epsilon(1e-12));
+  REQUIRE(model.logits().size() == lean_logits.size());
+  for (std::size_t i = 0; i < lean_logits.size(); ++i)
+    CHECK(model.logits()[i] == Approx(lean_logits[i]).epsilon(1e-12).margin(1e-14));
+  model.zero_grad();
+  model.backward(batch);
+  for (std::size_t i = 0; i < lean_grads.size(); ++i)
+    CHECK(model.grads[i] == Approx(lean_grads[i]).epsilon(1e-10).margin(1e-13));
+  CHECK(model.attention_weights(0).size() == 3u * 2 * batch.Tn * batch.Tn);
 }
 
 TEST_CASE("a word's logits are identical alone and inside a padded batch", "[nets]") {
