@@ -220,12 +220,12 @@ void Transformer<T>::resize(int B, int Tn) {
   readout_.assign(static_cast<std::size_t>(B) * C, T(0));
   logits_.assign(config_.objective == Objective::recognize ? B : N * (k_ + 1), T(0));
   dlogits_.assign(logits_.size(), T(0));
-  scratch_a_.assign(N * std::max(C, F), T(0));
+  scratch_a_.assign(N * std::max(2 * C, F), T(0));
   scratch_b_.assign(N * std::max(C, F), T(0));
   scratch_c_.assign(N * C, T(0));
   scratch_qkv_.assign(N * 3 * C, T(0));
   scratch_qk_.assign(C, T(0));
-  scratch_rows_.assign(static_cast<std::size_t>(B) * C, T(0));
+  scratch_rows_.assign(2 * static_cast<std::size_t>(B) * C, T(0));
   query_pos_.assign(B, 0);
 }
 
@@ -249,24 +249,6 @@ void Transformer<T>::layer_forward(int l, const Batch<T>& b, const T* in, T* out
                  lp(l, "ln1.b"), config_.norm, eps, N, C);
     a_in = L.a_in.data();
   }
-  linear_forward(L.qkv_raw.data(), a_in, lp(l, "attn.wqkv"), lp(l, "attn.bqkv"), N, C, 3 * C);
-  const T* qkv = L.qkv_raw.data();
-  if (config_.qk_norm) {
-    // LayerNorm over each head's query and key (Wortsman et al. 2023), rows of dh.
-    std::copy(L.qkv_raw.begin(), L.qkv_raw.end(), L.qkv.begin());
-    for (int n = 0; n < N; ++n)
-      for (int part = 0; part < 2; ++part) {
-        const std::size_t at = static_cast<std::size_t>(n) * 3 * C + part * C;
-        const char* g = part == 0 ? "attn.q_ln.g" : "attn.k_ln.g";
-        const char* bb = part == 0 ? "attn.q_ln.b" : "attn.k_ln.b";
-        norm_forward(L.qkv.data() + at, L.qk_mean.data() + (n * 2 + part) * H,
-                     L.qk_rstd.data() + (n * 2 + part) * H, L.qkv_raw.data() + at, lp(l, g),
-                     lp(l, bb), NormKind::layernorm, eps, H, dh);
-      }
-    qkv = L.qkv.data();
-  }
-  attention_forward(L.ao.data(), introspect_ ? L.att.data() : nullptr, qkv, b.lengths.data(), spec_,
-                    b.B, b.Tn, C, H, query_pos);
   // The residual stream and the attention input at the R rows.
   const T* r_in = L.in.data();
   const T* r_a_in = a_in;
@@ -279,6 +261,43 @@ void Transformer<T>::layer_forward(int l, const Batch<T>& b, const T* in, T* out
     r_in = L.r_in.data();
     r_a_in = L.r_a_in.data();
   }
+  const T* wqkv = lp(l, "attn.wqkv");
+  const T* bqkv = lp(l, "attn.bqkv");
+  if (compact) {
+    // Keys and values at every row, queries at the readout rows only (the other query rows
+    // of qkv_raw stay zero: nothing reads them).
+    T* kv = scratch_qkv_.data();  // (N, 2C); backward scratch, free during forward
+    linear_forward(kv, a_in, wqkv + C * C, bqkv ? bqkv + C : nullptr, N, C, 2 * C);
+    for (int n = 0; n < N; ++n)
+      std::copy(kv + static_cast<std::size_t>(n) * 2 * C,
+                kv + static_cast<std::size_t>(n + 1) * 2 * C,
+                L.qkv_raw.begin() + static_cast<std::size_t>(n) * 3 * C + C);
+    T* q = scratch_rows_.data();  // (B, C)
+    linear_forward(q, r_a_in, wqkv, bqkv, b.B, C, C);
+    for (int i = 0; i < b.B; ++i)
+      std::copy(q + static_cast<std::size_t>(i) * C, q + static_cast<std::size_t>(i + 1) * C,
+                L.qkv_raw.begin() + (static_cast<std::size_t>(i) * b.Tn + query_pos[i]) * 3 * C);
+  } else {
+    linear_forward(L.qkv_raw.data(), a_in, wqkv, bqkv, N, C, 3 * C);
+  }
+  const T* qkv = L.qkv_raw.data();
+  if (config_.qk_norm) {
+    // LayerNorm over each head's query and key (Wortsman et al. 2023), rows of dh.
+    std::copy(L.qkv_raw.begin(), L.qkv_raw.end(), L.qkv.begin());
+    for (int n = 0; n < N; ++n)
+      for (int part = 0; part < 2; ++part) {
+        if (part == 0 && compact && n % b.Tn != query_pos[n / b.Tn]) continue;  // no query here
+        const std::size_t at = static_cast<std::size_t>(n) * 3 * C + part * C;
+        const char* g = part == 0 ? "attn.q_ln.g" : "attn.k_ln.g";
+        const char* bb = part == 0 ? "attn.q_ln.b" : "attn.k_ln.b";
+        norm_forward(L.qkv.data() + at, L.qk_mean.data() + (n * 2 + part) * H,
+                     L.qk_rstd.data() + (n * 2 + part) * H, L.qkv_raw.data() + at, lp(l, g),
+                     lp(l, bb), NormKind::layernorm, eps, H, dh);
+      }
+    qkv = L.qkv.data();
+  }
+  attention_forward(L.ao.data(), introspect_ ? L.att.data() : nullptr, qkv, b.lengths.data(), spec_,
+                    b.B, b.Tn, C, H, query_pos);
   const T* ag = L.ao.data();
   if (config_.attention_gate) {
     linear_forward(L.gate.data(), r_a_in, lp(l, "attn.wgate"), lp(l, "attn.bgate"), R, C, C);
@@ -444,6 +463,7 @@ void Transformer<T>::layer_backward(int l, const Batch<T>& b, T* dout, T* din) {
     std::vector<T>& tmp = scratch_qk_;
     for (int n = 0; n < N; ++n)
       for (int part = 0; part < 2; ++part) {
+        if (part == 0 && compact && n % b.Tn != query_pos[n / b.Tn]) continue;  // as in forward
         const std::size_t at = static_cast<std::size_t>(n) * 3 * C + part * C;
         std::fill(tmp.begin(), tmp.end(), T(0));
         const char* g = part == 0 ? "attn.q_ln.g" : "attn.k_ln.g";
@@ -456,8 +476,30 @@ void Transformer<T>::layer_backward(int l, const Batch<T>& b, T* dout, T* din) {
   }
   T* da_in = scratch_b_.data();  // dL/da_in (N,C): from qkv, then the gate adds its part
   std::fill(da_in, da_in + NC, T(0));
-  linear_backward(da_in, lg(l, "attn.wqkv"), lg(l, "attn.bqkv"), dqkv, a_in, lp(l, "attn.wqkv"), N,
-                  C, 3 * C);
+  const T* wqkv = lp(l, "attn.wqkv");
+  T* dwqkv = lg(l, "attn.wqkv");
+  T* dbqkv = lg(l, "attn.bqkv");
+  if (compact) {
+    // As in forward: keys and values over every row, queries over the readout rows.
+    T* dkv = scratch_a_.data();  // (N, 2C)
+    for (int n = 0; n < N; ++n)
+      std::copy(dqkv + static_cast<std::size_t>(n) * 3 * C + C,
+                dqkv + static_cast<std::size_t>(n + 1) * 3 * C,
+                dkv + static_cast<std::size_t>(n) * 2 * C);
+    linear_backward(da_in, dwqkv + C * C, dbqkv ? dbqkv + C : nullptr, dkv, a_in, wqkv + C * C, N,
+                    C, 2 * C);
+    T* dq = scratch_rows_.data();                       // (B, C)
+    T* dq_in = dq + static_cast<std::size_t>(b.B) * C;  // (B, C)
+    for (int i = 0; i < b.B; ++i) {
+      const T* row = dqkv + (static_cast<std::size_t>(i) * b.Tn + query_pos[i]) * 3 * C;
+      std::copy(row, row + C, dq + static_cast<std::size_t>(i) * C);
+    }
+    std::fill(dq_in, dq_in + RC, T(0));
+    linear_backward(dq_in, dwqkv, dbqkv, dq, L.r_a_in.data(), wqkv, b.B, C, C);
+    scatter_add(da_in, dq_in);
+  } else {
+    linear_backward(da_in, dwqkv, dbqkv, dqkv, a_in, wqkv, N, C, 3 * C);
+  }
   if (config_.attention_gate) {
     T* dgate_in = compact ? scratch_rows_.data() : da_in;
     if (compact) std::fill(dgate_in, dgate_in + RC, T(0));

@@ -60,6 +60,8 @@ const std::vector<Case> kCases = {
       {"qk_norm", "true"},
       {"norm_affine", "false"},
       {"causal", "true"}}},
+    {"pre softmax qk-norm eps0 bos gate (queries only at the readout row)",
+     {{"qk_norm", "true"}, {"norm_eps", "0"}, {"attention_gate", "true"}}},
     {"pre softmax gate qk-norm mean fraction eps0",
      {{"attention_gate", "true"},
       {"qk_norm", "true"},
