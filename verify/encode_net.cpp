@@ -4,6 +4,7 @@
 
 #include <z3++.h>
 #include <map>
+#include <optional>
 
 #include "lang/error.h"
 #include "verify/z3_support.h"
@@ -17,17 +18,21 @@ using detail::set_timeout;
 using detail::Weights;
 using saturate::Rational;
 
-void require_norm_free(const saturate::Circuit& c, const char* method) {
-  const auto& cfg = c.config;
-  if (cfg.norm_position != nets::NormPosition::none && cfg.norm != nets::NormKind::none)
-    throw InputError(fmt::format(
-        "--method {}: circuits with norm layers (norm_position = {}, norm = {}) are not encoded "
-        "symbolically yet; use --method enumerate",
-        method, nets::kNormPositionNames[static_cast<int>(cfg.norm_position)],
-        nets::to_string(cfg.norm)));
-  if (cfg.qk_norm)
+void require_encodable(const saturate::Circuit& c, const char* method) {
+  if (c.config.qk_norm)
     throw InputError(fmt::format(
         "--method {}: qk-norm is not encoded symbolically yet; use --method enumerate", method));
+}
+
+// 1/sqrt(q) when it is rational (q = a/b in lowest terms with a and b perfect squares), 0 for
+// q = 0 (nets' output for a zero row at eps = 0); nothing otherwise.
+std::optional<Rational> rational_rsqrt(const Rational& q) {
+  using boost::multiprecision::mpz_int;
+  if (q == 0) return Rational(0);
+  const mpz_int a = boost::multiprecision::numerator(q), b = boost::multiprecision::denominator(q);
+  const mpz_int ra = boost::multiprecision::sqrt(a), rb = boost::multiprecision::sqrt(b);
+  if (ra * ra != a || rb * rb != b) return std::nullopt;
+  return Rational(rb) / Rational(ra);
 }
 
 // Rows of the residual stream at one position: while every entry depends only on the symbol
@@ -71,13 +76,21 @@ class CircuitEncoder {
       const bool last = l == cfg.n_layers - 1;
       rows = layer(l, rows, last && single ? readout : -1);
     }
+    // Pre-LN: the final norm before the readout.
+    const bool final_norm = has_norms() && cfg.norm_position == nets::NormPosition::pre;
+    auto final_row = [&](int t) {
+      return final_norm ? terms(normalize(rows[t], t, w_.get("lnf.g"), w_.get("lnf.b"),
+                                          fmt::format("lnf_r{}", t)),
+                                t)
+                        : terms(rows[t], t);
+    };
     std::vector<z3::expr> r;
     if (single) {
-      r = terms(rows[readout], readout);
+      r = final_row(readout);
     } else {
       for (int d = 0; d < C; ++d) r.push_back(ctx_.real_val(0));
       for (int t = 0; t < len; ++t) {
-        const auto row = terms(rows[t], t);
+        const auto row = final_row(t);
         for (int d = 0; d < C; ++d) r[d] = r[d] + row[d];
       }
       for (auto& v : r) v = v / ctx_.real_val(len);
@@ -112,6 +125,118 @@ class CircuitEncoder {
     }
     return out;
   }
+  bool has_norms() const {
+    const auto& cfg = c_.config;
+    return cfg.norm_position != nets::NormPosition::none && cfg.norm != nets::NormKind::none;
+  }
+
+  // nets/norm.h on one row: y = (x - m) r with m the mean (layernorm, projection) and
+  // r = 1/sqrt(|x - m|^2 / C + eps) (eps / C for `scale`; r = 1 for projection), then
+  // gain and bias. A tabled row stays tabled where every r is rational (checked exactly);
+  // otherwise each irrational r becomes a fresh real with r > 0 and r^2 q = 1: exact, in
+  // nonlinear real arithmetic.
+  SymRow normalize(const SymRow& x, int t, const Weights::Matrix* gain, const Weights::Matrix* bias,
+                   const std::string& tag) {
+    if (x.table.empty()) return {{}, normalize_terms(x.terms, gain, bias, tag)};
+    const int C = static_cast<int>(x.table[0].size());
+    // Per symbol choice: the centred row y and q (its mean square plus eps).
+    std::vector<std::vector<Rational>> ys;
+    std::vector<Rational> qs;
+    std::vector<std::optional<Rational>> rs;
+    bool rational = true;
+    for (const auto& e : x.table) {
+      auto [y, q] = centre(e);
+      ys.push_back(y);
+      qs.push_back(q);
+      rs.push_back(scaled() ? rational_rsqrt(q) : std::optional<Rational>(1));
+      rational = rational && rs.back().has_value();
+    }
+    if (rational) {
+      SymRow out;
+      for (std::size_t s = 0; s < ys.size(); ++s) {
+        std::vector<Rational> row(C);
+        for (int i = 0; i < C; ++i) {
+          row[i] = ys[s][i] * *rs[s];
+          if (gain) row[i] = row[i] * gain->w[i] + (bias ? bias->w[i] : Rational(0));
+        }
+        out.table.push_back(row);
+      }
+      return out;
+    }
+    std::vector<std::vector<z3::expr>> options(C);
+    for (std::size_t s = 0; s < ys.size(); ++s) {
+      z3::expr r = ctx_.real_val(0);
+      if (rs[s]) {
+        r = real(ctx_, *rs[s]);
+      } else {
+        r = fresh(fmt::format("{}c{}", tag, s));
+        solver_.add(r > 0 && r * r * real(ctx_, qs[s]) == 1);
+      }
+      for (int i = 0; i < C; ++i) {
+        z3::expr v = real(ctx_, ys[s][i]) * r;
+        if (gain) v = v * real(ctx_, gain->w[i]) + real(ctx_, bias ? bias->w[i] : Rational(0));
+        options[i].push_back(v.simplify());
+      }
+    }
+    SymRow out;
+    for (int i = 0; i < C; ++i) out.terms.push_back(select(t, options[i]));
+    return out;
+  }
+  bool scaled() const {
+    const auto kind = c_.config.norm;
+    return kind == nets::NormKind::layernorm || kind == nets::NormKind::scale ||
+           kind == nets::NormKind::rms;
+  }
+  bool centred() const {
+    const auto kind = c_.config.norm;
+    return kind == nets::NormKind::layernorm || kind == nets::NormKind::projection;
+  }
+  // eps as it enters q: eps, or eps / C for `scale` (sqrt(C) x / sqrt(|x|^2 + eps)).
+  Rational eps_term(int C) const {
+    const Rational eps(c_.config.norm_eps);  // exact: a double is a dyadic rational
+    return c_.config.norm == nets::NormKind::scale ? eps / C : eps;
+  }
+  std::pair<std::vector<Rational>, Rational> centre(const std::vector<Rational>& x) const {
+    const int C = static_cast<int>(x.size());
+    Rational m = 0;
+    if (centred()) {
+      for (const auto& v : x) m += v;
+      m /= C;
+    }
+    std::vector<Rational> y(C);
+    Rational q = 0;
+    for (int i = 0; i < C; ++i) {
+      y[i] = x[i] - m;
+      q += y[i] * y[i];
+    }
+    return {y, q / C + eps_term(C)};
+  }
+  std::vector<z3::expr> normalize_terms(const std::vector<z3::expr>& x, const Weights::Matrix* gain,
+                                        const Weights::Matrix* bias, const std::string& tag) {
+    const int C = static_cast<int>(x.size());
+    z3::expr m = ctx_.real_val(0);
+    if (centred()) {
+      for (const auto& v : x) m = m + v;
+      m = (m / ctx_.real_val(C)).simplify();
+    }
+    std::vector<z3::expr> y;
+    for (const auto& v : x) y.push_back((v - m).simplify());
+    if (scaled()) {
+      z3::expr q = real(ctx_, eps_term(C));
+      for (const auto& v : y) q = q + v * v / ctx_.real_val(C);
+      z3::expr qv = fresh(tag + "q"), r = fresh(tag + "r");
+      solver_.add(qv == q.simplify());
+      // q >= 0 always; a zero row at eps = 0 gives r = 0, as in nets.
+      solver_.add(r >= 0 && z3::implies(qv == 0, r == 0) && z3::implies(qv > 0, r * r * qv == 1));
+      for (auto& v : y) v = v * r;
+    }
+    for (int i = 0; i < C; ++i) {
+      if (gain) y[i] = y[i] * real(ctx_, gain->w[i]) + real(ctx_, bias ? bias->w[i] : Rational(0));
+      y[i] = y[i].simplify();
+    }
+    return y;
+  }
+
   static std::vector<Rational> linear_exact(const std::vector<Rational>& x,
                                             const Weights::Matrix& w, const Weights::Matrix* b,
                                             int row0, int rows) {
@@ -145,15 +270,25 @@ class CircuitEncoder {
     const int len = n_ + 2, C = cfg.d_model, H = cfg.n_heads, dh = C / H;
     const auto& wqkv = *w_.layer(l, "attn.wqkv");
     const auto* bqkv = w_.layer(l, "attn.bqkv");
+    const bool pre = has_norms() && cfg.norm_position == nets::NormPosition::pre,
+               post = has_norms() && cfg.norm_position == nets::NormPosition::post;
+    auto norm = [&](const SymRow& x, int t, const char* which) {
+      return normalize(x, t, w_.layer(l, fmt::format("{}.g", which).c_str()),
+                       w_.layer(l, fmt::format("{}.b", which).c_str()),
+                       fmt::format("L{}{}r{}", l, which, t));
+    };
+    // The attention's input: the row, or its first norm (pre-LN).
+    std::vector<SymRow> a_in(len);
+    for (int t = 0; t < len; ++t) a_in[t] = pre ? norm(in[t], t, "ln1") : in[t];
     // q, k, v per row: tables of exact values where the input is tabled.
     std::vector<std::vector<std::vector<Rational>>> qkv_table(len);
     std::vector<std::vector<z3::expr>> qkv_terms(len);
     for (int t = 0; t < len; ++t) {
-      if (!in[t].table.empty())
-        for (const auto& e : in[t].table)
+      if (!a_in[t].table.empty())
+        for (const auto& e : a_in[t].table)
           qkv_table[t].push_back(linear_exact(e, wqkv, bqkv, 0, 3 * C));
       else
-        qkv_terms[t] = linear(in[t].terms, wqkv, bqkv, 0, 3 * C);
+        qkv_terms[t] = linear(a_in[t].terms, wqkv, bqkv, 0, 3 * C);
     }
     auto part = [&](int t, int offset) {  // q/k/v entries of row t as terms
       std::vector<z3::expr> out;
@@ -204,16 +339,20 @@ class CircuitEncoder {
       }
       if (cfg.attention_gate) {
         const auto gate =
-            linear(terms(in[i], i), *w_.layer(l, "attn.wgate"), w_.layer(l, "attn.bgate"), 0, C);
+            linear(terms(a_in[i], i), *w_.layer(l, "attn.wgate"), w_.layer(l, "attn.bgate"), 0, C);
         for (int e = 0; e < C; ++e) ao[e] = (ao[e] * gate[e]).simplify();
       }
       auto s1 = linear(ao, *w_.layer(l, "attn.wo"), w_.layer(l, "attn.bo"), 0, C);
       const auto xi = terms(in[i], i);
       for (int e = 0; e < C; ++e) s1[e] = (s1[e] + xi[e]).simplify();
-      auto hidden = linear(s1, *w_.layer(l, "ffn.w1"), w_.layer(l, "ffn.b1"), 0, cfg.d_ff);
+      // Post-LN: mid = N1(s1), out = N2(s2). Pre-LN: the FFN reads N2(mid).
+      const auto mid = post ? norm(SymRow{{}, s1}, i, "ln1").terms : s1;
+      const auto f_in = pre ? norm(SymRow{{}, mid}, i, "ln2").terms : mid;
+      auto hidden = linear(f_in, *w_.layer(l, "ffn.w1"), w_.layer(l, "ffn.b1"), 0, cfg.d_ff);
       for (auto& v : hidden) v = z3::ite(v > 0, v, ctx_.real_val(0)).simplify();
       auto s2 = linear(hidden, *w_.layer(l, "ffn.w2"), w_.layer(l, "ffn.b2"), 0, C);
-      for (int e = 0; e < C; ++e) s2[e] = (s2[e] + s1[e]).simplify();
+      for (int e = 0; e < C; ++e) s2[e] = (s2[e] + mid[e]).simplify();
+      if (post) s2 = norm(SymRow{{}, s2}, i, "ln2").terms;
       // Name the row: later layers read it at many places.
       for (int e = 0; e < C; ++e) {
         if (s2[e].is_numeral()) {
@@ -333,11 +472,10 @@ z3::expr unrolled_accepts(z3::context& ctx, z3::solver& solver, const UnrolledMa
 
 }  // namespace
 
-SolverAnswer smt_differs_at_length(const saturate::Circuit& circuit, const Language* language,
-                                   const saturate::Circuit* other, int length,
-                                   double timeout_seconds) {
-  require_norm_free(circuit, "smt");
-  if (other) require_norm_free(*other, "smt");
+namespace {
+
+SolverAnswer smt_query(const saturate::Circuit& circuit, const Language* language,
+                       const saturate::Circuit* other, int length, double timeout_seconds) {
   z3::context ctx;
   z3::solver solver(ctx);
   set_timeout(ctx, solver, timeout_seconds);
@@ -365,7 +503,7 @@ SolverAnswer smt_differs_at_length(const saturate::Circuit& circuit, const Langu
   }
   solver.add(circuit_accepts != reference_accepts);
   SolverAnswer answer;
-  switch (solver.check()) {
+  switch (detail::check_with_deadline(ctx, solver, timeout_seconds)) {
     case z3::unsat:
       answer.kind = SolverAnswer::unsat;
       break;
@@ -385,6 +523,32 @@ SolverAnswer smt_differs_at_length(const saturate::Circuit& circuit, const Langu
       answer.reason = solver.reason_unknown();
   }
   return answer;
+}
+
+// Whether the encoding may be nonlinear: norm layers (r^2 q = 1), or a second layer whose
+// scores multiply two symbolic rows.
+bool may_be_nonlinear(const saturate::Circuit& c) {
+  const auto& cfg = c.config;
+  return cfg.n_layers > 1 ||
+         (cfg.norm_position != nets::NormPosition::none && cfg.norm != nets::NormKind::none);
+}
+
+}  // namespace
+
+SolverAnswer smt_differs_at_length(const saturate::Circuit& circuit, const Language* language,
+                                   const saturate::Circuit* other, int length,
+                                   double timeout_seconds) {
+  require_encodable(circuit, "smt");
+  if (other) require_encodable(*other, "smt");
+  const bool nonlinear = may_be_nonlinear(circuit) || (other && may_be_nonlinear(*other));
+  if (timeout_seconds <= 0 || !nonlinear)
+    return smt_query(circuit, language, other, length, timeout_seconds);
+  // Z3 does not always stop at its deadline in nonlinear arithmetic (neither its timeout nor
+  // an interrupt is polled inside some nlsat computations), so such queries run in a child
+  // process that is killed when the time is up.
+  return detail::run_isolated(timeout_seconds, [&] {
+    return smt_query(circuit, language, other, length, timeout_seconds);
+  });
 }
 
 }  // namespace saturn::verify
