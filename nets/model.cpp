@@ -265,7 +265,7 @@ void Transformer<T>::layer_forward(int l, const Batch<T>& b, const T* in, T* out
   const T* bqkv = lp(l, "attn.bqkv");
   if (compact) {
     // Keys and values at every row, queries at the readout rows only (the other query rows
-    // of qkv_raw stay zero: nothing reads them).
+    // of qkv_raw are neither written nor read).
     T* kv = scratch_qkv_.data();  // (N, 2C); backward scratch, free during forward
     linear_forward(kv, a_in, wqkv + C * C, bqkv ? bqkv + C : nullptr, N, C, 2 * C);
     for (int n = 0; n < N; ++n)

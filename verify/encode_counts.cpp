@@ -205,7 +205,7 @@ SolverAnswer counts_differ(const saturate::Circuit& circuit, const Language& lan
   // The shortest: tighten the length bound while a difference remains.
   std::optional<std::vector<long>> best;
   while (true) {
-    const auto r = detail::check_with_deadline(ctx, solver, timeout_seconds);
+    const auto r = solver.check();
     if (r == z3::unknown) {
       if (best) break;  // a difference is known; report the shortest found
       return {SolverAnswer::unknown, {}, solver.reason_unknown()};

@@ -503,7 +503,7 @@ SolverAnswer smt_query(const saturate::Circuit& circuit, const Language* languag
   }
   solver.add(circuit_accepts != reference_accepts);
   SolverAnswer answer;
-  switch (detail::check_with_deadline(ctx, solver, timeout_seconds)) {
+  switch (solver.check()) {
     case z3::unsat:
       answer.kind = SolverAnswer::unsat;
       break;

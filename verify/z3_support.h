@@ -10,12 +10,9 @@
 #include <unistd.h>
 #include <z3++.h>
 #include <chrono>
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "saturate/circuit.h"
@@ -61,34 +58,6 @@ inline void set_timeout(z3::context& ctx, z3::solver& solver, double seconds) {
   z3::params p(ctx);
   p.set("timeout", static_cast<unsigned>(std::max(1.0, seconds * 1000)));
   solver.set(p);
-}
-
-// solver.check() that returns by the deadline: Z3's own timeout is not always polled in
-// nonlinear arithmetic (nlsat can run for minutes past it), so a watchdog thread also
-// interrupts the context when the time is up. An interrupted check answers unknown.
-inline z3::check_result check_with_deadline(z3::context& ctx, z3::solver& solver, double seconds) {
-  if (seconds <= 0) return solver.check();
-  std::mutex m;
-  std::condition_variable cv;
-  bool done = false;
-  std::thread watchdog([&] {
-    std::unique_lock<std::mutex> lock(m);
-    if (!cv.wait_for(lock, std::chrono::duration<double>(seconds), [&] { return done; }))
-      ctx.interrupt();
-  });
-  z3::check_result r = z3::unknown;
-  try {
-    r = solver.check();
-  } catch (const z3::exception&) {
-    r = z3::unknown;  // "canceled"
-  }
-  {
-    std::lock_guard<std::mutex> lock(m);
-    done = true;
-  }
-  cv.notify_one();
-  watchdog.join();
-  return r;
 }
 
 // Runs `query` in a forked child process and returns its answer, or unknown if it has not

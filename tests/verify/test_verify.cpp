@@ -63,6 +63,15 @@ saturate::Circuit random_circuit(std::mt19937& rng, const Alphabet& alphabet,
   return saturate::make_circuit(c, model.params, alphabet, 2, rule);
 }
 
+// The same circuit with its classifier doubled: an equivalent reference circuit.
+Reference doubled(const saturate::Circuit& circuit) {
+  auto twice = std::make_shared<saturate::Circuit>(circuit);
+  for (const char* t : {"head.w", "head.b"})
+    if (auto it = twice->tensors.find(t); it != twice->tensors.end())
+      for (auto& x : it->second.numerators) x *= 2;
+  return Reference{"doubled", nullptr, twice};
+}
+
 }  // namespace
 
 TEST_CASE("smt and enumerate agree on random circuits", "[verify]") {
@@ -74,14 +83,10 @@ TEST_CASE("smt and enumerate agree on random circuits", "[verify]") {
     auto ref = language_reference(languages[i % languages.size()]);
     const auto circuit = random_circuit(rng, ref.language->alphabet(), false, i % 4 == 3);
     if (i % 4 == 3) {
-      // Circuit vs circuit: the same circuit with its classifier doubled (equivalent). One
-      // layer: a second layer's scores multiply two symbolic rows, which is nonlinear real
-      // arithmetic, where Z3 proves little in reasonable time (README, "Verify").
-      auto twice = std::make_shared<saturate::Circuit>(circuit);
-      for (const char* t : {"head.w", "head.b"})
-        if (auto it = twice->tensors.find(t); it != twice->tensors.end())
-          for (auto& x : it->second.numerators) x *= 2;
-      ref = Reference{"doubled", nullptr, twice};
+      // Circuit vs circuit, equivalent. One layer: a second layer's scores multiply two
+      // symbolic rows, which is nonlinear real arithmetic, where Z3 proves little in
+      // reasonable time (README, "Verify").
+      ref = doubled(circuit);
     }
     const int N = 4 + i % 3;  // 4..6
     const Verdict e = run(circuit, ref, N, Method::enumerate);
@@ -131,15 +136,8 @@ TEST_CASE("smt with norm layers agrees with enumerate whenever it decides", "[ve
     for (auto& p : model.params) p = small(rng) / 2.0;
     circuit = saturate::make_circuit(c, model.params, ref.language->alphabet(), 2, circuit.tie);
     Reference against = ref;
-    if (i % 3 == 2) {
-      // Circuit vs the same circuit with its classifier doubled: equivalent, proved only by
-      // unsat of the nonlinear query.
-      auto twice = std::make_shared<saturate::Circuit>(circuit);
-      for (const char* t : {"head.w", "head.b"})
-        if (auto it = twice->tensors.find(t); it != twice->tensors.end())
-          for (auto& x : it->second.numerators) x *= 2;
-      against = Reference{"doubled", nullptr, twice};
-    }
+    if (i % 3 == 2)
+      against = doubled(circuit);  // equivalent, proved only by unsat of the nonlinear query
     const int N = against.circuit ? 2 : 3;
     const Verdict e = run(circuit, against, N, Method::enumerate);
     if (e.kind == Verdict::unknown) continue;  // undecided exactly (near-tie): no reference
