@@ -15,6 +15,38 @@
 
 namespace saturn::saturate {
 
+template <class T>
+struct ExactEvaluator::Weights {
+  using M = Matrix<T>;
+  std::map<std::string, M> by_name;  // short keys: "embed.wte", "0.attn.wqkv"
+  // Resolved by role (null where the circuit has no such tensor).
+  struct Layer {
+    const M *ln1_g, *ln1_b, *wqkv, *bqkv, *q_ln_g, *q_ln_b, *k_ln_g, *k_ln_b, *wgate, *bgate;
+    const M *wo, *bo, *ln2_g, *ln2_b, *w1, *b1, *w2, *b2;
+  };
+  std::vector<Layer> layers;
+  const M *wte, *wpe, *sinusoidal, *wfrac, *lnf_g, *lnf_b, *head_w, *head_b;
+
+  const M* find(const std::string& key) const {
+    auto it = by_name.find(key);
+    return it == by_name.end() ? nullptr : &it->second;
+  }
+  void resolve(int n_layers) {
+    wte = find("embed.wte"), wpe = find("embed.wpe"), sinusoidal = find("embed.sinusoidal");
+    wfrac = find("embed.wfrac"), lnf_g = find("lnf.g"), lnf_b = find("lnf.b");
+    head_w = find("head.w"), head_b = find("head.b");
+    layers.resize(n_layers);
+    for (int l = 0; l < n_layers; ++l) {
+      auto at = [&](const char* what) { return find(std::to_string(l) + "." + what); };
+      layers[l] = {at("ln1.g"),       at("ln1.b"),       at("attn.wqkv"),   at("attn.bqkv"),
+                   at("attn.q_ln.g"), at("attn.q_ln.b"), at("attn.k_ln.g"), at("attn.k_ln.b"),
+                   at("attn.wgate"),  at("attn.bgate"),  at("attn.wo"),     at("attn.bo"),
+                   at("ln2.g"),       at("ln2.b"),       at("ffn.w1"),      at("ffn.b1"),
+                   at("ffn.w2"),      at("ffn.b2")};
+    }
+  }
+};
+
 namespace {
 
 using boost::multiprecision::mpz_int;
@@ -26,9 +58,14 @@ using detail::Undecided;
 
 // Row ids: rows with equal ids are provably equal. Exact rows are identified by value, others
 // by the operation and the ids of its inputs (every operation is a function of its inputs).
+// Ids start at `first`, so two interners with distant starts never share an id.
 template <class A>
 class RowIds {
  public:
+  explicit RowIds(int first = 0) : first_(first), next_(first) {}
+  int of(const std::vector<typename A::Iv>& row, std::initializer_list<long> structure) {
+    return of(row, std::vector<long>(structure));
+  }
   int of(const std::vector<typename A::Iv>& row, std::vector<long> structure) {
     if (std::all_of(row.begin(), row.end(), [](const auto& x) { return x.exact(); })) {
       std::vector<typename A::Num> key;
@@ -42,270 +79,415 @@ class RowIds {
     if (fresh) ++next_;
     return it->second;
   }
-  std::size_t size() const { return static_cast<std::size_t>(next_); }
+  std::size_t size() const { return static_cast<std::size_t>(next_ - first_); }
 
  private:
   typename A::ExactRows exact_;
   std::map<std::vector<long>, int> structural_;
-  int next_ = 0;
+  int first_, next_;
 };
+constexpr int kWordIds = 1 << 30;  // the per-word interner's first id (tables' ids are below)
 
 enum Op : long { kEmbed, kNorm1, kHeads, kGate, kOut, kNorm2, kFfn, kNormF };
 
 template <class Iv>
 struct RowT {
   std::vector<Iv> v;
-  int id = -1;
+  int id = -1;  // -1: not interned (nothing compares it)
 };
 
-// The rows of the last word evaluated, per layer. In a causal circuit the rows of positions
-// 0..t depend only on the word's first t symbols, so the next word (in enumeration order)
-// recomputes only the positions after the common prefix. Row ids are functions of values and
-// structure, not of the word, so the interner is shared too.
+// The first layer's rows at one (position, token): functions of the embedding alone, so
+// computed once per length and shared by every word.
+template <class Iv>
+struct FirstLayerRow {
+  bool ready = false;
+  RowT<Iv> x, a_in;     // the residual stream; the attention's input (after a pre-norm)
+  std::vector<Iv> qkv;  // queries, keys, values (after qk-norm)
+};
+
+// What a thread keeps between words of one evaluator.
+//  - Tables for the current length: the first layer per (position, token) ("entries"), and its
+//    attention scores per (query entry, key entry, head), filled on first use.
+//  - For a causal circuit, the rows of layers >= 1 of the previous word: positions 0..t depend
+//    only on the first t symbols, so the next word (in enumeration order) recomputes only the
+//    positions after the common prefix.
 template <class A>
-struct PrefixCache {
+struct PassCache {
   using Iv = typename A::Iv;
-  int len = -1;  // -1: nothing valid
+  bool score_tables = true;  // off for a one-off word, where filling them would not pay
+  const void* owner = nullptr;
+  int len = -1;                                 // the tables' length (BOS + word + EOS); -1: empty
+  std::vector<FirstLayerRow<Iv>> first;         // [position * tokens + token]
+  std::vector<std::vector<Iv>> first_scores;    // [query entry][key entry * heads + head]
+  std::vector<std::vector<char>> first_scored;  // [query entry][key entry]
+  RowIds<A> table_ids;
+  bool prefix_valid = false;
   Word word;
-  std::vector<std::vector<RowT<Iv>>> x, a_in;     // [layer][position]: input rows, attention inputs
-  std::vector<std::vector<std::vector<Iv>>> qkv;  // [layer][position]
-  RowIds<A> ids;
+  std::vector<std::vector<RowT<Iv>>> x, a_in;     // [layer][position], layers >= 1
+  std::vector<std::vector<std::vector<Iv>>> qkv;  // [layer][position], layers >= 1
+  RowIds<A> ids{kWordIds};
 };
 
-// One word through the circuit in arithmetic A, reusing the cache's rows where the circuit is
-// causal and the word shares a prefix with the cached one. Throws Undecided.
+// One word through the circuit in arithmetic A (Undecided when a decision cannot be made).
 template <class A>
-BasicInterval<typename A::Num> evaluate(
-    const Circuit& circuit,
-    const std::map<std::string, ExactEvaluator::Matrix<typename A::Num>>& weights, const Word& word,
-    PrefixCache<A>& cache) {
+class Pass {
+ public:
   using Num = typename A::Num;
   using Iv = typename A::Iv;
   using Matrix = ExactEvaluator::Matrix<Num>;
+  using Weights = ExactEvaluator::Weights<Num>;
   using Row = RowT<Iv>;
-  const auto& cfg = circuit.config;
-  const int k = circuit.alphabet.size(), C = cfg.d_model, H = cfg.n_heads, dh = C / H;
-  const int n = static_cast<int>(word.size()), len = n + 2;
-  const bool norms =
-      cfg.norm_position != nets::NormPosition::none && cfg.norm != nets::NormKind::none;
-  const bool pre = norms && cfg.norm_position == nets::NormPosition::pre;
-  const bool post = norms && cfg.norm_position == nets::NormPosition::post;
-  const Iv zero = A::point(A::zero());
-  // Positions [0, keep) are still valid in the cache.
-  int keep = 0;
-  if (cfg.causal && cache.len == len) {
-    keep = 1;
-    while (keep <= n && cache.word[keep - 1] == word[keep - 1]) ++keep;
-  }
-  // Without reuse (keep = 0) a fresh interner is faster; a shared one is bounded in size.
-  if (keep == 0 || cache.ids.size() > 200'000) cache.ids = RowIds<A>(), keep = 0;
-  cache.len = -1;  // invalid until this word is done
-  for (auto* layers : {&cache.x, &cache.a_in}) {
-    layers->resize(cfg.n_layers);
-    for (auto& rows : *layers) rows.resize(len);
-  }
-  cache.qkv.resize(cfg.n_layers);
-  for (auto& rows : cache.qkv) rows.resize(len);
-  auto& ids = cache.ids;
+  using Ids = RowIds<A>;
 
-  // Tensors are keyed "L.what" for layer L (short keys: no allocation per lookup).
-  auto W = [&](int l, const std::string& what) -> const Matrix* {
-    auto it = weights.find(l < 0 ? what : std::to_string(l) + "." + what);
-    return it == weights.end() ? nullptr : &it->second;
-  };
-  auto linear = [&](const std::vector<Iv>& x, const Matrix& w, const Matrix* b, int row0,
-                    int rows) {
+  Pass(const Circuit& circuit, const Weights& weights, PassCache<A>& cache)
+      : cfg_(circuit.config),
+        tie_(circuit.tie.hard),
+        w_(weights),
+        cache_(cache),
+        tokens_(circuit.alphabet.size() + 2),
+        C_(cfg_.d_model),
+        H_(cfg_.n_heads),
+        dh_(C_ / H_) {
+    const bool norms =
+        cfg_.norm_position != nets::NormPosition::none && cfg_.norm != nets::NormKind::none;
+    pre_ = norms && cfg_.norm_position == nets::NormPosition::pre;
+    post_ = norms && cfg_.norm_position == nets::NormPosition::post;
+  }
+
+  // The accept logit (recognize) or the next-symbol logit of the word's end.
+  BasicInterval<Num> logit(const Word& word);
+
+ private:
+  static Iv checked(Iv v) {
+    A::check(v);
+    return v;
+  }
+  static int intern(Ids* ids, const std::vector<Iv>& v, std::initializer_list<long> structure) {
+    return ids ? ids->of(v, structure) : -1;
+  }
+  std::vector<Iv> linear(const std::vector<Iv>& x, const Matrix& w, const Matrix* b, int row0,
+                         int rows) const {
     auto out = A::linear(x, w, b, row0, rows);
     for (const auto& v : out) A::check(v);
     return out;
-  };
-  // nets/norm.h over x[0..size): y = (x - m) r, r = 1/sqrt(|x - m|^2 / size + c), then affine.
-  auto normalize = [&](const Iv* x, int size, nets::NormKind kind, const Matrix* gain,
-                       const Matrix* bias, const std::string& where) {
-    const bool centred = kind == nets::NormKind::layernorm || kind == nets::NormKind::projection;
-    const bool scaled = kind == nets::NormKind::layernorm || kind == nets::NormKind::scale ||
-                        kind == nets::NormKind::rms;
-    Iv m = zero;
-    if (centred) {
-      for (int i = 0; i < size; ++i) m = A::add(m, x[i]);
-      m = A::divide(m, size);
-    }
-    std::vector<Iv> y(size);
-    for (int i = 0; i < size; ++i) y[i] = A::sub(x[i], m);
-    if (scaled) {
-      const Num eps = Num(cfg.norm_eps);  // exact: a double is a dyadic rational
-      Iv q = zero;
-      for (int i = 0; i < size; ++i) q = A::add(q, A::mul(y[i], y[i]));
-      q = A::divide(q, size);
-      q = A::add(q, kind == nets::NormKind::scale ? A::divide(A::point(eps), size) : A::point(eps));
-      Iv r;
-      if (q.hi == 0) {
-        r = zero;  // a zero row at eps = 0: nets outputs 0
-      } else if (q.lo <= 0) {
-        throw Undecided{where + ": the norm's input may be zero (its interval contains 0)"};
-      } else {
-        r = A::rsqrt(q);
-      }
-      for (auto& v : y) v = A::mul(v, r);
-    }
-    for (int i = 0; i < size; ++i) {
-      if (gain) y[i] = A::add(A::scale(y[i], gain->w[i]), bias ? A::point(bias->w[i]) : zero);
-      A::round(y[i]);
-      A::check(y[i]);
-    }
-    return y;
-  };
-  auto norm_row = [&](const Row& x, const std::string& which, long op, int l) {
-    Row out;
-    out.v = normalize(x.v.data(), C, cfg.norm, W(l, which + ".g"), W(l, which + ".b"),
-                      l < 0 ? which : fmt::format("layer {} {}", l, which));
-    out.id = ids.of(out.v, {op, l, x.id});
-    return out;
-  };
-
-  // Embeddings: token + position.
-  std::vector<int> tokens(len);
-  tokens[0] = k, tokens[len - 1] = k + 1;
-  for (int t = 0; t < n; ++t) tokens[t + 1] = word[t];
-  const Matrix& wte = *W(-1, "embed.wte");
-  for (int t = keep; t < len; ++t) {
-    auto& x = cache.x[0];
-    x[t].v.resize(C);
-    for (int c = 0; c < C; ++c) {
-      Iv v = A::point(wte.w[static_cast<std::size_t>(tokens[t]) * C + c]);
-      if (cfg.positional == nets::Positional::learned)
-        v = A::add(v, A::point(W(-1, "embed.wpe")->w[static_cast<std::size_t>(t) * C + c]));
-      else if (cfg.positional == nets::Positional::sinusoidal)
-        v = A::add(v, A::point(W(-1, "embed.sinusoidal")->w[static_cast<std::size_t>(t) * C + c]));
-      else if (cfg.positional == nets::Positional::fraction)
-        v = A::add(v, A::divide(A::scale(A::point(W(-1, "embed.wfrac")->w[c]), Num(t)), len));
-      x[t].v[c] = v;
-    }
-    x[t].id = ids.of(x[t].v, {kEmbed, tokens[t], t});
   }
+  std::vector<Iv> normalize(const Iv* x, int size, nets::NormKind kind, const Matrix* gain,
+                            const Matrix* bias, const char* which, int layer) const;
+  Row norm_row(const Row& x, const Matrix* gain, const Matrix* bias, const char* which, Op op,
+               int layer, Ids* ids) const {
+    Row out;
+    out.v = normalize(x.v.data(), C_, cfg_.norm, gain, bias, which, layer);
+    out.id = intern(ids, out.v, {op, layer, x.id});
+    return out;
+  }
+  // Queries, keys, values of an attention input row; qk-norm per head on queries and keys.
+  std::vector<Iv> project(const std::vector<Iv>& a_in, int l) const;
+  void prepare_tables(int len);
+  FirstLayerRow<Iv>& first_row(int t, int token);
+  const Row& x(int l, int t) const { return l == 0 ? first_at(t).x : cache_.x[l][t]; }
+  const Row& a_in(int l, int t) const { return l == 0 ? first_at(t).a_in : cache_.a_in[l][t]; }
+  const Iv* qkv(int l, int t) const { return (l == 0 ? first_at(t).qkv : cache_.qkv[l][t]).data(); }
+  const FirstLayerRow<Iv>& first_at(int t) const { return cache_.first[entry_[t]]; }
+  Iv score(int l, int h, int i, int j);
+  void maxima(int l, int h, int i, int visible);
+  Row attend(int l, int i, Ids* ids);
+  Row block(int l, int i, Ids* ids);
+
+  const nets::ModelConfig& cfg_;
+  const nets::HardAttention tie_;
+  const Weights& w_;
+  PassCache<A>& cache_;
+  const int tokens_, C_, H_, dh_;
+  bool pre_ = false, post_ = false;
+  int len_ = 0;
+  bool use_score_table_ = false;
+  std::vector<int> entry_;  // [position]: position * tokens + token
+  std::vector<Iv> scores_;  // one head's scores of one query
+  std::vector<int> winners_;
+};
+
+// nets/norm.h over x[0..size): y = (x - m) r, r = 1/sqrt(|x - m|^2 / size + c), then affine.
+template <class A>
+std::vector<typename A::Iv> Pass<A>::normalize(const Iv* x, int size, nets::NormKind kind,
+                                               const Matrix* gain, const Matrix* bias,
+                                               const char* which, int layer) const {
+  const Iv zero = A::point(A::zero());
+  const bool centred = kind == nets::NormKind::layernorm || kind == nets::NormKind::projection;
+  const bool scaled = kind == nets::NormKind::layernorm || kind == nets::NormKind::scale ||
+                      kind == nets::NormKind::rms;
+  Iv m = zero;
+  if (centred) {
+    for (int i = 0; i < size; ++i) m = A::add(m, x[i]);
+    m = A::divide(m, size);
+  }
+  std::vector<Iv> y(size);
+  for (int i = 0; i < size; ++i) y[i] = A::sub(x[i], m);
+  if (scaled) {
+    const Num eps = Num(cfg_.norm_eps);  // exact: a double is a dyadic rational
+    Iv q = zero;
+    for (int i = 0; i < size; ++i) q = A::add(q, A::square(y[i]));
+    q = A::divide(q, size);
+    q = A::add(q, kind == nets::NormKind::scale ? A::divide(A::point(eps), size) : A::point(eps));
+    Iv r;
+    if (q.hi == 0) {
+      r = zero;  // a zero row at eps = 0: nets outputs 0
+    } else if (q.lo <= 0) {
+      throw Undecided{fmt::format("{}{}: the norm's input may be zero (its interval contains 0)",
+                                  layer < 0 ? "" : fmt::format("layer {} ", layer), which)};
+    } else {
+      r = A::rsqrt(q);
+    }
+    for (auto& v : y) v = A::mul(v, r);
+  }
+  for (int i = 0; i < size; ++i) {
+    if (gain) y[i] = A::add(A::scale(y[i], gain->w[i]), bias ? A::point(bias->w[i]) : zero);
+    A::round(y[i]);
+    A::check(y[i]);
+  }
+  return y;
+}
+
+template <class A>
+std::vector<typename A::Iv> Pass<A>::project(const std::vector<Iv>& a_in, int l) const {
+  const auto& lw = w_.layers[l];
+  auto qkv = linear(a_in, *lw.wqkv, lw.bqkv, 0, 3 * C_);
+  if (cfg_.qk_norm)
+    for (int part = 0; part < 2; ++part)
+      for (int h = 0; h < H_; ++h) {
+        // The qk-norm gains are per head-width, shared over heads.
+        const int at = part * C_ + h * dh_;
+        auto y = normalize(qkv.data() + at, dh_, nets::NormKind::layernorm,
+                           part == 0 ? lw.q_ln_g : lw.k_ln_g, part == 0 ? lw.q_ln_b : lw.k_ln_b,
+                           "qk-norm", l);
+        std::copy(y.begin(), y.end(), qkv.begin() + at);
+      }
+  return qkv;
+}
+
+template <class A>
+void Pass<A>::prepare_tables(int len) {
+  len_ = len;
+  const int entries = len * tokens_;
+  // Scores cost entries^2 x heads intervals at most; bounded, else computed per word.
+  use_score_table_ = cache_.score_tables && static_cast<long>(entries) * entries * H_ <= (1L << 20);
+  if (cache_.owner == &w_ && cache_.len == len) return;
+  cache_.owner = &w_;
+  cache_.len = len;
+  cache_.first.assign(entries, {});
+  cache_.first_scores.assign(entries, {});
+  cache_.first_scored.assign(entries, {});
+  cache_.table_ids = Ids(0);
+  cache_.prefix_valid = false;
+  cache_.ids = Ids(kWordIds);
+}
+
+template <class A>
+FirstLayerRow<typename A::Iv>& Pass<A>::first_row(int t, int token) {
+  auto& e = cache_.first[static_cast<std::size_t>(t) * tokens_ + token];
+  if (e.ready) return e;
+  e.x.v.resize(C_);
+  for (int c = 0; c < C_; ++c) {
+    Iv v = A::point(w_.wte->w[static_cast<std::size_t>(token) * C_ + c]);
+    if (cfg_.positional == nets::Positional::learned)
+      v = A::add(v, A::point(w_.wpe->w[static_cast<std::size_t>(t) * C_ + c]));
+    else if (cfg_.positional == nets::Positional::sinusoidal)
+      v = A::add(v, A::point(w_.sinusoidal->w[static_cast<std::size_t>(t) * C_ + c]));
+    else if (cfg_.positional == nets::Positional::fraction)
+      v = A::add(v, A::divide(A::scale(A::point(w_.wfrac->w[c]), Num(t)), len_));
+    e.x.v[c] = v;
+  }
+  e.x.id = cache_.table_ids.of(e.x.v, {kEmbed, token, t});
+  const auto& lw = w_.layers[0];
+  e.a_in = pre_ ? norm_row(e.x, lw.ln1_g, lw.ln1_b, "ln1", kNorm1, 0, &cache_.table_ids) : e.x;
+  e.qkv = project(e.a_in.v, 0);
+  e.ready = true;
+  return e;
+}
+
+// q_i . k_j for head h (the positive 1/sqrt(dh) factor changes no argmax). The first layer's
+// come from the score table: both rows are table entries.
+template <class A>
+typename A::Iv Pass<A>::score(int l, int h, int i, int j) {
+  if (l > 0 || !use_score_table_)
+    return checked(A::dot(qkv(l, i) + h * dh_, qkv(l, j) + C_ + h * dh_, dh_));
+  const int qe = entry_[i], ke = entry_[j];
+  auto& scored = cache_.first_scored[qe];
+  auto& scores = cache_.first_scores[qe];
+  if (scored.empty()) {
+    scored.assign(cache_.first.size(), 0);
+    scores.resize(cache_.first.size() * H_);
+  }
+  if (!scored[ke]) {
+    for (int hh = 0; hh < H_; ++hh)
+      scores[static_cast<std::size_t>(ke) * H_ + hh] =
+          checked(A::dot(qkv(0, i) + hh * dh_, qkv(0, j) + C_ + hh * dh_, dh_));
+    scored[ke] = 1;
+  }
+  return scores[static_cast<std::size_t>(ke) * H_ + h];
+}
+
+// winners_ = the keys j < visible whose score (scores_) is provably maximal, in position
+// order. Keys with equal attention-input ids have equal true scores, so their intervals
+// overlap; hence a key whose upper end is below the largest lower end has a different row
+// and provably loses. Every other key must provably win (>= every key of another row), else
+// the maximum is undecided.
+template <class A>
+void Pass<A>::maxima(int l, int h, int i, int visible) {
+  Num top_lo = scores_[0].lo, top_hi = scores_[0].hi;
+  for (int j = 1; j < visible; ++j) {
+    top_lo = std::max(top_lo, scores_[j].lo);
+    top_hi = std::max(top_hi, scores_[j].hi);
+  }
+  winners_.clear();
+  for (int j = 0; j < visible; ++j) {
+    if (scores_[j].hi < top_lo) continue;
+    if (scores_[j].lo < top_hi)
+      for (int jp = 0; jp < visible; ++jp)
+        if (a_in(l, j).id != a_in(l, jp).id && scores_[j].lo < scores_[jp].hi)
+          throw Undecided{fmt::format(
+              "layer {} head {} query {}: the score of key {} is not separated from the maximum", l,
+              h, i, j)};
+    winners_.push_back(j);
+  }
+}
+
+// Average-hard attention of query i at layer l, the tie rule picking among maxima.
+template <class A>
+typename Pass<A>::Row Pass<A>::attend(int l, int i, Ids* ids) {
+  const int visible = cfg_.causal ? i + 1 : len_;
+  Row att;
+  att.v.assign(C_, A::point(A::zero()));
+  std::vector<long> structure;
+  if (ids) structure = {kHeads, l};
+  scores_.resize(visible);
+  for (int h = 0; h < H_; ++h) {
+    for (int j = 0; j < visible; ++j) scores_[j] = score(l, h, i, j);
+    maxima(l, h, i, visible);
+    if (tie_ == nets::HardAttention::leftmost) winners_.resize(1);
+    if (tie_ == nets::HardAttention::rightmost) winners_ = {winners_.back()};
+    if (ids) {
+      std::vector<long> winner_ids;
+      for (int j : winners_) winner_ids.push_back(a_in(l, j).id);
+      std::sort(winner_ids.begin(), winner_ids.end());
+      structure.push_back(-1);
+      structure.insert(structure.end(), winner_ids.begin(), winner_ids.end());
+    }
+    for (int e = 0; e < dh_; ++e) {
+      Iv sum = att.v[h * dh_ + e];
+      for (int j : winners_) sum = A::add(sum, qkv(l, j)[2 * C_ + h * dh_ + e]);
+      att.v[h * dh_ + e] = A::divide(sum, static_cast<long>(winners_.size()));
+    }
+  }
+  if (ids) att.id = ids->of(att.v, std::move(structure));
+  return att;
+}
+
+// Row i of layer l's output: attention, gate, output projection, norms, ReLU FFN.
+template <class A>
+typename Pass<A>::Row Pass<A>::block(int l, int i, Ids* ids) {
+  const auto& lw = w_.layers[l];
+  const Row& in = a_in(l, i);
+  const Row& residual = x(l, i);
+  Row att = attend(l, i, ids);
+  if (cfg_.attention_gate) {
+    auto gate = linear(in.v, *lw.wgate, lw.bgate, 0, C_);
+    for (int c = 0; c < C_; ++c) {
+      att.v[c] = A::mul(att.v[c], gate[c]);
+      A::round(att.v[c]);
+    }
+    att.id = intern(ids, att.v, {kGate, l, att.id, in.id});
+  }
+  Row s1;
+  s1.v = linear(att.v, *lw.wo, lw.bo, 0, C_);
+  for (int c = 0; c < C_; ++c) s1.v[c] = A::add(s1.v[c], residual.v[c]);
+  s1.id = intern(ids, s1.v, {kOut, l, att.id, residual.id});
+  const Row mid = post_ ? norm_row(s1, lw.ln1_g, lw.ln1_b, "ln1", kNorm1, l, ids) : s1;
+  const Row f_in = pre_ ? norm_row(mid, lw.ln2_g, lw.ln2_b, "ln2", kNorm2, l, ids) : mid;
+  auto hidden = linear(f_in.v, *lw.w1, lw.b1, 0, cfg_.d_ff);
+  for (auto& v : hidden) v = {v.lo > 0 ? v.lo : A::zero(), v.hi > 0 ? v.hi : A::zero()};
+  Row s2;
+  s2.v = linear(hidden, *lw.w2, lw.b2, 0, C_);
+  for (int c = 0; c < C_; ++c) s2.v[c] = A::add(s2.v[c], mid.v[c]);
+  s2.id = intern(ids, s2.v, {kFfn, l, f_in.id, mid.id});
+  return post_ ? norm_row(s2, lw.ln2_g, lw.ln2_b, "ln2", kNorm2, l, ids) : s2;
+}
+
+template <class A>
+BasicInterval<typename A::Num> Pass<A>::logit(const Word& word) {
+  const int n = static_cast<int>(word.size()), len = n + 2, k = tokens_ - 2;
+  prepare_tables(len);
+  entry_.resize(len);
+  for (int t = 0; t < len; ++t) {
+    const int token = t == 0 ? k : t == len - 1 ? k + 1 : word[t - 1];
+    entry_[t] = t * tokens_ + token;
+    first_row(t, token);
+  }
+  // Positions [0, keep) of layers >= 1 are still valid in the cache.
+  int keep = 0;
+  if (cfg_.causal && cache_.prefix_valid && static_cast<int>(cache_.word.size()) == n) {
+    keep = 1;
+    while (keep <= n && cache_.word[keep - 1] == word[keep - 1]) ++keep;
+  }
+  // Without reuse (keep = 0) a fresh interner is faster; a shared one is bounded in size.
+  if ((keep == 0 && cache_.ids.size() > 0) || cache_.ids.size() > 200'000)
+    cache_.ids = Ids(kWordIds), keep = 0;
+  cache_.prefix_valid = false;  // until this word is done
+  for (auto* layers : {&cache_.x, &cache_.a_in}) {
+    layers->resize(cfg_.n_layers);
+    for (auto& rows : *layers) rows.resize(len);
+  }
+  cache_.qkv.resize(cfg_.n_layers);
+  for (auto& rows : cache_.qkv) rows.resize(len);
 
   // After the last layer's attention only the readout's row matters (bos/eos/next-symbol).
-  const bool recognize = cfg.objective == nets::Objective::recognize;
-  const int readout_row = !recognize ? n : cfg.readout == nets::Readout::bos ? 0 : len - 1;
-  const bool single_readout = !recognize || cfg.readout != nets::Readout::mean;
-
+  const bool recognize = cfg_.objective == nets::Objective::recognize;
+  const int readout_row = !recognize ? n : cfg_.readout == nets::Readout::bos ? 0 : len - 1;
+  const bool single_readout = !recognize || cfg_.readout != nets::Readout::mean;
   std::vector<Row> final_rows(len);  // the last layer's outputs (only those needed)
-  for (int l = 0; l < cfg.n_layers; ++l) {
-    const bool last = l == cfg.n_layers - 1;
-    const auto& x = cache.x[l];
-    auto& a_in = cache.a_in[l];
-    for (int t = keep; t < len; ++t) a_in[t] = pre ? norm_row(x[t], "ln1", kNorm1, l) : x[t];
-    // Queries, keys, values; qk-norm per head on queries and keys.
-    auto& qkv = cache.qkv[l];
-    for (int t = keep; t < len; ++t) {
-      qkv[t] = linear(a_in[t].v, *W(l, "attn.wqkv"), W(l, "attn.bqkv"), 0, 3 * C);
-      if (cfg.qk_norm)
-        for (int part = 0; part < 2; ++part)
-          for (int h = 0; h < H; ++h) {
-            const int at = part * C + h * dh;
-            const std::string which = part == 0 ? "attn.q_ln" : "attn.k_ln";
-            const Matrix *g = W(l, which + ".g"), *b = W(l, which + ".b");
-            // The qk-norm gains are per head-width: offset them by nothing (shared over heads).
-            auto y = normalize(qkv[t].data() + at, dh, nets::NormKind::layernorm, g, b,
-                               fmt::format("layer {} qk-norm", l));
-            std::copy(y.begin(), y.end(), qkv[t].begin() + at);
-          }
-    }
-    auto& out = last ? final_rows : cache.x[l + 1];
+  for (int l = 0; l < cfg_.n_layers; ++l) {
+    const bool last = l == cfg_.n_layers - 1;
+    const auto& lw = w_.layers[l];
+    if (l > 0)
+      for (int t = keep; t < len; ++t) {
+        cache_.a_in[l][t] =
+            pre_ ? norm_row(cache_.x[l][t], lw.ln1_g, lw.ln1_b, "ln1", kNorm1, l, &cache_.ids)
+                 : cache_.x[l][t];
+        cache_.qkv[l][t] = project(cache_.a_in[l][t].v, l);
+      }
+    // The last layer's rows are compared with nothing: they need no ids.
     for (int i = last ? 0 : keep; i < len; ++i) {
       if (last && single_readout && i != readout_row) continue;
-      const int visible = cfg.causal ? i + 1 : len;
-      std::vector<Iv> ao(C);
-      std::vector<long> head_ids = {kHeads, l};
-      for (int h = 0; h < H; ++h) {
-        // Scores q_i . k_j (the positive 1/sqrt(dh) factor changes no argmax).
-        std::vector<Iv> s(visible);
-        for (int j = 0; j < visible; ++j) {
-          const Iv d = A::dot(qkv[i].data() + h * dh, qkv[j].data() + C + h * dh, dh);
-          A::check(d);
-          s[j] = d;
-        }
-        // j >= j' provably: equal key rows, or separated intervals; j < j' likewise.
-        auto geq = [&](int j, int jp) { return a_in[j].id == a_in[jp].id || s[j].lo >= s[jp].hi; };
-        auto less = [&](int j, int jp) { return a_in[j].id != a_in[jp].id && s[j].hi < s[jp].lo; };
-        std::vector<int> winners;
-        for (int j = 0; j < visible; ++j) {
-          bool wins = true, loses = false;
-          for (int jp = 0; jp < visible && wins; ++jp) wins = geq(j, jp);
-          for (int jp = 0; jp < visible && !wins && !loses; ++jp) loses = less(j, jp);
-          if (wins)
-            winners.push_back(j);
-          else if (!loses)
-            throw Undecided{fmt::format(
-                "layer {} head {} query {}: the score of key {} is not separated from the maximum",
-                l, h, i, j)};
-        }
-        if (circuit.tie.hard == nets::HardAttention::leftmost) winners.resize(1);
-        if (circuit.tie.hard == nets::HardAttention::rightmost) winners = {winners.back()};
-        std::vector<long> winner_ids;
-        for (int j : winners) winner_ids.push_back(a_in[j].id);
-        std::sort(winner_ids.begin(), winner_ids.end());
-        head_ids.push_back(-1);
-        head_ids.insert(head_ids.end(), winner_ids.begin(), winner_ids.end());
-        for (int e = 0; e < dh; ++e) {
-          Iv sum = zero;
-          for (int j : winners) sum = A::add(sum, qkv[j][2 * C + h * dh + e]);
-          ao[h * dh + e] = A::divide(sum, static_cast<long>(winners.size()));
-        }
-      }
-      Row att{ao, 0};
-      att.id = ids.of(att.v, head_ids);
-      if (cfg.attention_gate) {
-        auto gate = linear(a_in[i].v, *W(l, "attn.wgate"), W(l, "attn.bgate"), 0, C);
-        for (int c = 0; c < C; ++c) {
-          att.v[c] = A::mul(att.v[c], gate[c]);
-          A::round(att.v[c]);
-        }
-        att.id = ids.of(att.v, {kGate, l, att.id, a_in[i].id});
-      }
-      Row s1;
-      s1.v = linear(att.v, *W(l, "attn.wo"), W(l, "attn.bo"), 0, C);
-      for (int c = 0; c < C; ++c) s1.v[c] = A::add(s1.v[c], x[i].v[c]);
-      s1.id = ids.of(s1.v, {kOut, l, att.id, x[i].id});
-      const Row mid = post ? norm_row(s1, "ln1", kNorm1, l) : s1;
-      const Row f_in = pre ? norm_row(mid, "ln2", kNorm2, l) : mid;
-      auto hidden = linear(f_in.v, *W(l, "ffn.w1"), W(l, "ffn.b1"), 0, cfg.d_ff);
-      for (auto& v : hidden) v = {v.lo > 0 ? v.lo : A::zero(), v.hi > 0 ? v.hi : A::zero()};
-      Row s2;
-      s2.v = linear(hidden, *W(l, "ffn.w2"), W(l, "ffn.b2"), 0, C);
-      for (int c = 0; c < C; ++c) s2.v[c] = A::add(s2.v[c], mid.v[c]);
-      s2.id = ids.of(s2.v, {kFfn, l, f_in.id, mid.id});
-      out[i] = post ? norm_row(s2, "ln2", kNorm2, l) : s2;
+      (last ? final_rows[i] : cache_.x[l + 1][i]) = block(l, i, last ? nullptr : &cache_.ids);
     }
   }
   // Readout.
   auto final_row = [&](int t) {
-    return pre ? norm_row(final_rows[t], "lnf", kNormF, -1) : final_rows[t];
+    return pre_ ? norm_row(final_rows[t], w_.lnf_g, w_.lnf_b, "lnf", kNormF, -1, nullptr)
+                : final_rows[t];
   };
   std::vector<Iv> r;
   if (single_readout) {
     r = final_row(readout_row).v;
   } else {
-    r.assign(C, zero);
+    r.assign(C_, A::point(A::zero()));
     for (int t = 0; t < len; ++t) {
       const Row f = final_row(t);
-      for (int c = 0; c < C; ++c) r[c] = A::add(r[c], f.v[c]);
+      for (int c = 0; c < C_; ++c) r[c] = A::add(r[c], f.v[c]);
     }
     for (auto& v : r) v = A::divide(v, len);
   }
-  const auto logit = linear(r, *W(-1, "head.w"), W(-1, "head.b"), recognize ? 0 : k, 1)[0];
-  cache.len = len;
-  cache.word = word;
-  return logit;
+  const auto z = linear(r, *w_.head_w, w_.head_b, recognize ? 0 : k, 1)[0];
+  cache_.prefix_valid = true;
+  cache_.word = word;
+  return z;
 }
 
 template <class A>
-ExactResult decide(const Circuit& circuit,
-                   const std::map<std::string, ExactEvaluator::Matrix<typename A::Num>>& weights,
-                   const Word& word, PrefixCache<A>& cache) {
+ExactResult decide(const Circuit& circuit, const ExactEvaluator::Weights<typename A::Num>& weights,
+                   const Word& word, PassCache<A>& cache) {
   ExactResult result;
   try {
-    const auto z = evaluate<A>(circuit, weights, word, cache);
+    const auto z = Pass<A>(circuit, weights, cache).logit(word);
     result.logit = {A::to_rational(z.lo), A::to_rational(z.hi)};
     result.verdict = z.lo > 0 ? Verdict::accept : z.hi <= 0 ? Verdict::reject : Verdict::undecided;
     if (result.verdict == Verdict::undecided)
@@ -317,12 +499,15 @@ ExactResult decide(const Circuit& circuit,
   return result;
 }
 
+template <class T>
+using WeightsPtr = std::shared_ptr<ExactEvaluator::Weights<T>>;
+
 }  // namespace
 
 struct ExactEvaluator::Cache::Impl {
-  PrefixCache<DoubleArith> fast;
-  PrefixCache<SmallRationalArith> small;
-  PrefixCache<RationalArith> exact;
+  PassCache<DoubleArith> fast;
+  PassCache<SmallRationalArith> small;
+  PassCache<RationalArith> exact;
 };
 ExactEvaluator::Cache::Cache() : impl(std::make_unique<Impl>()) {}
 ExactEvaluator::Cache::~Cache() = default;
@@ -333,39 +518,41 @@ ExactEvaluator::ExactEvaluator(const Circuit& circuit) : circuit_(circuit) {
   if (cfg.ffn_activation != nets::Activation::relu)
     throw InputError("exact evaluation needs ffn_activation = relu (gelu is transcendental)");
   const Rational denominator = Rational(mpz_int(1) << circuit_.denominator_bits);
-  bool doubles = true;
+  const bool small_fits = circuit_.denominator_bits <= 62;
+  auto rational = std::make_shared<Weights<Rational>>();
+  auto doubles = std::make_shared<Weights<double>>();
+  auto small = std::make_shared<Weights<SmallRational>>();
+  bool exact_doubles = true;
   for (const auto& [name, t] : circuit_.tensors) {
     Matrix<Rational> m;
     Matrix<double> d;
-    m.rows = d.rows = t.shape.empty() ? 1 : t.shape[0];
-    m.cols = d.cols = t.shape.size() > 1 ? t.shape[1] : 1;
+    Matrix<SmallRational> q;
+    m.rows = d.rows = q.rows = t.shape.empty() ? 1 : t.shape[0];
+    m.cols = d.cols = q.cols = t.shape.size() > 1 ? t.shape[1] : 1;
     for (long long x : t.numerators) {
       m.w.push_back(Rational(x) / denominator);
-      doubles = doubles && std::llabs(x) < (1LL << 53);
+      exact_doubles = exact_doubles && std::llabs(x) < (1LL << 53);
       d.w.push_back(std::ldexp(static_cast<double>(x), -circuit_.denominator_bits));
+      q.w.push_back(small_fits ? SmallRational(x, 1LL << circuit_.denominator_bits)
+                               : SmallRational(0));
     }
     d.row_abs.assign(d.rows, 0.0);
     for (int r = 0; r < d.rows; ++r)
       for (int c = 0; c < d.cols; ++c)  // rounded up: the error bounds need an upper bound
         d.row_abs[r] =
             detail::add_up(d.row_abs[r], std::abs(d.w[static_cast<std::size_t>(r) * d.cols + c]));
-    Matrix<SmallRational> small;
-    small.rows = m.rows, small.cols = m.cols;
-    const bool fits = circuit_.denominator_bits <= 62;
-    for (long long x : t.numerators)
-      small.w.push_back(fits ? SmallRational(x, 1LL << circuit_.denominator_bits)
-                             : SmallRational(0));
-    small_ok_ = small_ok_ && fits;
     // "layers.L.what" -> "L.what", the evaluator's short keys.
     const std::string key = name.rfind("layers.", 0) == 0 ? name.substr(7) : name;
-    rational_.emplace(key, std::move(m));
-    double_.emplace(key, std::move(d));
-    small_.emplace(key, std::move(small));
+    rational->by_name.emplace(key, std::move(m));
+    doubles->by_name.emplace(key, std::move(d));
+    small->by_name.emplace(key, std::move(q));
   }
-  if (!doubles) double_.clear();
+  rational->resolve(cfg.n_layers);
+  rational_ = rational;
+  if (exact_doubles) doubles->resolve(cfg.n_layers), double_ = doubles;
   const bool norms =
       cfg.norm_position != nets::NormPosition::none && cfg.norm != nets::NormKind::none;
-  if (!small_ok_ || norms || cfg.qk_norm) small_.clear();
+  if (small_fits && !norms && !cfg.qk_norm) small->resolve(cfg.n_layers), small_ = small;
 }
 
 void ExactEvaluator::check_word(const Word& word) const {
@@ -383,27 +570,31 @@ void ExactEvaluator::check_word(const Word& word) const {
 
 ExactResult ExactEvaluator::run(const Word& word) const {
   Cache cache;
+  for (auto* scores : {&cache.impl->fast.score_tables, &cache.impl->small.score_tables,
+                       &cache.impl->exact.score_tables})
+    *scores = false;  // one word: filling score tables would not pay
   return run(word, cache);
 }
 
 ExactResult ExactEvaluator::run(const Word& word, Cache& cache) const {
   check_word(word);
-  if (!double_.empty()) {
-    ExactResult fast = decide<DoubleArith>(circuit_, double_, word, cache.impl->fast);
+  if (double_) {
+    ExactResult fast = decide<DoubleArith>(circuit_, *double_, word, cache.impl->fast);
     if (fast.verdict != Verdict::undecided) return fast;
   }
-  if (!small_.empty()) {
-    ExactResult small = decide<SmallRationalArith>(circuit_, small_, word, cache.impl->small);
+  if (small_) {
+    ExactResult small = decide<SmallRationalArith>(circuit_, *small_, word, cache.impl->small);
     if (small.verdict != Verdict::undecided || small.reason.rfind("small rationals", 0) != 0)
       return small;
   }
-  return decide<RationalArith>(circuit_, rational_, word, cache.impl->exact);
+  return decide<RationalArith>(circuit_, *rational_, word, cache.impl->exact);
 }
 
 ExactResult ExactEvaluator::run_rational(const Word& word) const {
   check_word(word);
-  PrefixCache<RationalArith> cache;
-  return decide<RationalArith>(circuit_, rational_, word, cache);
+  PassCache<RationalArith> cache;
+  cache.score_tables = false;
+  return decide<RationalArith>(circuit_, *rational_, word, cache);
 }
 
 }  // namespace saturn::saturate

@@ -50,8 +50,9 @@ class ExactEvaluator {
   // Thread-safe (const, no shared mutable state). Throws InputError for a word longer than
   // the circuit's positions or with a symbol outside its alphabet.
   ExactResult run(const Word& word) const;
-  // The same, reusing the rows of the previous word of `cache` where the circuit is causal and
-  // the words share a prefix (enumeration in symbol order). One cache per thread.
+  // The same, with a per-thread cache: the first layer's rows and scores per (position, symbol)
+  // for the current length, and, where the circuit is causal, the rows of the previous word's
+  // common prefix (enumeration in symbol order). A cache serves one evaluator; one per thread.
   class Cache {
    public:
     Cache();
@@ -70,16 +71,18 @@ class ExactEvaluator {
     std::vector<T> w;        // row-major
     std::vector<T> row_abs;  // sum_c |w_rc|, for the double path's error bounds
   };
+  // The circuit's tensors in one number type, resolved by role once (exact_eval.cpp).
+  template <class T>
+  struct Weights;
 
  private:
   void check_word(const Word& word) const;
   Circuit circuit_;
-  std::map<std::string, Matrix<Rational>> rational_;
-  std::map<std::string, Matrix<double>> double_;  // empty when a weight is not a double
+  std::shared_ptr<const Weights<Rational>> rational_;
+  std::shared_ptr<const Weights<double>> double_;  // null when a weight is not a double
   // 64-bit rationals: between the two, for norm-free circuits (ties of the double path are
-  // settled exactly here).
-  std::map<std::string, Matrix<detail::SmallRational>> small_;
-  bool small_ok_ = true;
+  // settled exactly here). Null where they do not apply.
+  std::shared_ptr<const Weights<detail::SmallRational>> small_;
 };
 
 }  // namespace saturn::saturate

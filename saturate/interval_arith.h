@@ -3,7 +3,7 @@
 //   SmallRationalArith: the same over 64-bit rationals (overflow leaves it: Undecided).
 //   DoubleArith:        double intervals rounded outward (TwoSum / fma per operation,
 //                       midpoint-radius bounds after Rump for products).
-// Each provides point, add, sub, scale, mul, divide, round, rsqrt, linear, dot, zero,
+// Each provides point, add, sub, scale, mul, square, divide, round, rsqrt, linear, dot, zero,
 // to_rational, check and an ExactRows map (rows interned by value).
 #pragma once
 
@@ -55,6 +55,12 @@ struct RationalArithT {
     if (a.exact()) return scale(b, a.lo);
     const Num p[4] = {a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi};
     return {*std::min_element(p, p + 4), *std::max_element(p, p + 4)};
+  }
+  static Iv square(const Iv& a) {
+    if (a.exact()) return point(a.lo * a.lo);
+    if (a.lo >= 0) return {a.lo * a.lo, a.hi * a.hi};
+    if (a.hi <= 0) return {a.hi * a.hi, a.lo * a.lo};
+    return {Num(0), std::max(a.lo * a.lo, a.hi * a.hi)};
   }
   static Iv divide(const Iv& a, long n) { return scale(a, Num(1, n)); }
   // Outward rounding to the 2^-kGridBits grid, keeping denominators bounded.
@@ -175,14 +181,30 @@ struct DoubleArith {
   static Iv scale(const Iv& a, double w) {
     return w >= 0 ? Iv{mul_down(a.lo, w), mul_up(a.hi, w)} : Iv{mul_down(a.hi, w), mul_up(a.lo, w)};
   }
+  // By the endpoints' signs, two directed products where the signs decide which (a 0 * x
+  // endpoint product is exact, so a zero endpoint needs no case of its own).
   static Iv mul(const Iv& a, const Iv& b) {
     if (b.exact()) return scale(a, b.lo);
     if (a.exact()) return scale(b, a.lo);
-    const double lo[4] = {mul_down(a.lo, b.lo), mul_down(a.lo, b.hi), mul_down(a.hi, b.lo),
-                          mul_down(a.hi, b.hi)};
-    const double hi[4] = {mul_up(a.lo, b.lo), mul_up(a.lo, b.hi), mul_up(a.hi, b.lo),
-                          mul_up(a.hi, b.hi)};
-    return {*std::min_element(lo, lo + 4), *std::max_element(hi, hi + 4)};
+    if (b.lo >= 0) {
+      if (a.lo >= 0) return {mul_down(a.lo, b.lo), mul_up(a.hi, b.hi)};
+      if (a.hi <= 0) return {mul_down(a.lo, b.hi), mul_up(a.hi, b.lo)};
+      return {mul_down(a.lo, b.hi), mul_up(a.hi, b.hi)};
+    }
+    if (b.hi <= 0) {
+      if (a.lo >= 0) return {mul_down(a.hi, b.lo), mul_up(a.lo, b.hi)};
+      if (a.hi <= 0) return {mul_down(a.hi, b.hi), mul_up(a.lo, b.lo)};
+      return {mul_down(a.hi, b.lo), mul_up(a.lo, b.lo)};
+    }
+    if (a.lo >= 0) return {mul_down(a.hi, b.lo), mul_up(a.hi, b.hi)};
+    if (a.hi <= 0) return {mul_down(a.lo, b.hi), mul_up(a.lo, b.lo)};
+    return {std::min(mul_down(a.lo, b.hi), mul_down(a.hi, b.lo)),
+            std::max(mul_up(a.lo, b.lo), mul_up(a.hi, b.hi))};
+  }
+  static Iv square(const Iv& a) {
+    if (a.lo >= 0) return {mul_down(a.lo, a.lo), mul_up(a.hi, a.hi)};
+    if (a.hi <= 0) return {mul_down(a.hi, a.hi), mul_up(a.lo, a.lo)};
+    return {0.0, std::max(mul_up(a.lo, a.lo), mul_up(a.hi, a.hi))};
   }
   static Iv divide(const Iv& a, long n) {
     const double d = static_cast<double>(n);

@@ -15,6 +15,7 @@
 #include "saturate/circuit.h"
 #include "saturate/exact_eval.h"
 #include "saturate/head_roles.h"
+#include "saturate/interval_arith.h"
 #include "saturate/norm_fit.h"
 #include "saturate/saturation.h"
 
@@ -278,6 +279,78 @@ TEST_CASE("exact evaluation of the majority model: ties are exact", "[saturate]"
   CHECK(fast.verdict == Verdict::accept);
   CHECK(fast.logit.lo <= Rational(1, 10));
   CHECK(fast.logit.hi >= Rational(1, 10));
+}
+
+TEST_CASE("an evaluator's cache shares rows and scores without changing a result", "[saturate]") {
+  // One cache through every word of several lengths (tables rebuilt at each change, causal
+  // prefixes reused in symbol order), then through a second evaluator: every result is
+  // bit-identical to a fresh evaluation of the word alone.
+  nets::ModelConfig cfg;
+  cfg.d_model = 8, cfg.n_heads = 2, cfg.d_ff = 8, cfg.max_length = 8, cfg.init_std = 0.5;
+  cfg.n_layers = GENERATE(1, 2);
+  cfg.causal = GENERATE(false, true);
+  cfg.norm_position =
+      GENERATE(nets::NormPosition::pre, nets::NormPosition::post, nets::NormPosition::none);
+  cfg.readout = GENERATE(nets::Readout::bos, nets::Readout::eos, nets::Readout::mean);
+  const auto tie = cfg.readout == nets::Readout::eos ? nets::HardAttention::leftmost
+                                                     : nets::HardAttention::average;
+  nets::Transformer<double> model(cfg, 2);
+  model.init();
+  const Alphabet ab({"a", "b"});
+  const ExactEvaluator exact(make_circuit(cfg, model.params, ab, 12, TieRule{tie, 16}));
+  cfg.seed = 7;
+  nets::Transformer<double> other_model(cfg, 2);
+  other_model.init();
+  const ExactEvaluator other(make_circuit(cfg, other_model.params, ab, 12, TieRule{tie, 16}));
+  ExactEvaluator::Cache cache;
+  long words = 0, decided = 0;
+  // The second evaluator starts at the first's last length: only the owner tells them apart.
+  const std::vector<std::pair<const ExactEvaluator*, int>> runs = {
+      {&exact, 4}, {&exact, 2}, {&exact, 4}, {&exact, 0}, {&exact, 5}, {&other, 5}, {&other, 3}};
+  for (const auto& [e, n] : runs) {
+    for (long i = 0; i < (1L << n); ++i) {
+      Word w(n);
+      for (int t = 0; t < n; ++t) w[t] = static_cast<Symbol>((i >> (n - 1 - t)) & 1);
+      const auto shared = e->run(w, cache), alone = e->run(w);
+      ++words;
+      decided += alone.verdict != Verdict::undecided;
+      CHECK(shared.verdict == alone.verdict);
+      CHECK(shared.logit.lo == alone.logit.lo);
+      CHECK(shared.logit.hi == alone.logit.hi);
+    }
+  }
+  CHECK(decided >= words * 9 / 10);
+}
+
+TEST_CASE("double intervals enclose the exact interval product and square", "[saturate]") {
+  // Against the rational arithmetic on the same endpoints, over every sign case and points.
+  using detail::DoubleArith;
+  using detail::RationalArith;
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> u(-3, 3);
+  auto interval = [&](int kind) {
+    double a = u(rng), b = u(rng);
+    if (kind == 1) a = b;                               // a point
+    if (kind == 2) a = std::abs(a), b = std::abs(b);    // non-negative
+    if (kind == 3) a = -std::abs(a), b = -std::abs(b);  // non-positive
+    if (kind == 4) a = 0.0;                             // an endpoint at zero
+    return DoubleArith::Iv{std::min(a, b), std::max(a, b)};
+  };
+  auto exact = [](const DoubleArith::Iv& x) {
+    return RationalArith::Iv{Rational(x.lo), Rational(x.hi)};
+  };
+  for (int trial = 0; trial < 2000; ++trial) {
+    const auto a = interval(trial % 5), b = interval(trial / 5 % 5);
+    const auto d = DoubleArith::mul(a, b), s = DoubleArith::square(a);
+    const auto r = RationalArith::mul(exact(a), exact(b)), rs = RationalArith::square(exact(a));
+    CHECK(Rational(d.lo) <= r.lo);
+    CHECK(Rational(d.hi) >= r.hi);
+    CHECK(Rational(s.lo) <= rs.lo);
+    CHECK(Rational(s.hi) >= rs.hi);
+    // Tight: at most one rounding step outside.
+    CHECK(Rational(d.lo) >= r.lo - abs(r.lo) * Rational(1, 1LL << 50) - Rational(1, 1LL << 60));
+    CHECK(Rational(s.hi) <= rs.hi + abs(rs.hi) * Rational(1, 1LL << 50) + Rational(1, 1LL << 60));
+  }
 }
 
 TEST_CASE("bad circuit files are named errors", "[saturate]") {
