@@ -4,13 +4,16 @@
 // all cores; median of 5 runs. The circuit's output bias is raised until it accepts every
 // word and the reference is the language of all words, so every run enumerates the whole
 // length (the bias changes no work: the evaluator never stops early).
-// Usage: enumerate_bench [length] [causal 0|1] [layers]
+// With `uniform`, queries and keys are zeroed: every head averages every position, so no two
+// words select the same keys (the worst case for sharing readouts between words).
+// Usage: enumerate_bench [length] [causal 0|1] [layers] [uniform]
 #include <fmt/format.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <string>
 
 #include "lang/spec.h"
 #include "saturate/circuit.h"
@@ -29,6 +32,14 @@ int main(int argc, char** argv) {
   model.init();
   auto circuit = saturate::make_circuit(cfg, model.params, Alphabet({"a", "b"}), 12, {});
   circuit.tensors.at("head.b").numerators[0] = 1000LL << 12;  // accept every word
+  const bool uniform = argc > 4 && std::string(argv[4]) == "uniform";
+  if (uniform)
+    for (int l = 0; l < cfg.n_layers; ++l) {
+      auto& wqkv = circuit.tensors.at(fmt::format("layers.{}.attn.wqkv", l)).numerators;
+      auto& bqkv = circuit.tensors.at(fmt::format("layers.{}.attn.bqkv", l)).numerators;
+      std::fill(wqkv.begin(), wqkv.begin() + 2 * cfg.d_model * cfg.d_model, 0);
+      std::fill(bqkv.begin(), bqkv.begin() + 2 * cfg.d_model, 0);
+    }
   verify::Reference all;
   all.name = "all";
   all.language = load_spec(R"(name = "all"
@@ -48,8 +59,8 @@ dfa = { start = 0, accept = [0], delta = [[0, 0]] }
   }
   std::sort(rates.begin(), rates.end());
   fmt::print(
-      "enumerate, {} layer(s), d_model 16, {}, length {} ({} words), {} threads: {:.3g} "
+      "enumerate, {} layer(s), d_model 16, {}{}, length {} ({} words), {} threads: {:.3g} "
       "(word x position)/s = {:.0f} words/s (median of 5; verdict: {})\n",
-      cfg.n_layers, cfg.causal ? "causal" : "not causal", n, 1L << n, omp_get_max_threads(),
-      rates[2], rates[2] / n, verify::describe(v, circuit, all));
+      cfg.n_layers, cfg.causal ? "causal" : "not causal", uniform ? ", uniform attention" : "", n,
+      1L << n, omp_get_max_threads(), rates[2], rates[2] / n, verify::describe(v, circuit, all));
 }

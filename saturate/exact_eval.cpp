@@ -87,8 +87,17 @@ class RowIds {
   int first_, next_;
 };
 constexpr int kWordIds = 1 << 30;  // the per-word interner's first id (tables' ids are below)
+constexpr std::size_t kMaxReadouts = 1 << 16;
 
-enum Op : long { kEmbed, kNorm1, kHeads, kGate, kOut, kNorm2, kFfn, kNormF };
+struct SelectionHash {
+  std::size_t operator()(const std::vector<long>& v) const {
+    std::size_t h = 0x9e3779b97f4a7c15ull;
+    for (long x : v) h = (h ^ static_cast<std::size_t>(x)) * 0xbf58476d1ce4e5b9ull, h ^= h >> 31;
+    return h;
+  }
+};
+
+enum Op : long { kEmbed, kNorm1, kHeads, kGate, kOut, kNorm2, kFfn };
 
 template <class Iv>
 struct RowT {
@@ -114,13 +123,16 @@ struct FirstLayerRow {
 template <class A>
 struct PassCache {
   using Iv = typename A::Iv;
-  bool score_tables = true;  // off for a one-off word, where filling them would not pay
+  bool many_words = true;  // off for a one-off word, where tables would not pay
   const void* owner = nullptr;
   int len = -1;                                 // the tables' length (BOS + word + EOS); -1: empty
   std::vector<FirstLayerRow<Iv>> first;         // [position * tokens + token]
   std::vector<std::vector<Iv>> first_scores;    // [query entry][key entry * heads + head]
   std::vector<std::vector<char>> first_scored;  // [query entry][key entry]
   RowIds<A> table_ids;
+  // One-layer circuits: the logit per (readout entry, selected keys), for the current length.
+  std::unordered_map<std::vector<long>, BasicInterval<typename A::Num>, SelectionHash> readouts;
+  long readout_lookups = 0, readout_hits = 0;
   bool prefix_valid = false;
   Word word;
   std::vector<std::vector<RowT<Iv>>> x, a_in;     // [layer][position], layers >= 1
@@ -188,10 +200,11 @@ class Pass {
   const Row& a_in(int l, int t) const { return l == 0 ? first_at(t).a_in : cache_.a_in[l][t]; }
   const Iv* qkv(int l, int t) const { return (l == 0 ? first_at(t).qkv : cache_.qkv[l][t]).data(); }
   const FirstLayerRow<Iv>& first_at(int t) const { return cache_.first[entry_[t]]; }
-  Iv score(int l, int h, int i, int j);
+  void score_keys(int l, int i, int visible);
   void maxima(int l, int h, int i, int visible);
-  Row attend(int l, int i, Ids* ids);
-  Row block(int l, int i, Ids* ids);
+  Row attend(int l, int i, Ids* ids, std::vector<long>* selection = nullptr);
+  Row block(int l, int i, Row att, Ids* ids);
+  BasicInterval<Num> readout(std::vector<Row>& final_rows, int readout_row, bool single);
 
   const nets::ModelConfig& cfg_;
   const nets::HardAttention tie_;
@@ -202,8 +215,9 @@ class Pass {
   int len_ = 0;
   bool use_score_table_ = false;
   std::vector<int> entry_;  // [position]: position * tokens + token
-  std::vector<Iv> scores_;  // one head's scores of one query
+  std::vector<Iv> scores_;  // one query's scores [key * heads + head]
   std::vector<int> winners_;
+  std::vector<const Iv*> values_;  // the winners' value rows at one head
 };
 
 // nets/norm.h over x[0..size): y = (x - m) r, r = 1/sqrt(|x - m|^2 / size + c), then affine.
@@ -269,7 +283,7 @@ void Pass<A>::prepare_tables(int len) {
   len_ = len;
   const int entries = len * tokens_;
   // Scores cost entries^2 x heads intervals at most; bounded, else computed per word.
-  use_score_table_ = cache_.score_tables && static_cast<long>(entries) * entries * H_ <= (1L << 20);
+  use_score_table_ = cache_.many_words && static_cast<long>(entries) * entries * H_ <= (1L << 20);
   if (cache_.owner == &w_ && cache_.len == len) return;
   cache_.owner = &w_;
   cache_.len = len;
@@ -277,6 +291,8 @@ void Pass<A>::prepare_tables(int len) {
   cache_.first_scores.assign(entries, {});
   cache_.first_scored.assign(entries, {});
   cache_.table_ids = Ids(0);
+  cache_.readouts.clear();
+  cache_.readout_lookups = cache_.readout_hits = 0;
   cache_.prefix_valid = false;
   cache_.ids = Ids(kWordIds);
 }
@@ -304,26 +320,32 @@ FirstLayerRow<typename A::Iv>& Pass<A>::first_row(int t, int token) {
   return e;
 }
 
-// q_i . k_j for head h (the positive 1/sqrt(dh) factor changes no argmax). The first layer's
-// come from the score table: both rows are table entries.
+// scores_[j * heads + h] = q_i . k_j for the keys j < visible of query i at layer l (the
+// positive 1/sqrt(dh) factor changes no argmax). The first layer's come from the score table:
+// both rows are table entries.
 template <class A>
-typename A::Iv Pass<A>::score(int l, int h, int i, int j) {
-  if (l > 0 || !use_score_table_)
-    return checked(A::dot(qkv(l, i) + h * dh_, qkv(l, j) + C_ + h * dh_, dh_));
-  const int qe = entry_[i], ke = entry_[j];
+void Pass<A>::score_keys(int l, int i, int visible) {
+  scores_.resize(static_cast<std::size_t>(visible) * H_);
+  auto dots = [&](int j, Iv* out) {
+    for (int h = 0; h < H_; ++h)
+      out[h] = checked(A::dot(qkv(l, i) + h * dh_, qkv(l, j) + C_ + h * dh_, dh_));
+  };
+  if (l > 0 || !use_score_table_) {
+    for (int j = 0; j < visible; ++j) dots(j, scores_.data() + static_cast<std::size_t>(j) * H_);
+    return;
+  }
+  const int qe = entry_[i];
   auto& scored = cache_.first_scored[qe];
-  auto& scores = cache_.first_scores[qe];
+  auto& table = cache_.first_scores[qe];
   if (scored.empty()) {
     scored.assign(cache_.first.size(), 0);
-    scores.resize(cache_.first.size() * H_);
+    table.resize(cache_.first.size() * H_);
   }
-  if (!scored[ke]) {
-    for (int hh = 0; hh < H_; ++hh)
-      scores[static_cast<std::size_t>(ke) * H_ + hh] =
-          checked(A::dot(qkv(0, i) + hh * dh_, qkv(0, j) + C_ + hh * dh_, dh_));
-    scored[ke] = 1;
+  for (int j = 0; j < visible; ++j) {
+    Iv* row = table.data() + static_cast<std::size_t>(entry_[j]) * H_;
+    if (!scored[entry_[j]]) dots(j, row), scored[entry_[j]] = 1;
+    std::copy(row, row + H_, scores_.data() + static_cast<std::size_t>(j) * H_);
   }
-  return scores[static_cast<std::size_t>(ke) * H_ + h];
 }
 
 // winners_ = the keys j < visible whose score (scores_) is provably maximal, in position
@@ -333,17 +355,18 @@ typename A::Iv Pass<A>::score(int l, int h, int i, int j) {
 // the maximum is undecided.
 template <class A>
 void Pass<A>::maxima(int l, int h, int i, int visible) {
-  Num top_lo = scores_[0].lo, top_hi = scores_[0].hi;
+  auto score = [&](int j) -> const Iv& { return scores_[static_cast<std::size_t>(j) * H_ + h]; };
+  Num top_lo = score(0).lo, top_hi = score(0).hi;
   for (int j = 1; j < visible; ++j) {
-    top_lo = std::max(top_lo, scores_[j].lo);
-    top_hi = std::max(top_hi, scores_[j].hi);
+    top_lo = std::max(top_lo, score(j).lo);
+    top_hi = std::max(top_hi, score(j).hi);
   }
   winners_.clear();
   for (int j = 0; j < visible; ++j) {
-    if (scores_[j].hi < top_lo) continue;
-    if (scores_[j].lo < top_hi)
+    if (score(j).hi < top_lo) continue;
+    if (score(j).lo < top_hi)
       for (int jp = 0; jp < visible; ++jp)
-        if (a_in(l, j).id != a_in(l, jp).id && scores_[j].lo < scores_[jp].hi)
+        if (a_in(l, j).id != a_in(l, jp).id && score(j).lo < score(jp).hi)
           throw Undecided{fmt::format(
               "layer {} head {} query {}: the score of key {} is not separated from the maximum", l,
               h, i, j)};
@@ -351,44 +374,41 @@ void Pass<A>::maxima(int l, int h, int i, int visible) {
   }
 }
 
-// Average-hard attention of query i at layer l, the tie rule picking among maxima.
+// Average-hard attention of query i at layer l, the tie rule picking among maxima. Appends to
+// `selection` (when given) each head's selected keys as sorted row ids after a -1: the output
+// is a function of them.
 template <class A>
-typename Pass<A>::Row Pass<A>::attend(int l, int i, Ids* ids) {
+typename Pass<A>::Row Pass<A>::attend(int l, int i, Ids* ids, std::vector<long>* selection) {
   const int visible = cfg_.causal ? i + 1 : len_;
   Row att;
   att.v.assign(C_, A::point(A::zero()));
   std::vector<long> structure;
-  if (ids) structure = {kHeads, l};
-  scores_.resize(visible);
+  if (ids && !selection) structure = {kHeads, l}, selection = &structure;
+  score_keys(l, i, visible);
   for (int h = 0; h < H_; ++h) {
-    for (int j = 0; j < visible; ++j) scores_[j] = score(l, h, i, j);
     maxima(l, h, i, visible);
     if (tie_ == nets::HardAttention::leftmost) winners_.resize(1);
     if (tie_ == nets::HardAttention::rightmost) winners_ = {winners_.back()};
-    if (ids) {
-      std::vector<long> winner_ids;
-      for (int j : winners_) winner_ids.push_back(a_in(l, j).id);
-      std::sort(winner_ids.begin(), winner_ids.end());
-      structure.push_back(-1);
-      structure.insert(structure.end(), winner_ids.begin(), winner_ids.end());
+    if (selection) {
+      selection->push_back(-1);
+      const auto from = selection->size();
+      for (int j : winners_) selection->push_back(a_in(l, j).id);
+      std::sort(selection->begin() + static_cast<long>(from), selection->end());
     }
-    for (int e = 0; e < dh_; ++e) {
-      Iv sum = att.v[h * dh_ + e];
-      for (int j : winners_) sum = A::add(sum, qkv(l, j)[2 * C_ + h * dh_ + e]);
-      att.v[h * dh_ + e] = A::divide(sum, static_cast<long>(winners_.size()));
-    }
+    values_.clear();
+    for (int j : winners_) values_.push_back(qkv(l, j) + 2 * C_ + h * dh_);
+    A::mean(values_, dh_, att.v.data() + h * dh_);
   }
-  if (ids) att.id = ids->of(att.v, std::move(structure));
+  if (ids) att.id = ids->of(att.v, *selection);
   return att;
 }
 
-// Row i of layer l's output: attention, gate, output projection, norms, ReLU FFN.
+// Row i of layer l's output from its attention output: gate, output projection, norms, ReLU FFN.
 template <class A>
-typename Pass<A>::Row Pass<A>::block(int l, int i, Ids* ids) {
+typename Pass<A>::Row Pass<A>::block(int l, int i, Row att, Ids* ids) {
   const auto& lw = w_.layers[l];
   const Row& in = a_in(l, i);
   const Row& residual = x(l, i);
-  Row att = attend(l, i, ids);
   if (cfg_.attention_gate) {
     auto gate = linear(in.v, *lw.wgate, lw.bgate, 0, C_);
     for (int c = 0; c < C_; ++c) {
@@ -401,8 +421,11 @@ typename Pass<A>::Row Pass<A>::block(int l, int i, Ids* ids) {
   s1.v = linear(att.v, *lw.wo, lw.bo, 0, C_);
   for (int c = 0; c < C_; ++c) s1.v[c] = A::add(s1.v[c], residual.v[c]);
   s1.id = intern(ids, s1.v, {kOut, l, att.id, residual.id});
-  const Row mid = post_ ? norm_row(s1, lw.ln1_g, lw.ln1_b, "ln1", kNorm1, l, ids) : s1;
-  const Row f_in = pre_ ? norm_row(mid, lw.ln2_g, lw.ln2_b, "ln2", kNorm2, l, ids) : mid;
+  Row normed_mid, normed_in;
+  const Row& mid =
+      post_ ? normed_mid = norm_row(s1, lw.ln1_g, lw.ln1_b, "ln1", kNorm1, l, ids) : s1;
+  const Row& f_in =
+      pre_ ? normed_in = norm_row(mid, lw.ln2_g, lw.ln2_b, "ln2", kNorm2, l, ids) : mid;
   auto hidden = linear(f_in.v, *lw.w1, lw.b1, 0, cfg_.d_ff);
   for (auto& v : hidden) v = {v.lo > 0 ? v.lo : A::zero(), v.hi > 0 ? v.hi : A::zero()};
   Row s2;
@@ -444,42 +467,75 @@ BasicInterval<typename A::Num> Pass<A>::logit(const Word& word) {
   const int readout_row = !recognize ? n : cfg_.readout == nets::Readout::bos ? 0 : len - 1;
   const bool single_readout = !recognize || cfg_.readout != nets::Readout::mean;
   std::vector<Row> final_rows(len);  // the last layer's outputs (only those needed)
-  for (int l = 0; l < cfg_.n_layers; ++l) {
-    const bool last = l == cfg_.n_layers - 1;
-    const auto& lw = w_.layers[l];
-    if (l > 0)
-      for (int t = keep; t < len; ++t) {
-        cache_.a_in[l][t] =
-            pre_ ? norm_row(cache_.x[l][t], lw.ln1_g, lw.ln1_b, "ln1", kNorm1, l, &cache_.ids)
-                 : cache_.x[l][t];
-        cache_.qkv[l][t] = project(cache_.a_in[l][t].v, l);
-      }
-    // The last layer's rows are compared with nothing: they need no ids.
-    for (int i = last ? 0 : keep; i < len; ++i) {
-      if (last && single_readout && i != readout_row) continue;
-      (last ? final_rows[i] : cache_.x[l + 1][i]) = block(l, i, last ? nullptr : &cache_.ids);
+  // A one-layer circuit's single readout is a function of the readout row's entry and the keys
+  // each head selects (as row ids, which are stable for the length): words that agree on them
+  // share the rest of the computation.
+  // Remembering stops for the length once most lookups miss (say, uniform attention over
+  // positions: every word selects other keys).
+  const bool remember =
+      cache_.many_words && cfg_.n_layers == 1 && single_readout &&
+      !(cache_.readout_lookups >= 4096 && cache_.readout_hits * 4 < cache_.readout_lookups);
+  BasicInterval<Num> z;
+  if (remember) {
+    std::vector<long> selection = {entry_[readout_row]};
+    Row att = attend(0, readout_row, nullptr, &selection);
+    ++cache_.readout_lookups;
+    if (auto it = cache_.readouts.find(selection); it != cache_.readouts.end()) {
+      z = it->second;
+      ++cache_.readout_hits;
+    } else {
+      final_rows[readout_row] = block(0, readout_row, std::move(att), nullptr);
+      z = readout(final_rows, readout_row, true);
+      if (cache_.readouts.size() >= kMaxReadouts) cache_.readouts.clear();
+      cache_.readouts.emplace(std::move(selection), z);
     }
-  }
-  // Readout.
-  auto final_row = [&](int t) {
-    return pre_ ? norm_row(final_rows[t], w_.lnf_g, w_.lnf_b, "lnf", kNormF, -1, nullptr)
-                : final_rows[t];
-  };
-  std::vector<Iv> r;
-  if (single_readout) {
-    r = final_row(readout_row).v;
   } else {
-    r.assign(C_, A::point(A::zero()));
-    for (int t = 0; t < len; ++t) {
-      const Row f = final_row(t);
-      for (int c = 0; c < C_; ++c) r[c] = A::add(r[c], f.v[c]);
+    for (int l = 0; l < cfg_.n_layers; ++l) {
+      const bool last = l == cfg_.n_layers - 1;
+      const auto& lw = w_.layers[l];
+      if (l > 0)
+        for (int t = keep; t < len; ++t) {
+          cache_.a_in[l][t] =
+              pre_ ? norm_row(cache_.x[l][t], lw.ln1_g, lw.ln1_b, "ln1", kNorm1, l, &cache_.ids)
+                   : cache_.x[l][t];
+          cache_.qkv[l][t] = project(cache_.a_in[l][t].v, l);
+        }
+      // The last layer's rows are compared with nothing: they need no ids.
+      Ids* ids = last ? nullptr : &cache_.ids;
+      for (int i = last ? 0 : keep; i < len; ++i) {
+        if (last && single_readout && i != readout_row) continue;
+        (last ? final_rows[i] : cache_.x[l + 1][i]) = block(l, i, attend(l, i, ids), ids);
+      }
     }
-    for (auto& v : r) v = A::divide(v, len);
+    z = readout(final_rows, readout_row, single_readout);
   }
-  const auto z = linear(r, *w_.head_w, w_.head_b, recognize ? 0 : k, 1)[0];
   cache_.prefix_valid = true;
   cache_.word = word;
   return z;
+}
+
+// The logit from the last layer's rows (moved from): the final norm (pre-LN), the readout, the
+// head.
+template <class A>
+BasicInterval<typename A::Num> Pass<A>::readout(std::vector<Row>& final_rows, int readout_row,
+                                                bool single) {
+  auto final_row = [&](int t) -> std::vector<Iv> {
+    return pre_ ? normalize(final_rows[t].v.data(), C_, cfg_.norm, w_.lnf_g, w_.lnf_b, "lnf", -1)
+                : std::move(final_rows[t].v);
+  };
+  std::vector<Iv> r;
+  if (single) {
+    r = final_row(readout_row);
+  } else {
+    r.assign(C_, A::point(A::zero()));
+    for (int t = 0; t < len_; ++t) {
+      const auto f = final_row(t);
+      for (int c = 0; c < C_; ++c) r[c] = A::add(r[c], f[c]);
+    }
+    for (auto& v : r) v = A::divide(v, len_);
+  }
+  const bool recognize = cfg_.objective == nets::Objective::recognize;
+  return linear(r, *w_.head_w, w_.head_b, recognize ? 0 : tokens_ - 2, 1)[0];
 }
 
 template <class A>
@@ -570,9 +626,9 @@ void ExactEvaluator::check_word(const Word& word) const {
 
 ExactResult ExactEvaluator::run(const Word& word) const {
   Cache cache;
-  for (auto* scores : {&cache.impl->fast.score_tables, &cache.impl->small.score_tables,
-                       &cache.impl->exact.score_tables})
-    *scores = false;  // one word: filling score tables would not pay
+  for (auto* many :
+       {&cache.impl->fast.many_words, &cache.impl->small.many_words, &cache.impl->exact.many_words})
+    *many = false;
   return run(word, cache);
 }
 
@@ -593,7 +649,7 @@ ExactResult ExactEvaluator::run(const Word& word, Cache& cache) const {
 ExactResult ExactEvaluator::run_rational(const Word& word) const {
   check_word(word);
   PassCache<RationalArith> cache;
-  cache.score_tables = false;
+  cache.many_words = false;
   return decide<RationalArith>(circuit_, *rational_, word, cache);
 }
 

@@ -3,8 +3,8 @@
 //   SmallRationalArith: the same over 64-bit rationals (overflow leaves it: Undecided).
 //   DoubleArith:        double intervals rounded outward (TwoSum / fma per operation,
 //                       midpoint-radius bounds after Rump for products).
-// Each provides point, add, sub, scale, mul, square, divide, round, rsqrt, linear, dot, zero,
-// to_rational, check and an ExactRows map (rows interned by value).
+// Each provides point, add, sub, scale, mul, square, divide, round, rsqrt, linear, dot, mean,
+// zero, to_rational, check and an ExactRows map (rows interned by value).
 #pragma once
 
 #include <Eigen/Core>
@@ -120,6 +120,14 @@ struct RationalArithT {
     for (int e = 0; e < n; ++e) d = add(d, mul(a[e], b[e]));
     return d;
   }
+  // out[0..width) = the mean of rows[r][0..width) over the rows.
+  static void mean(const std::vector<const Iv*>& rows, int width, Iv* out) {
+    for (int e = 0; e < width; ++e) {
+      Iv sum = point(Num(0));
+      for (const Iv* row : rows) sum = add(sum, row[e]);
+      out[e] = divide(sum, static_cast<long>(rows.size()));
+    }
+  }
   static Num zero() { return Num(0); }
   static Rational to_rational(const Num& x) {
     if constexpr (std::is_same_v<Num, Rational>)
@@ -172,20 +180,51 @@ inline double mul_up(double a, double b) {
   return std::fma(a, b, -p) > 0 ? up(p) : p;
 }
 
+// Where an interval is already wide, exactness cannot be kept, so a rounded result is simply
+// stepped one ulp outward (a neighbour of the round-to-nearest result brackets the exact one).
+// A zero sum is exact; a zero product is exact when a factor is zero, else an underflow.
+inline double sum_down(double a, double b) {
+  const double s = a + b;
+  return s == 0 ? 0.0 : down(s);
+}
+inline double sum_up(double a, double b) {
+  const double s = a + b;
+  return s == 0 ? 0.0 : up(s);
+}
+inline double product_down(double a, double b) {
+  const double p = a * b;
+  return p == 0 && (a == 0 || b == 0) ? 0.0 : down(p);
+}
+inline double product_up(double a, double b) {
+  const double p = a * b;
+  return p == 0 && (a == 0 || b == 0) ? 0.0 : up(p);
+}
+
 struct DoubleArith {
   using Num = double;
   using Iv = BasicInterval<double>;
   static Iv point(double x) { return {x, x}; }
-  static Iv add(const Iv& a, const Iv& b) { return {add_down(a.lo, b.lo), add_up(a.hi, b.hi)}; }
-  static Iv sub(const Iv& a, const Iv& b) { return {add_down(a.lo, -b.hi), add_up(a.hi, -b.lo)}; }
+  // Exact operands keep an exact result a point (TwoSum / fma); wide ones step outward.
+  static Iv add(const Iv& a, const Iv& b) {
+    if (a.exact() && b.exact()) return {add_down(a.lo, b.lo), add_up(a.hi, b.hi)};
+    return {sum_down(a.lo, b.lo), sum_up(a.hi, b.hi)};
+  }
+  static Iv sub(const Iv& a, const Iv& b) { return add(a, Iv{-b.hi, -b.lo}); }
   static Iv scale(const Iv& a, double w) {
-    return w >= 0 ? Iv{mul_down(a.lo, w), mul_up(a.hi, w)} : Iv{mul_down(a.hi, w), mul_up(a.lo, w)};
+    if (a.exact())
+      return w >= 0 ? Iv{mul_down(a.lo, w), mul_up(a.hi, w)}
+                    : Iv{mul_down(a.hi, w), mul_up(a.lo, w)};
+    return w >= 0 ? Iv{product_down(a.lo, w), product_up(a.hi, w)}
+                  : Iv{product_down(a.hi, w), product_up(a.lo, w)};
   }
   // By the endpoints' signs, two directed products where the signs decide which (a 0 * x
-  // endpoint product is exact, so a zero endpoint needs no case of its own).
+  // endpoint product is exact, so a zero endpoint needs no case of its own). Both operands
+  // are wide here, so the products step outward.
   static Iv mul(const Iv& a, const Iv& b) {
     if (b.exact()) return scale(a, b.lo);
     if (a.exact()) return scale(b, a.lo);
+    constexpr auto mul_down = product_down;
+    constexpr auto mul_up = product_up;
     if (b.lo >= 0) {
       if (a.lo >= 0) return {mul_down(a.lo, b.lo), mul_up(a.hi, b.hi)};
       if (a.hi <= 0) return {mul_down(a.lo, b.hi), mul_up(a.hi, b.lo)};
@@ -202,6 +241,9 @@ struct DoubleArith {
             std::max(mul_up(a.lo, b.lo), mul_up(a.hi, b.hi))};
   }
   static Iv square(const Iv& a) {
+    if (a.exact()) return scale(a, a.lo);
+    constexpr auto mul_down = product_down;
+    constexpr auto mul_up = product_up;
     if (a.lo >= 0) return {mul_down(a.lo, a.lo), mul_up(a.hi, a.hi)};
     if (a.hi <= 0) return {mul_down(a.hi, a.hi), mul_up(a.lo, a.lo)};
     return {0.0, std::max(mul_up(a.lo, a.lo), mul_up(a.hi, a.hi))};
@@ -223,12 +265,14 @@ struct DoubleArith {
   // m +- r, the float product s = W m + b is within gamma_{n+1} (|W| |m| + |b|) of the exact
   // one (any summation order), and W x within |W| r of W m. Both bounds are taken coarser, as
   // rowsum|W| max|m| and rowsum|W| max r, so only W m is a matrix product; the radius is
-  // itself computed in floats, so it is inflated by (1 + 4u) and the endpoints stepped one ulp
-  // outward.
+  // itself computed in floats (at most 4 roundings, each losing at most a factor 1 - u), so
+  // it is inflated by (1 + 8u) and the endpoints stepped one ulp outward.
   static std::vector<Iv> linear(const std::vector<Iv>& x, const ExactEvaluator::Matrix<double>& w,
                                 const ExactEvaluator::Matrix<double>* b, int row0, int rows) {
     const int n = w.cols;
-    Eigen::VectorXd m(n);
+    thread_local std::vector<double> m_buffer, s_buffer;  // no allocation per call
+    m_buffer.resize(n), s_buffer.resize(rows);
+    Eigen::Map<Eigen::VectorXd> m(m_buffer.data(), n), s(s_buffer.data(), rows);
     double max_m = 0, max_r = 0;
     for (int c = 0; c < n; ++c) {
       m[c] = x[c].lo + (x[c].hi - x[c].lo) / 2;
@@ -237,7 +281,7 @@ struct DoubleArith {
     }
     using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     const Eigen::Map<const RowMajor> W(w.w.data() + static_cast<std::size_t>(row0) * n, rows, n);
-    const Eigen::VectorXd s = W * m;
+    s.noalias() = W * m;
     constexpr double u = 0x1p-53;
     const double gamma = (n + 1) * u / (1 - (n + 1) * u);
     std::vector<Iv> out(rows);
@@ -249,13 +293,14 @@ struct DoubleArith {
         out[i] = point(0.0);  // every product is an exact zero
         continue;
       }
-      const double rad = (radius + gamma * magnitude) * (1 + 4 * u) + 0x1p-1000;
+      const double rad = (radius + gamma * magnitude) * (1 + 8 * u) + 0x1p-1000;
       out[i] = {down(center - rad), up(center + rad)};
     }
     return out;
   }
   // a . b over n entries, midpoint-radius: |a.b - ma.mb| <= |ma| rb + ra |mb| + ra rb, plus
-  // the float error of ma.mb, gamma_n sum |ma||mb|.
+  // the float error of ma.mb, gamma_n sum |ma||mb|. The bound's own float sums lose at most
+  // a factor (1 - u)^(n + 4), covered by the (1 + 2 (n + 4) u) inflation.
   static Iv dot(const Iv* a, const Iv* b, int n) {
     double s = 0, magnitude = 0, radius = 0;
     for (int e = 0; e < n; ++e) {
@@ -269,8 +314,46 @@ struct DoubleArith {
     if (magnitude == 0 && radius == 0) return point(0.0);
     constexpr double u = 0x1p-53;
     const double gamma = (n + 1) * u / (1 - (n + 1) * u);
-    const double rad = (radius + gamma * magnitude) * (1 + 4 * u) + 0x1p-1000;
+    const double rad = (radius + gamma * magnitude) * (1 + 2 * (n + 4) * u) + 0x1p-1000;
     return {down(s - rad), up(s + rad)};
+  }
+  // out[0..width) = the mean of rows[r][0..width) over the rows (average-hard attention).
+  // Exact terms are summed with TwoSum, so an exact mean stays a point; otherwise
+  // midpoint-radius like dot(): the float sum of n midpoints is within gamma_n sum |m| of the
+  // exact one, and each radius (a float difference, within a factor 1 - u) and the bound's
+  // own sums are covered by the (1 + 2 (n + 5) u) inflation.
+  static void mean(const std::vector<const Iv*>& rows, int width, Iv* out) {
+    constexpr int kMaxWidth = 64;
+    if (width > kMaxWidth) {
+      for (int e = 0; e < width; e += kMaxWidth)
+        mean_block(rows, e, std::min(kMaxWidth, width - e), out + e);
+      return;
+    }
+    mean_block(rows, 0, width, out);
+  }
+  static void mean_block(const std::vector<const Iv*>& rows, int at, int width, Iv* out) {
+    const int n = static_cast<int>(rows.size());
+    double s[64] = {}, magnitude[64] = {}, radius[64] = {};
+    for (const Iv* row : rows)
+      for (int e = 0; e < width; ++e) {
+        const Iv& x = row[at + e];
+        const double m = x.lo + (x.hi - x.lo) / 2;
+        s[e] += m;
+        magnitude[e] += std::abs(m);
+        radius[e] += std::max(m - x.lo, x.hi - m);
+      }
+    constexpr double u = 0x1p-53;
+    const double gamma = n * u / (1 - n * u);
+    for (int e = 0; e < width; ++e) {
+      if (radius[e] == 0) {
+        Iv sum = point(0.0);
+        for (const Iv* row : rows) sum = add(sum, row[at + e]);
+        out[e] = divide(sum, n);
+        continue;
+      }
+      const double rad = (radius[e] + gamma * magnitude[e]) * (1 + 2 * (n + 5) * u) + 0x1p-1000;
+      out[e] = divide(Iv{down(s[e] - rad), up(s[e] + rad)}, n);
+    }
   }
   // sqrt and division are correctly rounded (half an ulp each): two ulps outward enclose.
   static Iv rsqrt(const Iv& q) {
