@@ -299,14 +299,15 @@ struct DoubleArith {
     return out;
   }
   // a . b over n entries, midpoint-radius: |a.b - ma.mb| <= |ma| rb + ra |mb| + ra rb, plus
-  // the float error of ma.mb, gamma_n sum |ma||mb|. The bound's own float sums lose at most
-  // a factor (1 - u)^(n + 4), covered by the (1 + 2 (n + 4) u) inflation.
+  // the float error of ma.mb, gamma_n sum |ma||mb|. The bound is itself computed in floats
+  // (radii as float differences, then products and sums): it loses at most a factor
+  // (1 - u)^(n + 7), covered by the (1 + 2 (n + 8) u) inflation.
   static Iv dot(const Iv* a, const Iv* b, int n) {
     double s = 0, magnitude = 0, radius = 0;
     for (int e = 0; e < n; ++e) {
       const double ma = a[e].lo + (a[e].hi - a[e].lo) / 2, mb = b[e].lo + (b[e].hi - b[e].lo) / 2;
-      const double ra = a[e].exact() ? 0 : up(std::max(ma - a[e].lo, a[e].hi - ma));
-      const double rb = b[e].exact() ? 0 : up(std::max(mb - b[e].lo, b[e].hi - mb));
+      const double ra = std::max(ma - a[e].lo, a[e].hi - ma);
+      const double rb = std::max(mb - b[e].lo, b[e].hi - mb);
       s += ma * mb;
       magnitude += std::abs(ma * mb);
       radius += std::abs(ma) * rb + ra * std::abs(mb) + ra * rb;
@@ -314,7 +315,7 @@ struct DoubleArith {
     if (magnitude == 0 && radius == 0) return point(0.0);
     constexpr double u = 0x1p-53;
     const double gamma = (n + 1) * u / (1 - (n + 1) * u);
-    const double rad = (radius + gamma * magnitude) * (1 + 2 * (n + 4) * u) + 0x1p-1000;
+    const double rad = (radius + gamma * magnitude) * (1 + 2 * (n + 8) * u) + 0x1p-1000;
     return {down(s - rad), up(s + rad)};
   }
   // out[0..width) = the mean of rows[r][0..width) over the rows (average-hard attention).
