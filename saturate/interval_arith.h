@@ -85,6 +85,11 @@ struct RationalArithT {
       return rsqrt_rational(q);
   }
   static Iv rsqrt_rational(const Iv& q) {
+    if (q.exact()) {  // 1/sqrt(a/b) is rational when a and b are perfect squares: exact
+      const mpz_int a = numerator(q.lo), b = denominator(q.lo);
+      const mpz_int ra = boost::multiprecision::sqrt(a), rb = boost::multiprecision::sqrt(b);
+      if (ra * ra == a && rb * rb == b) return point(Num(rb, ra));
+    }
     auto bounds = [](const Num& x) {
       const mpz_int X = (denominator(x) * grid() * grid()) / numerator(x);
       const mpz_int m = boost::multiprecision::sqrt(X);

@@ -18,12 +18,6 @@ using detail::set_timeout;
 using detail::Weights;
 using saturate::Rational;
 
-void require_encodable(const saturate::Circuit& c, const char* method) {
-  if (c.config.qk_norm)
-    throw InputError(fmt::format(
-        "--method {}: qk-norm is not encoded symbolically yet; use --method enumerate", method));
-}
-
 // 1/sqrt(q) when it is rational (q = a/b in lowest terms with a and b perfect squares), 0 for
 // q = 0 (nets' output for a zero row at eps = 0); nothing otherwise.
 std::optional<Rational> rational_rsqrt(const Rational& q) {
@@ -80,7 +74,7 @@ class CircuitEncoder {
     const bool final_norm = has_norms() && cfg.norm_position == nets::NormPosition::pre;
     auto final_row = [&](int t) {
       return final_norm ? terms(normalize(rows[t], t, w_.get("lnf.g"), w_.get("lnf.b"),
-                                          fmt::format("lnf_r{}", t)),
+                                          fmt::format("lnf_r{}", t), cfg.norm),
                                 t)
                         : terms(rows[t], t);
     };
@@ -136,8 +130,8 @@ class CircuitEncoder {
   // otherwise each irrational r becomes a fresh real with r > 0 and r^2 q = 1: exact, in
   // nonlinear real arithmetic.
   SymRow normalize(const SymRow& x, int t, const Weights::Matrix* gain, const Weights::Matrix* bias,
-                   const std::string& tag) {
-    if (x.table.empty()) return {{}, normalize_terms(x.terms, gain, bias, tag)};
+                   const std::string& tag, nets::NormKind kind) {
+    if (x.table.empty()) return {{}, normalize_terms(x.terms, gain, bias, tag, kind)};
     const int C = static_cast<int>(x.table[0].size());
     // Per symbol choice: the centred row y and q (its mean square plus eps).
     std::vector<std::vector<Rational>> ys;
@@ -145,10 +139,10 @@ class CircuitEncoder {
     std::vector<std::optional<Rational>> rs;
     bool rational = true;
     for (const auto& e : x.table) {
-      auto [y, q] = centre(e);
+      auto [y, q] = centre(e, kind);
       ys.push_back(y);
       qs.push_back(q);
-      rs.push_back(scaled() ? rational_rsqrt(q) : std::optional<Rational>(1));
+      rs.push_back(scaled(kind) ? rational_rsqrt(q) : std::optional<Rational>(1));
       rational = rational && rs.back().has_value();
     }
     if (rational) {
@@ -182,24 +176,23 @@ class CircuitEncoder {
     for (int i = 0; i < C; ++i) out.terms.push_back(select(t, options[i]));
     return out;
   }
-  bool scaled() const {
-    const auto kind = c_.config.norm;
+  static bool scaled(nets::NormKind kind) {
     return kind == nets::NormKind::layernorm || kind == nets::NormKind::scale ||
            kind == nets::NormKind::rms;
   }
-  bool centred() const {
-    const auto kind = c_.config.norm;
+  static bool centred(nets::NormKind kind) {
     return kind == nets::NormKind::layernorm || kind == nets::NormKind::projection;
   }
   // eps as it enters q: eps, or eps / C for `scale` (sqrt(C) x / sqrt(|x|^2 + eps)).
-  Rational eps_term(int C) const {
+  Rational eps_term(int C, nets::NormKind kind) const {
     const Rational eps(c_.config.norm_eps);  // exact: a double is a dyadic rational
-    return c_.config.norm == nets::NormKind::scale ? eps / C : eps;
+    return kind == nets::NormKind::scale ? eps / C : eps;
   }
-  std::pair<std::vector<Rational>, Rational> centre(const std::vector<Rational>& x) const {
+  std::pair<std::vector<Rational>, Rational> centre(const std::vector<Rational>& x,
+                                                    nets::NormKind kind) const {
     const int C = static_cast<int>(x.size());
     Rational m = 0;
-    if (centred()) {
+    if (centred(kind)) {
       for (const auto& v : x) m += v;
       m /= C;
     }
@@ -209,20 +202,21 @@ class CircuitEncoder {
       y[i] = x[i] - m;
       q += y[i] * y[i];
     }
-    return {y, q / C + eps_term(C)};
+    return {y, q / C + eps_term(C, kind)};
   }
   std::vector<z3::expr> normalize_terms(const std::vector<z3::expr>& x, const Weights::Matrix* gain,
-                                        const Weights::Matrix* bias, const std::string& tag) {
+                                        const Weights::Matrix* bias, const std::string& tag,
+                                        nets::NormKind kind) {
     const int C = static_cast<int>(x.size());
     z3::expr m = ctx_.real_val(0);
-    if (centred()) {
+    if (centred(kind)) {
       for (const auto& v : x) m = m + v;
       m = (m / ctx_.real_val(C)).simplify();
     }
     std::vector<z3::expr> y;
     for (const auto& v : x) y.push_back((v - m).simplify());
-    if (scaled()) {
-      z3::expr q = real(ctx_, eps_term(C));
+    if (scaled(kind)) {
+      z3::expr q = real(ctx_, eps_term(C, kind));
       for (const auto& v : y) q = q + v * v / ctx_.real_val(C);
       z3::expr qv = fresh(tag + "q"), r = fresh(tag + "r");
       solver_.add(qv == q.simplify());
@@ -235,6 +229,56 @@ class CircuitEncoder {
       y[i] = y[i].simplify();
     }
     return y;
+  }
+
+  // qk-norm (nets/model.cpp): a layernorm over each head's query and key, width dh, gains
+  // shared over heads. A tabled row stays tabled when every slice folds to rationals;
+  // otherwise the whole row becomes terms (each choice's irrational r a fresh real).
+  void qk_normalize(int l, int t, std::vector<std::vector<Rational>>& table,
+                    std::vector<z3::expr>& terms) {
+    const int C = c_.config.d_model, H = c_.config.n_heads, dh = C / H;
+    auto slice_of = [&](int part, int h) { return part * C + h * dh; };
+    auto gain = [&](int part) { return w_.layer(l, part == 0 ? "attn.q_ln.g" : "attn.k_ln.g"); };
+    auto bias = [&](int part) { return w_.layer(l, part == 0 ? "attn.q_ln.b" : "attn.k_ln.b"); };
+    auto tag = [&](int part, int h) { return fmt::format("L{}qk{}h{}r{}", l, part, h, t); };
+    if (table.empty()) {
+      for (int part = 0; part < 2; ++part)
+        for (int h = 0; h < H; ++h) {
+          const int at = slice_of(part, h);
+          const auto y = normalize_terms({terms.begin() + at, terms.begin() + at + dh}, gain(part),
+                                         bias(part), tag(part, h), nets::NormKind::layernorm);
+          std::copy(y.begin(), y.end(), terms.begin() + at);
+        }
+      return;
+    }
+    std::vector<SymRow> slices;  // [part * H + h]
+    bool rational = true;
+    for (int part = 0; part < 2; ++part)
+      for (int h = 0; h < H; ++h) {
+        const int at = slice_of(part, h);
+        SymRow x;
+        for (const auto& entry : table)
+          x.table.emplace_back(entry.begin() + at, entry.begin() + at + dh);
+        slices.push_back(
+            normalize(x, t, gain(part), bias(part), tag(part, h), nets::NormKind::layernorm));
+        rational = rational && !slices.back().table.empty();
+      }
+    if (rational) {
+      for (int part = 0; part < 2; ++part)
+        for (int h = 0; h < H; ++h)
+          for (std::size_t s = 0; s < table.size(); ++s) {
+            const auto& y = slices[part * H + h].table[s];
+            std::copy(y.begin(), y.end(), table[s].begin() + slice_of(part, h));
+          }
+      return;
+    }
+    terms = this->terms(SymRow{table, {}}, t);
+    for (int part = 0; part < 2; ++part)
+      for (int h = 0; h < H; ++h) {
+        const auto y = this->terms(slices[part * H + h], t);
+        std::copy(y.begin(), y.end(), terms.begin() + slice_of(part, h));
+      }
+    table.clear();
   }
 
   static std::vector<Rational> linear_exact(const std::vector<Rational>& x,
@@ -275,7 +319,7 @@ class CircuitEncoder {
     auto norm = [&](const SymRow& x, int t, const char* which) {
       return normalize(x, t, w_.layer(l, fmt::format("{}.g", which).c_str()),
                        w_.layer(l, fmt::format("{}.b", which).c_str()),
-                       fmt::format("L{}{}r{}", l, which, t));
+                       fmt::format("L{}{}r{}", l, which, t), cfg.norm);
     };
     // The attention's input: the row, or its first norm (pre-LN).
     std::vector<SymRow> a_in(len);
@@ -289,6 +333,7 @@ class CircuitEncoder {
           qkv_table[t].push_back(linear_exact(e, wqkv, bqkv, 0, 3 * C));
       else
         qkv_terms[t] = linear(a_in[t].terms, wqkv, bqkv, 0, 3 * C);
+      if (cfg.qk_norm) qk_normalize(l, t, qkv_table[t], qkv_terms[t]);
     }
     auto part = [&](int t, int offset) {  // q/k/v entries of row t as terms
       std::vector<z3::expr> out;
@@ -525,11 +570,11 @@ SolverAnswer smt_query(const saturate::Circuit& circuit, const Language* languag
   return answer;
 }
 
-// Whether the encoding may be nonlinear: norm layers (r^2 q = 1), or a second layer whose
-// scores multiply two symbolic rows.
+// Whether the encoding may be nonlinear: norm layers and qk-norm (r^2 q = 1), or a second
+// layer whose scores multiply two symbolic rows.
 bool may_be_nonlinear(const saturate::Circuit& c) {
   const auto& cfg = c.config;
-  return cfg.n_layers > 1 ||
+  return cfg.n_layers > 1 || cfg.qk_norm ||
          (cfg.norm_position != nets::NormPosition::none && cfg.norm != nets::NormKind::none);
 }
 
@@ -538,8 +583,6 @@ bool may_be_nonlinear(const saturate::Circuit& c) {
 SolverAnswer smt_differs_at_length(const saturate::Circuit& circuit, const Language* language,
                                    const saturate::Circuit* other, int length,
                                    double timeout_seconds) {
-  require_encodable(circuit, "smt");
-  if (other) require_encodable(*other, "smt");
   const bool nonlinear = may_be_nonlinear(circuit) || (other && may_be_nonlinear(*other));
   if (timeout_seconds <= 0 || !nonlinear)
     return smt_query(circuit, language, other, length, timeout_seconds);
