@@ -210,7 +210,7 @@ struct DoubleArith {
   using Iv = BasicInterval<double>;
   static Iv point(double x) { return {x, x}; }
   // Exact operands keep an exact result a point (TwoSum / fma); wide ones step outward.
-  static Iv add(const Iv& a, const Iv& b) {
+  [[gnu::always_inline]] static Iv add(const Iv& a, const Iv& b) {
     if (a.exact() && b.exact()) return {add_down(a.lo, b.lo), add_up(a.hi, b.hi)};
     return {sum_down(a.lo, b.lo), sum_up(a.hi, b.hi)};
   }
@@ -339,7 +339,8 @@ struct DoubleArith {
   }
   static void mean_block(const std::vector<const Iv*>& rows, int at, int width, Iv* out) {
     const int n = static_cast<int>(rows.size());
-    double s[64] = {}, magnitude[64] = {}, radius[64] = {};
+    double s[64], magnitude[64], radius[64];
+    std::fill_n(s, width, 0.0), std::fill_n(magnitude, width, 0.0), std::fill_n(radius, width, 0.0);
     for (const Iv* row : rows)
       for (int e = 0; e < width; ++e) {
         const Iv& x = row[at + e];

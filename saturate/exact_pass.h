@@ -1,0 +1,535 @@
+// Internals of the exact evaluator (exact_eval.cpp): one word through a circuit in one of the
+// arithmetics of interval_arith.h, with what a thread keeps between words (first-layer tables
+// per length, causal prefixes, remembered one-layer readouts).
+#pragma once
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+#include <vector>
+
+#include "saturate/exact_eval.h"
+#include "saturate/interval_arith.h"
+
+namespace saturn::saturate {
+
+template <class T>
+struct ExactEvaluator::Weights {
+  using M = Matrix<T>;
+  std::map<std::string, M> by_name;  // short keys: "embed.wte", "0.attn.wqkv"
+  // Resolved by role (null where the circuit has no such tensor).
+  struct Layer {
+    const M *ln1_g, *ln1_b, *wqkv, *bqkv, *q_ln_g, *q_ln_b, *k_ln_g, *k_ln_b, *wgate, *bgate;
+    const M *wo, *bo, *ln2_g, *ln2_b, *w1, *b1, *w2, *b2;
+  };
+  std::vector<Layer> layers;
+  const M *wte, *wpe, *sinusoidal, *wfrac, *lnf_g, *lnf_b, *head_w, *head_b;
+
+  const M* find(const std::string& key) const {
+    auto it = by_name.find(key);
+    return it == by_name.end() ? nullptr : &it->second;
+  }
+  void resolve(int n_layers) {
+    wte = find("embed.wte"), wpe = find("embed.wpe"), sinusoidal = find("embed.sinusoidal");
+    wfrac = find("embed.wfrac"), lnf_g = find("lnf.g"), lnf_b = find("lnf.b");
+    head_w = find("head.w"), head_b = find("head.b");
+    layers.resize(n_layers);
+    for (int l = 0; l < n_layers; ++l) {
+      auto at = [&](const char* what) { return find(std::to_string(l) + "." + what); };
+      layers[l] = {at("ln1.g"),       at("ln1.b"),       at("attn.wqkv"),   at("attn.bqkv"),
+                   at("attn.q_ln.g"), at("attn.q_ln.b"), at("attn.k_ln.g"), at("attn.k_ln.b"),
+                   at("attn.wgate"),  at("attn.bgate"),  at("attn.wo"),     at("attn.bo"),
+                   at("ln2.g"),       at("ln2.b"),       at("ffn.w1"),      at("ffn.b1"),
+                   at("ffn.w2"),      at("ffn.b2")};
+    }
+  }
+};
+
+namespace detail {
+
+// Row ids: rows with equal ids are provably equal. Exact rows are identified by value, others
+// by the operation and the ids of its inputs (every operation is a function of its inputs).
+// Ids start at `first`, so two interners with distant starts never share an id.
+template <class A>
+class RowIds {
+ public:
+  explicit RowIds(int first = 0) : first_(first), next_(first) {}
+  int of(const std::vector<typename A::Iv>& row, std::initializer_list<long> structure) {
+    return of(row, std::vector<long>(structure));
+  }
+  int of(const std::vector<typename A::Iv>& row, std::vector<long> structure) {
+    if (std::all_of(row.begin(), row.end(), [](const auto& x) { return x.exact(); })) {
+      std::vector<typename A::Num> key;
+      key.reserve(row.size());
+      for (const auto& x : row) key.push_back(x.lo);
+      auto [it, fresh] = exact_.try_emplace(std::move(key), next_);
+      if (fresh) ++next_;
+      return it->second;
+    }
+    auto [it, fresh] = structural_.try_emplace(std::move(structure), next_);
+    if (fresh) ++next_;
+    return it->second;
+  }
+  std::size_t size() const { return static_cast<std::size_t>(next_ - first_); }
+
+ private:
+  typename A::ExactRows exact_;
+  std::map<std::vector<long>, int> structural_;
+  int first_, next_;
+};
+constexpr int kWordIds = 1 << 30;  // the per-word interner's first id (tables' ids are below)
+constexpr std::size_t kMaxReadouts = 1 << 16;
+
+struct SelectionHash {
+  std::size_t operator()(const std::vector<long>& v) const {
+    std::size_t h = 0x9e3779b97f4a7c15ull;
+    for (long x : v) h = (h ^ static_cast<std::size_t>(x)) * 0xbf58476d1ce4e5b9ull, h ^= h >> 31;
+    return h;
+  }
+};
+
+enum Op : long { kEmbed, kNorm1, kHeads, kGate, kOut, kNorm2, kFfn };
+
+template <class Iv>
+struct RowT {
+  std::vector<Iv> v;
+  int id = -1;  // -1: not interned (nothing compares it)
+};
+
+// The first layer's rows at one (position, token): functions of the embedding alone, so
+// computed once per length and shared by every word.
+template <class Iv>
+struct FirstLayerRow {
+  bool ready = false;
+  RowT<Iv> x, a_in;     // the residual stream; the attention's input (after a pre-norm)
+  std::vector<Iv> qkv;  // queries, keys, values (after qk-norm)
+};
+
+// What a thread keeps between words of one evaluator.
+//  - Tables for the current length: the first layer per (position, token) ("entries"), and its
+//    attention scores per (query entry, key entry, head), filled on first use.
+//  - For a causal circuit, the rows of layers >= 1 of the previous word: positions 0..t depend
+//    only on the first t symbols, so the next word (in enumeration order) recomputes only the
+//    positions after the common prefix.
+template <class A>
+struct PassCache {
+  using Iv = typename A::Iv;
+  bool many_words = true;  // off for a one-off word, where tables would not pay
+  const void* owner = nullptr;
+  int len = -1;                                 // the tables' length (BOS + word + EOS); -1: empty
+  std::vector<FirstLayerRow<Iv>> first;         // [position * tokens + token]
+  std::vector<std::vector<Iv>> first_scores;    // [query entry][key entry * heads + head]
+  std::vector<std::vector<char>> first_scored;  // [query entry][key entry]
+  RowIds<A> table_ids;
+  // One-layer circuits: the logit per (readout entry, selected keys), for the current length.
+  std::unordered_map<std::vector<long>, BasicInterval<typename A::Num>, SelectionHash> readouts;
+  long readout_lookups = 0, readout_hits = 0;
+  bool prefix_valid = false;
+  Word word;
+  std::vector<std::vector<RowT<Iv>>> x, a_in;     // [layer][position], layers >= 1
+  std::vector<std::vector<std::vector<Iv>>> qkv;  // [layer][position], layers >= 1
+  RowIds<A> ids{kWordIds};
+};
+
+// One word through the circuit in arithmetic A (Undecided when a decision cannot be made).
+template <class A>
+class Pass {
+ public:
+  using Num = typename A::Num;
+  using Iv = typename A::Iv;
+  using Matrix = ExactEvaluator::Matrix<Num>;
+  using Weights = ExactEvaluator::Weights<Num>;
+  using Row = RowT<Iv>;
+  using Ids = RowIds<A>;
+
+  Pass(const Circuit& circuit, const Weights& weights, PassCache<A>& cache)
+      : cfg_(circuit.config),
+        tie_(circuit.tie.hard),
+        w_(weights),
+        cache_(cache),
+        tokens_(circuit.alphabet.size() + 2),
+        C_(cfg_.d_model),
+        H_(cfg_.n_heads),
+        dh_(C_ / H_) {
+    const bool norms =
+        cfg_.norm_position != nets::NormPosition::none && cfg_.norm != nets::NormKind::none;
+    pre_ = norms && cfg_.norm_position == nets::NormPosition::pre;
+    post_ = norms && cfg_.norm_position == nets::NormPosition::post;
+  }
+
+  // The accept logit (recognize) or the next-symbol logit of the word's end.
+  BasicInterval<Num> logit(const Word& word);
+
+ private:
+  static Iv checked(Iv v) {
+    A::check(v);
+    return v;
+  }
+  static int intern(Ids* ids, const std::vector<Iv>& v, std::initializer_list<long> structure) {
+    return ids ? ids->of(v, structure) : -1;
+  }
+  std::vector<Iv> linear(const std::vector<Iv>& x, const Matrix& w, const Matrix* b, int row0,
+                         int rows) const {
+    auto out = A::linear(x, w, b, row0, rows);
+    for (const auto& v : out) A::check(v);
+    return out;
+  }
+  std::vector<Iv> normalize(const Iv* x, int size, nets::NormKind kind, const Matrix* gain,
+                            const Matrix* bias, const char* which, int layer) const;
+  Row norm_row(const Row& x, const Matrix* gain, const Matrix* bias, const char* which, Op op,
+               int layer, Ids* ids) const {
+    Row out;
+    out.v = normalize(x.v.data(), C_, cfg_.norm, gain, bias, which, layer);
+    out.id = intern(ids, out.v, {op, layer, x.id});
+    return out;
+  }
+  // Queries, keys, values of an attention input row; qk-norm per head on queries and keys.
+  std::vector<Iv> project(const std::vector<Iv>& a_in, int l) const;
+  void prepare_tables(int len);
+  FirstLayerRow<Iv>& first_row(int t, int token);
+  const Row& x(int l, int t) const { return l == 0 ? first_at(t).x : cache_.x[l][t]; }
+  const Row& a_in(int l, int t) const { return l == 0 ? first_at(t).a_in : cache_.a_in[l][t]; }
+  const Iv* qkv(int l, int t) const { return (l == 0 ? first_at(t).qkv : cache_.qkv[l][t]).data(); }
+  const FirstLayerRow<Iv>& first_at(int t) const { return cache_.first[entry_[t]]; }
+  void score_keys(int l, int i, int visible);
+  void maxima(int l, int h, int i, int visible);
+  Row attend(int l, int i, Ids* ids, std::vector<long>* selection = nullptr);
+  Row block(int l, int i, Row att, Ids* ids);
+  BasicInterval<Num> readout(std::vector<Row>& final_rows, int readout_row, bool single);
+
+  const nets::ModelConfig& cfg_;
+  const nets::HardAttention tie_;
+  const Weights& w_;
+  PassCache<A>& cache_;
+  const int tokens_, C_, H_, dh_;
+  bool pre_ = false, post_ = false;
+  int len_ = 0;
+  bool use_score_table_ = false;
+  std::vector<int> entry_;  // [position]: position * tokens + token
+  std::vector<Iv> scores_;  // one query's scores [key * heads + head]
+  std::vector<int> winners_;
+  std::vector<const Iv*> values_;  // the winners' value rows at one head
+};
+
+// nets/norm.h over x[0..size): y = (x - m) r, r = 1/sqrt(|x - m|^2 / size + c), then affine.
+template <class A>
+std::vector<typename A::Iv> Pass<A>::normalize(const Iv* x, int size, nets::NormKind kind,
+                                               const Matrix* gain, const Matrix* bias,
+                                               const char* which, int layer) const {
+  const Iv zero = A::point(A::zero());
+  const bool centred = kind == nets::NormKind::layernorm || kind == nets::NormKind::projection;
+  const bool scaled = kind == nets::NormKind::layernorm || kind == nets::NormKind::scale ||
+                      kind == nets::NormKind::rms;
+  Iv m = zero;
+  if (centred) {
+    for (int i = 0; i < size; ++i) m = A::add(m, x[i]);
+    m = A::divide(m, size);
+  }
+  std::vector<Iv> y(size);
+  for (int i = 0; i < size; ++i) y[i] = A::sub(x[i], m);
+  if (scaled) {
+    const Num eps = Num(cfg_.norm_eps);  // exact: a double is a dyadic rational
+    Iv q = zero;
+    for (int i = 0; i < size; ++i) q = A::add(q, A::square(y[i]));
+    q = A::divide(q, size);
+    q = A::add(q, kind == nets::NormKind::scale ? A::divide(A::point(eps), size) : A::point(eps));
+    Iv r;
+    if (q.hi == 0) {
+      r = zero;  // a zero row at eps = 0: nets outputs 0
+    } else if (q.lo <= 0) {
+      throw Undecided{fmt::format("{}{}: the norm's input may be zero (its interval contains 0)",
+                                  layer < 0 ? "" : fmt::format("layer {} ", layer), which)};
+    } else {
+      r = A::rsqrt(q);
+    }
+    for (auto& v : y) v = A::mul(v, r);
+  }
+  for (int i = 0; i < size; ++i) {
+    if (gain) y[i] = A::add(A::scale(y[i], gain->w[i]), bias ? A::point(bias->w[i]) : zero);
+    A::round(y[i]);
+    A::check(y[i]);
+  }
+  return y;
+}
+
+template <class A>
+std::vector<typename A::Iv> Pass<A>::project(const std::vector<Iv>& a_in, int l) const {
+  const auto& lw = w_.layers[l];
+  auto qkv = linear(a_in, *lw.wqkv, lw.bqkv, 0, 3 * C_);
+  if (cfg_.qk_norm)
+    for (int part = 0; part < 2; ++part)
+      for (int h = 0; h < H_; ++h) {
+        // The qk-norm gains are per head-width, shared over heads.
+        const int at = part * C_ + h * dh_;
+        auto y = normalize(qkv.data() + at, dh_, nets::NormKind::layernorm,
+                           part == 0 ? lw.q_ln_g : lw.k_ln_g, part == 0 ? lw.q_ln_b : lw.k_ln_b,
+                           "qk-norm", l);
+        std::copy(y.begin(), y.end(), qkv.begin() + at);
+      }
+  return qkv;
+}
+
+template <class A>
+void Pass<A>::prepare_tables(int len) {
+  len_ = len;
+  const int entries = len * tokens_;
+  // Scores cost entries^2 x heads intervals at most; bounded, else computed per word.
+  use_score_table_ = cache_.many_words && static_cast<long>(entries) * entries * H_ <= (1L << 20);
+  if (cache_.owner == &w_ && cache_.len == len) return;
+  cache_.owner = &w_;
+  cache_.len = len;
+  cache_.first.assign(entries, {});
+  cache_.first_scores.assign(entries, {});
+  cache_.first_scored.assign(entries, {});
+  cache_.table_ids = Ids(0);
+  cache_.readouts.clear();
+  cache_.readout_lookups = cache_.readout_hits = 0;
+  cache_.prefix_valid = false;
+  cache_.ids = Ids(kWordIds);
+}
+
+template <class A>
+FirstLayerRow<typename A::Iv>& Pass<A>::first_row(int t, int token) {
+  auto& e = cache_.first[static_cast<std::size_t>(t) * tokens_ + token];
+  if (e.ready) return e;
+  e.x.v.resize(C_);
+  for (int c = 0; c < C_; ++c) {
+    Iv v = A::point(w_.wte->w[static_cast<std::size_t>(token) * C_ + c]);
+    if (cfg_.positional == nets::Positional::learned)
+      v = A::add(v, A::point(w_.wpe->w[static_cast<std::size_t>(t) * C_ + c]));
+    else if (cfg_.positional == nets::Positional::sinusoidal)
+      v = A::add(v, A::point(w_.sinusoidal->w[static_cast<std::size_t>(t) * C_ + c]));
+    else if (cfg_.positional == nets::Positional::fraction)
+      v = A::add(v, A::divide(A::scale(A::point(w_.wfrac->w[c]), Num(t)), len_));
+    e.x.v[c] = v;
+  }
+  e.x.id = cache_.table_ids.of(e.x.v, {kEmbed, token, t});
+  const auto& lw = w_.layers[0];
+  e.a_in = pre_ ? norm_row(e.x, lw.ln1_g, lw.ln1_b, "ln1", kNorm1, 0, &cache_.table_ids) : e.x;
+  e.qkv = project(e.a_in.v, 0);
+  e.ready = true;
+  return e;
+}
+
+// scores_[j * heads + h] = q_i . k_j for the keys j < visible of query i at layer l (the
+// positive 1/sqrt(dh) factor changes no argmax). The first layer's come from the score table:
+// both rows are table entries.
+template <class A>
+void Pass<A>::score_keys(int l, int i, int visible) {
+  scores_.resize(static_cast<std::size_t>(visible) * H_);
+  auto dots = [&](int j, Iv* out) {
+    for (int h = 0; h < H_; ++h)
+      out[h] = checked(A::dot(qkv(l, i) + h * dh_, qkv(l, j) + C_ + h * dh_, dh_));
+  };
+  if (l > 0 || !use_score_table_) {
+    for (int j = 0; j < visible; ++j) dots(j, scores_.data() + static_cast<std::size_t>(j) * H_);
+    return;
+  }
+  const int qe = entry_[i];
+  auto& scored = cache_.first_scored[qe];
+  auto& table = cache_.first_scores[qe];
+  if (scored.empty()) {
+    scored.assign(cache_.first.size(), 0);
+    table.resize(cache_.first.size() * H_);
+  }
+  for (int j = 0; j < visible; ++j) {
+    Iv* row = table.data() + static_cast<std::size_t>(entry_[j]) * H_;
+    if (!scored[entry_[j]]) dots(j, row), scored[entry_[j]] = 1;
+    std::copy(row, row + H_, scores_.data() + static_cast<std::size_t>(j) * H_);
+  }
+}
+
+// winners_ = the keys j < visible whose score (scores_) is provably maximal, in position
+// order. Keys with equal attention-input ids have equal true scores, so their intervals
+// overlap; hence a key whose upper end is below the largest lower end has a different row
+// and provably loses. Every other key must provably win (>= every key of another row), else
+// the maximum is undecided.
+template <class A>
+void Pass<A>::maxima(int l, int h, int i, int visible) {
+  auto score = [&](int j) -> const Iv& { return scores_[static_cast<std::size_t>(j) * H_ + h]; };
+  Num top_lo = score(0).lo, top_hi = score(0).hi;
+  for (int j = 1; j < visible; ++j) {
+    top_lo = std::max(top_lo, score(j).lo);
+    top_hi = std::max(top_hi, score(j).hi);
+  }
+  winners_.clear();
+  for (int j = 0; j < visible; ++j) {
+    if (score(j).hi < top_lo) continue;
+    if (score(j).lo < top_hi)
+      for (int jp = 0; jp < visible; ++jp)
+        if (a_in(l, j).id != a_in(l, jp).id && score(j).lo < score(jp).hi)
+          throw Undecided{fmt::format(
+              "layer {} head {} query {}: the score of key {} is not separated from the maximum", l,
+              h, i, j)};
+    winners_.push_back(j);
+  }
+}
+
+// Average-hard attention of query i at layer l, the tie rule picking among maxima. Appends to
+// `selection` (when given) each head's selected keys as sorted row ids after a -1: the output
+// is a function of them.
+template <class A>
+typename Pass<A>::Row Pass<A>::attend(int l, int i, Ids* ids, std::vector<long>* selection) {
+  const int visible = cfg_.causal ? i + 1 : len_;
+  Row att;
+  att.v.assign(C_, A::point(A::zero()));
+  std::vector<long> structure;
+  if (ids && !selection) structure = {kHeads, l}, selection = &structure;
+  score_keys(l, i, visible);
+  for (int h = 0; h < H_; ++h) {
+    maxima(l, h, i, visible);
+    if (tie_ == nets::HardAttention::leftmost) winners_.resize(1);
+    if (tie_ == nets::HardAttention::rightmost) winners_ = {winners_.back()};
+    if (selection) {
+      selection->push_back(-1);
+      const auto from = selection->size();
+      for (int j : winners_) selection->push_back(a_in(l, j).id);
+      std::sort(selection->begin() + static_cast<long>(from), selection->end());
+    }
+    values_.clear();
+    for (int j : winners_) values_.push_back(qkv(l, j) + 2 * C_ + h * dh_);
+    A::mean(values_, dh_, att.v.data() + h * dh_);
+  }
+  if (ids) att.id = ids->of(att.v, *selection);
+  return att;
+}
+
+// Row i of layer l's output from its attention output: gate, output projection, norms, ReLU FFN.
+template <class A>
+typename Pass<A>::Row Pass<A>::block(int l, int i, Row att, Ids* ids) {
+  const auto& lw = w_.layers[l];
+  const Row& in = a_in(l, i);
+  const Row& residual = x(l, i);
+  if (cfg_.attention_gate) {
+    auto gate = linear(in.v, *lw.wgate, lw.bgate, 0, C_);
+    for (int c = 0; c < C_; ++c) {
+      att.v[c] = A::mul(att.v[c], gate[c]);
+      A::round(att.v[c]);
+    }
+    att.id = intern(ids, att.v, {kGate, l, att.id, in.id});
+  }
+  Row s1;
+  s1.v = linear(att.v, *lw.wo, lw.bo, 0, C_);
+  for (int c = 0; c < C_; ++c) s1.v[c] = A::add(s1.v[c], residual.v[c]);
+  s1.id = intern(ids, s1.v, {kOut, l, att.id, residual.id});
+  Row normed_mid, normed_in;
+  const Row& mid =
+      post_ ? normed_mid = norm_row(s1, lw.ln1_g, lw.ln1_b, "ln1", kNorm1, l, ids) : s1;
+  const Row& f_in =
+      pre_ ? normed_in = norm_row(mid, lw.ln2_g, lw.ln2_b, "ln2", kNorm2, l, ids) : mid;
+  auto hidden = linear(f_in.v, *lw.w1, lw.b1, 0, cfg_.d_ff);
+  for (auto& v : hidden) v = {v.lo > 0 ? v.lo : A::zero(), v.hi > 0 ? v.hi : A::zero()};
+  Row s2;
+  s2.v = linear(hidden, *lw.w2, lw.b2, 0, C_);
+  for (int c = 0; c < C_; ++c) s2.v[c] = A::add(s2.v[c], mid.v[c]);
+  s2.id = intern(ids, s2.v, {kFfn, l, f_in.id, mid.id});
+  return post_ ? norm_row(s2, lw.ln2_g, lw.ln2_b, "ln2", kNorm2, l, ids) : s2;
+}
+
+template <class A>
+BasicInterval<typename A::Num> Pass<A>::logit(const Word& word) {
+  const int n = static_cast<int>(word.size()), len = n + 2, k = tokens_ - 2;
+  prepare_tables(len);
+  entry_.resize(len);
+  for (int t = 0; t < len; ++t) {
+    const int token = t == 0 ? k : t == len - 1 ? k + 1 : word[t - 1];
+    entry_[t] = t * tokens_ + token;
+    first_row(t, token);
+  }
+  // Positions [0, keep) of layers >= 1 are still valid in the cache.
+  int keep = 0;
+  if (cfg_.causal && cache_.prefix_valid && static_cast<int>(cache_.word.size()) == n) {
+    keep = 1;
+    while (keep <= n && cache_.word[keep - 1] == word[keep - 1]) ++keep;
+  }
+  // Without reuse (keep = 0) a fresh interner is faster; a shared one is bounded in size.
+  if ((keep == 0 && cache_.ids.size() > 0) || cache_.ids.size() > 200'000)
+    cache_.ids = Ids(kWordIds), keep = 0;
+  cache_.prefix_valid = false;  // until this word is done
+  for (auto* layers : {&cache_.x, &cache_.a_in}) {
+    layers->resize(cfg_.n_layers);
+    for (auto& rows : *layers) rows.resize(len);
+  }
+  cache_.qkv.resize(cfg_.n_layers);
+  for (auto& rows : cache_.qkv) rows.resize(len);
+
+  // After the last layer's attention only the readout's row matters (bos/eos/next-symbol).
+  const bool recognize = cfg_.objective == nets::Objective::recognize;
+  const int readout_row = !recognize ? n : cfg_.readout == nets::Readout::bos ? 0 : len - 1;
+  const bool single_readout = !recognize || cfg_.readout != nets::Readout::mean;
+  std::vector<Row> final_rows(len);  // the last layer's outputs (only those needed)
+  // A one-layer circuit's single readout is a function of the readout row's entry and the keys
+  // each head selects (as row ids, which are stable for the length): words that agree on them
+  // share the rest of the computation.
+  // Remembering stops for the length once most lookups miss (say, uniform attention over
+  // positions: every word selects other keys).
+  const bool remember =
+      cache_.many_words && cfg_.n_layers == 1 && single_readout &&
+      !(cache_.readout_lookups >= 4096 && cache_.readout_hits * 4 < cache_.readout_lookups);
+  BasicInterval<Num> z;
+  if (remember) {
+    std::vector<long> selection = {entry_[readout_row]};
+    Row att = attend(0, readout_row, nullptr, &selection);
+    ++cache_.readout_lookups;
+    if (auto it = cache_.readouts.find(selection); it != cache_.readouts.end()) {
+      z = it->second;
+      ++cache_.readout_hits;
+    } else {
+      final_rows[readout_row] = block(0, readout_row, std::move(att), nullptr);
+      z = readout(final_rows, readout_row, true);
+      if (cache_.readouts.size() >= kMaxReadouts) cache_.readouts.clear();
+      cache_.readouts.emplace(std::move(selection), z);
+    }
+  } else {
+    for (int l = 0; l < cfg_.n_layers; ++l) {
+      const bool last = l == cfg_.n_layers - 1;
+      const auto& lw = w_.layers[l];
+      if (l > 0)
+        for (int t = keep; t < len; ++t) {
+          cache_.a_in[l][t] =
+              pre_ ? norm_row(cache_.x[l][t], lw.ln1_g, lw.ln1_b, "ln1", kNorm1, l, &cache_.ids)
+                   : cache_.x[l][t];
+          cache_.qkv[l][t] = project(cache_.a_in[l][t].v, l);
+        }
+      // The last layer's rows are compared with nothing: they need no ids.
+      Ids* ids = last ? nullptr : &cache_.ids;
+      for (int i = last ? 0 : keep; i < len; ++i) {
+        if (last && single_readout && i != readout_row) continue;
+        (last ? final_rows[i] : cache_.x[l + 1][i]) = block(l, i, attend(l, i, ids), ids);
+      }
+    }
+    z = readout(final_rows, readout_row, single_readout);
+  }
+  cache_.prefix_valid = true;
+  cache_.word = word;
+  return z;
+}
+
+// The logit from the last layer's rows (moved from): the final norm (pre-LN), the readout, the
+// head.
+template <class A>
+BasicInterval<typename A::Num> Pass<A>::readout(std::vector<Row>& final_rows, int readout_row,
+                                                bool single) {
+  auto final_row = [&](int t) -> std::vector<Iv> {
+    return pre_ ? normalize(final_rows[t].v.data(), C_, cfg_.norm, w_.lnf_g, w_.lnf_b, "lnf", -1)
+                : std::move(final_rows[t].v);
+  };
+  std::vector<Iv> r;
+  if (single) {
+    r = final_row(readout_row);
+  } else {
+    r.assign(C_, A::point(A::zero()));
+    for (int t = 0; t < len_; ++t) {
+      const auto f = final_row(t);
+      for (int c = 0; c < C_; ++c) r[c] = A::add(r[c], f[c]);
+    }
+    for (auto& v : r) v = A::divide(v, len_);
+  }
+  const bool recognize = cfg_.objective == nets::Objective::recognize;
+  return linear(r, *w_.head_w, w_.head_b, recognize ? 0 : tokens_ - 2, 1)[0];
+}
+
+}  // namespace detail
+}  // namespace saturn::saturate
