@@ -24,11 +24,11 @@ using detail::Undecided;
 
 template <class A>
 ExactResult decide(const Circuit& circuit, const ExactEvaluator::Weights<typename A::Num>& weights,
-                   const Word& word, PassCache<A>& cache) {
+                   const Word& word, PassCache<A>& cache, bool with_logit) {
   ExactResult result;
   try {
     const auto z = Pass<A>(circuit, weights, cache).logit(word);
-    result.logit = {A::to_rational(z.lo), A::to_rational(z.hi)};
+    if (with_logit) result.logit = {A::to_rational(z.lo), A::to_rational(z.hi)};
     result.verdict = z.lo > 0 ? Verdict::accept : z.hi <= 0 ? Verdict::reject : Verdict::undecided;
     if (result.verdict == Verdict::undecided)
       result.reason = "the accept logit's interval contains 0";
@@ -114,24 +114,33 @@ ExactResult ExactEvaluator::run(const Word& word) const {
 }
 
 ExactResult ExactEvaluator::run(const Word& word, Cache& cache) const {
+  return run(word, cache, true);
+}
+
+Verdict ExactEvaluator::verdict(const Word& word, Cache& cache) const {
+  return run(word, cache, false).verdict;
+}
+
+ExactResult ExactEvaluator::run(const Word& word, Cache& cache, bool with_logit) const {
   check_word(word);
   if (double_) {
-    ExactResult fast = decide<DoubleArith>(circuit_, *double_, word, cache.impl->fast);
+    ExactResult fast = decide<DoubleArith>(circuit_, *double_, word, cache.impl->fast, with_logit);
     if (fast.verdict != Verdict::undecided) return fast;
   }
   if (small_) {
-    ExactResult small = decide<SmallRationalArith>(circuit_, *small_, word, cache.impl->small);
+    ExactResult small =
+        decide<SmallRationalArith>(circuit_, *small_, word, cache.impl->small, with_logit);
     if (small.verdict != Verdict::undecided || small.reason.rfind("small rationals", 0) != 0)
       return small;
   }
-  return decide<RationalArith>(circuit_, *rational_, word, cache.impl->exact);
+  return decide<RationalArith>(circuit_, *rational_, word, cache.impl->exact, with_logit);
 }
 
 ExactResult ExactEvaluator::run_rational(const Word& word) const {
   check_word(word);
   PassCache<RationalArith> cache;
   cache.many_words = false;
-  return decide<RationalArith>(circuit_, *rational_, word, cache);
+  return decide<RationalArith>(circuit_, *rational_, word, cache, true);
 }
 
 }  // namespace saturn::saturate

@@ -61,6 +61,8 @@ class ExactEvaluator {
     std::unique_ptr<Impl> impl;
   };
   ExactResult run(const Word& word, Cache& cache) const;
+  // The verdict alone, without converting the logit to a rational: enumeration's inner loop.
+  Verdict verdict(const Word& word, Cache& cache) const;
   // The rational reference alone (no fast path).
   ExactResult run_rational(const Word& word) const;
   const Circuit& circuit() const { return circuit_; }
@@ -77,6 +79,7 @@ class ExactEvaluator {
 
  private:
   void check_word(const Word& word) const;
+  ExactResult run(const Word& word, Cache& cache, bool with_logit) const;
   Circuit circuit_;
   std::shared_ptr<const Weights<Rational>> rational_;
   std::shared_ptr<const Weights<double>> double_;  // null when a weight is not a double

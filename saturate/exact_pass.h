@@ -194,8 +194,10 @@ class Pass {
   const Iv* qkv(int l, int t) const { return (l == 0 ? first_at(t).qkv : cache_.qkv[l][t]).data(); }
   const FirstLayerRow<Iv>& first_at(int t) const { return cache_.first[entry_[t]]; }
   void score_keys(int l, int i, int visible);
-  void maxima(int l, int h, int i, int visible);
-  Row attend(int l, int i, Ids* ids, std::vector<long>* selection = nullptr);
+  void maxima(int l, int h, int i, int visible, std::vector<int>& winners);
+  void select(int l, int i, std::vector<long>* selection);
+  Row average(int l);
+  Row attend(int l, int i, Ids* ids);
   Row block(int l, int i, Row att, Ids* ids);
   BasicInterval<Num> readout(std::vector<Row>& final_rows, int readout_row, bool single);
 
@@ -207,10 +209,11 @@ class Pass {
   bool pre_ = false, post_ = false;
   int len_ = 0;
   bool use_score_table_ = false;
-  std::vector<int> entry_;  // [position]: position * tokens + token
-  std::vector<Iv> scores_;  // one query's scores [key * heads + head]
-  std::vector<int> winners_;
-  std::vector<const Iv*> values_;  // the winners' value rows at one head
+  std::vector<int> entry_;                      // [position]: position * tokens + token
+  std::vector<Iv> scores_;                      // one query's scores [key * heads + head]
+  std::vector<std::vector<int>> head_winners_;  // [head]: the attended keys
+  std::vector<const Iv*> values_;               // the winners' value rows at one head
+  std::vector<long> selection_;
 };
 
 // nets/norm.h over x[0..size): y = (x - m) r, r = 1/sqrt(|x - m|^2 / size + c), then affine.
@@ -341,20 +344,20 @@ void Pass<A>::score_keys(int l, int i, int visible) {
   }
 }
 
-// winners_ = the keys j < visible whose score (scores_) is provably maximal, in position
+// winners = the keys j < visible whose score (scores_) is provably maximal, in position
 // order. Keys with equal attention-input ids have equal true scores, so their intervals
 // overlap; hence a key whose upper end is below the largest lower end has a different row
 // and provably loses. Every other key must provably win (>= every key of another row), else
 // the maximum is undecided.
 template <class A>
-void Pass<A>::maxima(int l, int h, int i, int visible) {
+void Pass<A>::maxima(int l, int h, int i, int visible, std::vector<int>& winners) {
   auto score = [&](int j) -> const Iv& { return scores_[static_cast<std::size_t>(j) * H_ + h]; };
   Num top_lo = score(0).lo, top_hi = score(0).hi;
   for (int j = 1; j < visible; ++j) {
     top_lo = std::max(top_lo, score(j).lo);
     top_hi = std::max(top_hi, score(j).hi);
   }
-  winners_.clear();
+  winners.clear();
   for (int j = 0; j < visible; ++j) {
     if (score(j).hi < top_lo) continue;
     if (score(j).lo < top_hi)
@@ -363,36 +366,52 @@ void Pass<A>::maxima(int l, int h, int i, int visible) {
           throw Undecided{fmt::format(
               "layer {} head {} query {}: the score of key {} is not separated from the maximum", l,
               h, i, j)};
-    winners_.push_back(j);
+    winners.push_back(j);
   }
 }
 
-// Average-hard attention of query i at layer l, the tie rule picking among maxima. Appends to
-// `selection` (when given) each head's selected keys as sorted row ids after a -1: the output
-// is a function of them.
+// The keys each head of query i at layer l attends to (head_winners_): the maxima, narrowed by
+// the tie rule. Appends to `selection` (when given) each head's keys as sorted row ids after a
+// -1: the attention output is a function of them.
 template <class A>
-typename Pass<A>::Row Pass<A>::attend(int l, int i, Ids* ids, std::vector<long>* selection) {
+void Pass<A>::select(int l, int i, std::vector<long>* selection) {
   const int visible = cfg_.causal ? i + 1 : len_;
-  Row att;
-  att.v.assign(C_, A::point(A::zero()));
-  std::vector<long> structure;
-  if (ids && !selection) structure = {kHeads, l}, selection = &structure;
   score_keys(l, i, visible);
+  head_winners_.resize(H_);
   for (int h = 0; h < H_; ++h) {
-    maxima(l, h, i, visible);
-    if (tie_ == nets::HardAttention::leftmost) winners_.resize(1);
-    if (tie_ == nets::HardAttention::rightmost) winners_ = {winners_.back()};
+    auto& winners = head_winners_[h];
+    maxima(l, h, i, visible, winners);
+    if (tie_ == nets::HardAttention::leftmost) winners.resize(1);
+    if (tie_ == nets::HardAttention::rightmost) winners = {winners.back()};
     if (selection) {
       selection->push_back(-1);
       const auto from = selection->size();
-      for (int j : winners_) selection->push_back(a_in(l, j).id);
+      for (int j : winners) selection->push_back(a_in(l, j).id);
       std::sort(selection->begin() + static_cast<long>(from), selection->end());
     }
+  }
+}
+
+// Average-hard attention at layer l over the keys select() chose: each head's mean value.
+template <class A>
+typename Pass<A>::Row Pass<A>::average(int l) {
+  Row att;
+  att.v.resize(C_);
+  for (int h = 0; h < H_; ++h) {
     values_.clear();
-    for (int j : winners_) values_.push_back(qkv(l, j) + 2 * C_ + h * dh_);
+    for (int j : head_winners_[h]) values_.push_back(qkv(l, j) + 2 * C_ + h * dh_);
     A::mean(values_, dh_, att.v.data() + h * dh_);
   }
-  if (ids) att.id = ids->of(att.v, *selection);
+  return att;
+}
+
+template <class A>
+typename Pass<A>::Row Pass<A>::attend(int l, int i, Ids* ids) {
+  std::vector<long> structure;
+  if (ids) structure = {kHeads, l};
+  select(l, i, ids ? &structure : nullptr);
+  Row att = average(l);
+  if (ids) att.id = ids->of(att.v, std::move(structure));
   return att;
 }
 
@@ -470,17 +489,18 @@ BasicInterval<typename A::Num> Pass<A>::logit(const Word& word) {
       !(cache_.readout_lookups >= 4096 && cache_.readout_hits * 4 < cache_.readout_lookups);
   BasicInterval<Num> z;
   if (remember) {
-    std::vector<long> selection = {entry_[readout_row]};
-    Row att = attend(0, readout_row, nullptr, &selection);
+    auto& selection = selection_;
+    selection.assign(1, entry_[readout_row]);
+    select(0, readout_row, &selection);
     ++cache_.readout_lookups;
     if (auto it = cache_.readouts.find(selection); it != cache_.readouts.end()) {
       z = it->second;
       ++cache_.readout_hits;
     } else {
-      final_rows[readout_row] = block(0, readout_row, std::move(att), nullptr);
+      final_rows[readout_row] = block(0, readout_row, average(0), nullptr);
       z = readout(final_rows, readout_row, true);
       if (cache_.readouts.size() >= kMaxReadouts) cache_.readouts.clear();
-      cache_.readouts.emplace(std::move(selection), z);
+      cache_.readouts.emplace(selection, z);
     }
   } else {
     for (int l = 0; l < cfg_.n_layers; ++l) {

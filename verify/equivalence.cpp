@@ -84,15 +84,15 @@ LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const Refer
       const long end = std::min(total, (c + 1) * kChunk);
       for (long i = c * kChunk; i < end; ++i) {
         const Word w = decode(i, k, n);
-        const auto r = exact.run(w, cache);
+        const auto verdict = exact.verdict(w, cache);
         const auto expected = ref.accepts(w);
-        if (r.verdict == saturate::Verdict::undecided || !expected) {
+        if (verdict == saturate::Verdict::undecided || !expected) {
           long cur = first_undecided.load();
           while (i < cur && !first_undecided.compare_exchange_weak(cur, i)) {
           }
           continue;
         }
-        if ((r.verdict == saturate::Verdict::accept) != *expected) {
+        if ((verdict == saturate::Verdict::accept) != *expected) {
           long cur = first_differ.load();
           while (i < cur && !first_differ.compare_exchange_weak(cur, i)) {
           }

@@ -312,6 +312,7 @@ TEST_CASE("an evaluator's cache shares rows and scores without changing a result
       Word w(n);
       for (int t = 0; t < n; ++t) w[t] = static_cast<Symbol>((i >> (n - 1 - t)) & 1);
       const auto shared = e->run(w, cache), alone = e->run(w);
+      CHECK(e->verdict(w, cache) == alone.verdict);  // the same word again: all of it cached
       ++words;
       decided += alone.verdict != Verdict::undecided;
       CHECK(shared.verdict == alone.verdict);
