@@ -3,6 +3,7 @@
 // Exit codes of verify: 0 equivalent, 1 counterexample, 3 unknown, 2 bad input.
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -91,6 +92,12 @@ void add_verify_commands(CLI::App& app) {
         fmt::print("{}\n", j.dump(2));
       } else {
         fmt::print("{}\n", verify::describe(v, circuit, reference));
+        // The equivalent line names its method and time; the others' fixed format does not,
+        // so they follow on stderr.
+        if (v.kind != verify::Verdict::equivalent) {
+          std::fflush(stdout);
+          fmt::print(stderr, "({}, {:.2f} s)\n", v.method, v.seconds);
+        }
       }
       if (v.kind != verify::Verdict::equivalent)
         throw CLI::RuntimeError(v.kind == verify::Verdict::counterexample ? 1 : 3);
