@@ -44,6 +44,10 @@ struct ModelConfig {
   std::uint64_t seed = 0;
   int max_length = 512;  // longest word (learned positions are allocated for it plus BOS/EOS)
 
+  // Whether the blocks have norm layers (a position and a kind other than none).
+  bool has_norm_layers() const {
+    return norm_position != NormPosition::none && norm != NormKind::none;
+  }
   // Sets one key from its text form; throws InputError naming the key and the allowed values.
   void set(const std::string& key, const std::string& value);
   // All keys with their values, in a fixed order, as TOML-ready text values.

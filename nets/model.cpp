@@ -16,11 +16,8 @@
 namespace saturn::nets {
 
 namespace {
-bool has_norm(const ModelConfig& c) {
-  return c.norm_position != NormPosition::none && c.norm != NormKind::none;
-}
 bool has_affine(const ModelConfig& c) {
-  return has_norm(c) && c.norm_affine;
+  return c.has_norm_layers() && c.norm_affine;
 }
 }  // namespace
 
@@ -237,7 +234,8 @@ void Transformer<T>::layer_forward(int l, const Batch<T>& b, const T* in, T* out
   const bool compact = readout_only(l);
   const int R = compact ? b.B : N;
   const int* query_pos = compact ? query_pos_.data() : nullptr;
-  const bool norms = has_norm(config_), pre = norms && config_.norm_position == NormPosition::pre,
+  const bool norms = config_.has_norm_layers(),
+             pre = norms && config_.norm_position == NormPosition::pre,
              post = norms && config_.norm_position == NormPosition::post;
   const T eps = static_cast<T>(config_.norm_eps);
   const std::size_t RC = static_cast<std::size_t>(R) * C;
@@ -349,7 +347,7 @@ T Transformer<T>::forward(const Batch<T>& b) {
   const bool compact = readout_only(config_.n_layers - 1);
   const int R = compact ? b.B : N;
   const T* xf = xL_.data();
-  if (config_.norm_position == NormPosition::pre && has_norm(config_)) {
+  if (config_.norm_position == NormPosition::pre && config_.has_norm_layers()) {
     norm_forward(xf_.data(), lnf_mean_.data(), lnf_rstd_.data(), xL_.data(), p("lnf.g"), p("lnf.b"),
                  config_.norm, static_cast<T>(config_.norm_eps), R, C);
     xf = xf_.data();
@@ -391,7 +389,8 @@ void Transformer<T>::layer_backward(int l, const Batch<T>& b, T* dout, T* din) {
   const int R = compact ? b.B : N;
   const int* query_pos = compact ? query_pos_.data() : nullptr;
   const std::size_t NC = static_cast<std::size_t>(N) * C, RC = static_cast<std::size_t>(R) * C;
-  const bool norms = has_norm(config_), pre = norms && config_.norm_position == NormPosition::pre,
+  const bool norms = config_.has_norm_layers(),
+             pre = norms && config_.norm_position == NormPosition::pre,
              post = norms && config_.norm_position == NormPosition::post;
   // Adds rows (R,C) into a full (N,C) buffer: all rows, or the readout rows.
   auto scatter_add = [&](T* full, const T* rows) {
@@ -554,7 +553,7 @@ void Transformer<T>::backward(const Batch<T>& b) {
       }
     }
   }
-  if (config_.norm_position == NormPosition::pre && has_norm(config_))
+  if (config_.norm_position == NormPosition::pre && config_.has_norm_layers())
     norm_backward(dcur.data(), grad("lnf.g"), grad("lnf.b"), dx.data(), xL_.data(),
                   lnf_mean_.data(), lnf_rstd_.data(), p("lnf.g"), config_.norm, R, C);
   else

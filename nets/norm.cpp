@@ -5,16 +5,11 @@
 
 namespace saturn::nets {
 
-// Every kind is y = (x - m) * r with m the row mean (centred kinds) or 0, and r = 1/sqrt(q),
-// q = a * |x - m|^2 + c: layernorm a = 1/C, c = eps; scale a = 1/C, c = eps/C; rms a = 1/C,
-// c = eps; projection and none r = 1.
 template <class T>
 void norm_forward(T* out, T* mean, T* rstd, const T* inp, const T* gain, const T* bias,
                   NormKind kind, T eps, int N, int C) {
-  const bool centred = kind == NormKind::layernorm || kind == NormKind::projection;
-  const bool scaled =
-      kind == NormKind::layernorm || kind == NormKind::scale || kind == NormKind::rms;
-  const T c_term = kind == NormKind::scale ? eps / C : eps;
+  const bool centred = nets::centred(kind), scaled = nets::scaled(kind);
+  const T c_term = norm_eps_term(kind, eps, C);
 #pragma omp parallel for schedule(static) if (N > 64)
   for (int n = 0; n < N; ++n) {
     const T* x = inp + static_cast<long>(n) * C;
@@ -44,9 +39,7 @@ void norm_forward(T* out, T* mean, T* rstd, const T* inp, const T* gain, const T
 template <class T>
 void norm_backward(T* dinp, T* dgain, T* dbias, const T* dout, const T* inp, const T* mean,
                    const T* rstd, const T* gain, NormKind kind, int N, int C) {
-  const bool centred = kind == NormKind::layernorm || kind == NormKind::projection;
-  const bool scaled =
-      kind == NormKind::layernorm || kind == NormKind::scale || kind == NormKind::rms;
+  const bool centred = nets::centred(kind), scaled = nets::scaled(kind);
   // Parameter gradients: a reduction over rows, kept serial for determinism.
   if (dgain || dbias)
     for (int n = 0; n < N; ++n)

@@ -1,8 +1,9 @@
 // Normalisation layers over rows of C features (Brody et al. 2023, §3; Zhang & Sennrich 2019):
-//   layernorm:  y = (x - mean(x)) / sqrt(var(x) + eps)      = sqrt(C) P x / |P x|   at eps = 0
-//   projection: y = x - mean(x)                              (P x: onto the subspace orthogonal to
-//   1) scale:      y = sqrt(C) x / sqrt(|x|^2 + eps)             (norm sqrt(C), no centering) rms:
-//   y = x / sqrt(mean(x^2) + eps)                 (RMSNorm; equals `scale` at eps = 0) none: y = x
+//   layernorm:  y = (x - mean(x)) / sqrt(var(x) + eps)    = sqrt(C) P x / |P x| at eps = 0
+//   projection: y = x - mean(x)                            (P x: onto the subspace orthogonal to 1)
+//   scale:      y = sqrt(C) x / sqrt(|x|^2 + eps)           (norm sqrt(C), no centering)
+//   rms:        y = x / sqrt(mean(x^2) + eps)               (RMSNorm; equals `scale` at eps = 0)
+//   none:       y = x
 // then, if affine, y = gain * y + bias.
 #pragma once
 
@@ -18,6 +19,20 @@ inline constexpr std::array<const char*, 5> kNormNames = {"layernorm", "projecti
                                                           "none"};
 inline const char* to_string(NormKind kind) {
   return name_of(kNormNames, kind);
+}
+
+// Every kind is y = (x - m) r with m the row mean (centred kinds) or 0, and r = 1/sqrt(q) for
+// the scaled kinds (else 1), q = |x - m|^2 / C + norm_eps_term(kind, eps, C).
+inline bool centred(NormKind kind) {
+  return kind == NormKind::layernorm || kind == NormKind::projection;
+}
+inline bool scaled(NormKind kind) {
+  return kind == NormKind::layernorm || kind == NormKind::scale || kind == NormKind::rms;
+}
+// eps as it enters q: eps, or eps / C for `scale`.
+template <class T>
+T norm_eps_term(NormKind kind, const T& eps, int C) {
+  return kind == NormKind::scale ? T(eps / C) : eps;
 }
 
 // out, inp (N,C); gain, bias (C) or null (no affine); rstd (N): saved 1/sqrt(q) for backward

@@ -87,9 +87,8 @@ ExactEvaluator::ExactEvaluator(const Circuit& circuit) : circuit_(circuit) {
   rational->resolve(cfg.n_layers);
   rational_ = rational;
   if (exact_doubles) doubles->resolve(cfg.n_layers), double_ = doubles;
-  const bool norms =
-      cfg.norm_position != nets::NormPosition::none && cfg.norm != nets::NormKind::none;
-  if (small_fits && !norms && !cfg.qk_norm) small->resolve(cfg.n_layers), small_ = small;
+  if (small_fits && !cfg.has_norm_layers() && !cfg.qk_norm)
+    small->resolve(cfg.n_layers), small_ = small;
 }
 
 void ExactEvaluator::check_word(const Word& word) const {

@@ -15,6 +15,7 @@
 
 #include <boost/multiprecision/gmp.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,17 @@
 namespace saturn::saturate {
 
 using Rational = boost::multiprecision::mpq_rational;
+
+// 1/sqrt(q) for q >= 0 when it is rational (q = a/b in lowest terms with a and b perfect
+// squares); 0 for q = 0 (nets' output for a zero row at eps = 0); nothing otherwise.
+inline std::optional<Rational> rational_rsqrt(const Rational& q) {
+  if (q == 0) return Rational(0);
+  using boost::multiprecision::mpz_int;
+  const mpz_int a = numerator(q), b = denominator(q);
+  const mpz_int ra = boost::multiprecision::sqrt(a), rb = boost::multiprecision::sqrt(b);
+  if (ra * ra != a || rb * rb != b) return std::nullopt;
+  return Rational(rb, ra);
+}
 
 template <class T>
 struct BasicInterval {
@@ -73,7 +85,7 @@ class ExactEvaluator {
     std::vector<T> w;        // row-major
     std::vector<T> row_abs;  // sum_c |w_rc|, for the double path's error bounds
   };
-  // The circuit's tensors in one number type, resolved by role once (exact_eval.cpp).
+  // The circuit's tensors in one number type, resolved by role once (exact_pass.h).
   template <class T>
   struct Weights;
 

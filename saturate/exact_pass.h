@@ -82,14 +82,6 @@ class RowIds {
 constexpr int kWordIds = 1 << 30;  // the per-word interner's first id (tables' ids are below)
 constexpr std::size_t kMaxReadouts = 1 << 16;
 
-struct SelectionHash {
-  std::size_t operator()(const std::vector<long>& v) const {
-    std::size_t h = 0x9e3779b97f4a7c15ull;
-    for (long x : v) h = (h ^ static_cast<std::size_t>(x)) * 0xbf58476d1ce4e5b9ull, h ^= h >> 31;
-    return h;
-  }
-};
-
 enum Op : long { kEmbed, kNorm1, kHeads, kGate, kOut, kNorm2, kFfn };
 
 template <class Iv>
@@ -124,7 +116,7 @@ struct PassCache {
   std::vector<std::vector<char>> first_scored;  // [query entry][key entry]
   RowIds<A> table_ids;
   // One-layer circuits: the logit per (readout entry, selected keys), for the current length.
-  std::unordered_map<std::vector<long>, BasicInterval<typename A::Num>, SelectionHash> readouts;
+  std::unordered_map<std::vector<long>, BasicInterval<typename A::Num>, WordsHash<long>> readouts;
   long readout_lookups = 0, readout_hits = 0;
   bool prefix_valid = false;
   Word word;
@@ -153,10 +145,8 @@ class Pass {
         C_(cfg_.d_model),
         H_(cfg_.n_heads),
         dh_(C_ / H_) {
-    const bool norms =
-        cfg_.norm_position != nets::NormPosition::none && cfg_.norm != nets::NormKind::none;
-    pre_ = norms && cfg_.norm_position == nets::NormPosition::pre;
-    post_ = norms && cfg_.norm_position == nets::NormPosition::post;
+    pre_ = cfg_.has_norm_layers() && cfg_.norm_position == nets::NormPosition::pre;
+    post_ = cfg_.has_norm_layers() && cfg_.norm_position == nets::NormPosition::post;
   }
 
   // The accept logit (recognize) or the next-symbol logit of the word's end.
@@ -222,22 +212,19 @@ std::vector<typename A::Iv> Pass<A>::normalize(const Iv* x, int size, nets::Norm
                                                const Matrix* gain, const Matrix* bias,
                                                const char* which, int layer) const {
   const Iv zero = A::point(A::zero());
-  const bool centred = kind == nets::NormKind::layernorm || kind == nets::NormKind::projection;
-  const bool scaled = kind == nets::NormKind::layernorm || kind == nets::NormKind::scale ||
-                      kind == nets::NormKind::rms;
   Iv m = zero;
-  if (centred) {
+  if (nets::centred(kind)) {
     for (int i = 0; i < size; ++i) m = A::add(m, x[i]);
     m = A::divide(m, size);
   }
   std::vector<Iv> y(size);
   for (int i = 0; i < size; ++i) y[i] = A::sub(x[i], m);
-  if (scaled) {
-    const Num eps = Num(cfg_.norm_eps);  // exact: a double is a dyadic rational
+  if (nets::scaled(kind)) {
     Iv q = zero;
     for (int i = 0; i < size; ++i) q = A::add(q, A::square(y[i]));
     q = A::divide(q, size);
-    q = A::add(q, kind == nets::NormKind::scale ? A::divide(A::point(eps), size) : A::point(eps));
+    const Iv eps = A::point(Num(cfg_.norm_eps));  // exact: a double is a dyadic rational
+    q = A::add(q, kind == nets::NormKind::scale ? A::divide(eps, size) : eps);
     Iv r;
     if (q.hi == 0) {
       r = zero;  // a zero row at eps = 0: nets outputs 0

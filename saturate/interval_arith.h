@@ -10,6 +10,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <type_traits>
@@ -85,11 +86,8 @@ struct RationalArithT {
       return rsqrt_rational(q);
   }
   static Iv rsqrt_rational(const Iv& q) {
-    if (q.exact()) {  // 1/sqrt(a/b) is rational when a and b are perfect squares: exact
-      const mpz_int a = numerator(q.lo), b = denominator(q.lo);
-      const mpz_int ra = boost::multiprecision::sqrt(a), rb = boost::multiprecision::sqrt(b);
-      if (ra * ra == a && rb * rb == b) return point(Num(rb, ra));
-    }
+    if (q.exact())  // exact where 1/sqrt(q) is rational
+      if (const auto r = rational_rsqrt(q.lo)) return point(*r);
     auto bounds = [](const Num& x) {
       const mpz_int X = (denominator(x) * grid() * grid()) / numerator(x);
       const mpz_int m = boost::multiprecision::sqrt(X);
@@ -146,6 +144,22 @@ struct RationalArithT {
 };
 using RationalArith = RationalArithT<Rational>;
 using SmallRationalArith = RationalArithT<SmallRational>;
+
+// A hash of a vector of 8-byte values by their bits (rows by value, selections of row ids).
+template <class T>
+struct WordsHash {
+  static_assert(sizeof(T) == sizeof(std::uint64_t));
+  std::size_t operator()(const std::vector<T>& v) const {
+    std::size_t h = 0x9e3779b97f4a7c15ull;
+    for (const T& x : v) {
+      std::uint64_t bits;
+      std::memcpy(&bits, &x, sizeof bits);
+      h = (h ^ bits) * 0xbf58476d1ce4e5b9ull;
+      h ^= h >> 31;
+    }
+    return h;
+  }
+};
 
 // ------------------------------------------------------------------ double intervals
 
@@ -266,12 +280,29 @@ struct DoubleArith {
     return {q_down(a.lo), q_up(a.hi)};
   }
   static void round(Iv&) {}
-  // out = W[row0 .. row0 + rows) x + b in midpoint-radius form (Rump 1999): with x inside
-  // m +- r, the float product s = W m + b is within gamma_{n+1} (|W| |m| + |b|) of the exact
-  // one (any summation order), and W x within |W| r of W m. Both bounds are taken coarser, as
-  // rowsum|W| max|m| and rowsum|W| max r, so only W m is a matrix product; the radius is
-  // itself computed in floats (at most 4 roundings, each losing at most a factor 1 - u), so
-  // it is inflated by (1 + 8u) and the endpoints stepped one ulp outward.
+
+  // Midpoint-radius form (Rump 1999). x lies within mid(x) +- half_width(x) up to the one
+  // rounding of the float difference (a factor 1 - u at most), which callers' inflations cover.
+  static double mid(const Iv& x) { return x.lo + (x.hi - x.lo) / 2; }
+  static double half_width(const Iv& x, double m) { return std::max(m - x.lo, x.hi - m); }
+  // gamma_n = n u / (1 - n u): a float sum of n products is within gamma_n sum |terms|.
+  static double gamma(int n) {
+    constexpr double u = 0x1p-53;
+    return n * u / (1 - n * u);
+  }
+  // s +- (radius + gamma_magnitude). That bound was computed in floats through `roundings`
+  // operations, each losing at most a factor 1 - u, so it is inflated by
+  // 1 + 2 roundings u >= (1 - u)^-roundings; the endpoints are stepped one ulp outward.
+  static Iv enclose(double s, double radius, double gamma_magnitude, int roundings) {
+    constexpr double u = 0x1p-53;
+    const double rad = (radius + gamma_magnitude) * (1 + 2 * roundings * u) + 0x1p-1000;
+    return {down(s - rad), up(s + rad)};
+  }
+
+  // out = W[row0 .. row0 + rows) x + b: with x inside m +- r, the float product s = W m + b is
+  // within gamma_{n+1} (|W| |m| + |b|) of the exact one (any summation order), and W x within
+  // |W| r of W m. Both bounds are taken coarser, as rowsum|W| max|m| and rowsum|W| max r, so
+  // only W m is a matrix product; the bound goes through 4 roundings.
   static std::vector<Iv> linear(const std::vector<Iv>& x, const ExactEvaluator::Matrix<double>& w,
                                 const ExactEvaluator::Matrix<double>* b, int row0, int rows) {
     const int n = w.cols;
@@ -280,86 +311,60 @@ struct DoubleArith {
     Eigen::Map<Eigen::VectorXd> m(m_buffer.data(), n), s(s_buffer.data(), rows);
     double max_m = 0, max_r = 0;
     for (int c = 0; c < n; ++c) {
-      m[c] = x[c].lo + (x[c].hi - x[c].lo) / 2;
-      if (!x[c].exact()) max_r = std::max(max_r, up(std::max(m[c] - x[c].lo, x[c].hi - m[c])));
+      m[c] = mid(x[c]);
+      max_r = std::max(max_r, half_width(x[c], m[c]));
       max_m = std::max(max_m, std::abs(m[c]));
     }
     using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     const Eigen::Map<const RowMajor> W(w.w.data() + static_cast<std::size_t>(row0) * n, rows, n);
     s.noalias() = W * m;
-    constexpr double u = 0x1p-53;
-    const double gamma = (n + 1) * u / (1 - (n + 1) * u);
+    const double g = gamma(n + 1);
     std::vector<Iv> out(rows);
     for (int i = 0; i < rows; ++i) {
       const double bias = b ? b->w[row0 + i] : 0.0, row_abs = w.row_abs[row0 + i];
-      const double center = s[i] + bias;
       const double magnitude = row_abs * max_m + std::abs(bias), radius = row_abs * max_r;
-      if (magnitude == 0 && radius == 0) {
-        out[i] = point(0.0);  // every product is an exact zero
-        continue;
-      }
-      const double rad = (radius + gamma * magnitude) * (1 + 8 * u) + 0x1p-1000;
-      out[i] = {down(center - rad), up(center + rad)};
+      out[i] = magnitude == 0 && radius == 0 ? point(0.0)  // every product is an exact zero
+                                             : enclose(s[i] + bias, radius, g * magnitude, 5);
     }
     return out;
   }
-  // a . b over n entries, midpoint-radius: |a.b - ma.mb| <= |ma| rb + ra |mb| + ra rb, plus
-  // the float error of ma.mb, gamma_n sum |ma||mb|. The bound is itself computed in floats
-  // (radii as float differences, then products and sums): it loses at most a factor
-  // (1 - u)^(n + 7), covered by the (1 + 2 (n + 8) u) inflation.
+  // a . b over n entries: |a.b - ma.mb| <= |ma| rb + ra |mb| + ra rb, plus the float error of
+  // ma.mb, gamma_{n+1} sum |ma||mb|; the bound goes through n + 7 roundings.
   static Iv dot(const Iv* a, const Iv* b, int n) {
     double s = 0, magnitude = 0, radius = 0;
     for (int e = 0; e < n; ++e) {
-      const double ma = a[e].lo + (a[e].hi - a[e].lo) / 2, mb = b[e].lo + (b[e].hi - b[e].lo) / 2;
-      const double ra = std::max(ma - a[e].lo, a[e].hi - ma);
-      const double rb = std::max(mb - b[e].lo, b[e].hi - mb);
+      const double ma = mid(a[e]), mb = mid(b[e]);
+      const double ra = half_width(a[e], ma), rb = half_width(b[e], mb);
       s += ma * mb;
       magnitude += std::abs(ma * mb);
       radius += std::abs(ma) * rb + ra * std::abs(mb) + ra * rb;
     }
     if (magnitude == 0 && radius == 0) return point(0.0);
-    constexpr double u = 0x1p-53;
-    const double gamma = (n + 1) * u / (1 - (n + 1) * u);
-    const double rad = (radius + gamma * magnitude) * (1 + 2 * (n + 8) * u) + 0x1p-1000;
-    return {down(s - rad), up(s + rad)};
+    return enclose(s, radius, gamma(n + 1) * magnitude, n + 8);
   }
   // out[0..width) = the mean of rows[r][0..width) over the rows (average-hard attention).
-  // Exact terms are summed with TwoSum, so an exact mean stays a point; otherwise
-  // midpoint-radius like dot(): the float sum of n midpoints is within gamma_n sum |m| of the
-  // exact one, and each radius (a float difference, within a factor 1 - u) and the bound's
-  // own sums are covered by the (1 + 2 (n + 5) u) inflation.
+  // Where every term is exact they are summed with TwoSum, so an exact mean stays a point;
+  // otherwise the float sum of n midpoints is within gamma_n sum |m| of the exact one, and the
+  // bound goes through n + 5 roundings.
   static void mean(const std::vector<const Iv*>& rows, int width, Iv* out) {
-    constexpr int kMaxWidth = 64;
-    if (width > kMaxWidth) {
-      for (int e = 0; e < width; e += kMaxWidth)
-        mean_block(rows, e, std::min(kMaxWidth, width - e), out + e);
-      return;
-    }
-    mean_block(rows, 0, width, out);
-  }
-  static void mean_block(const std::vector<const Iv*>& rows, int at, int width, Iv* out) {
     const int n = static_cast<int>(rows.size());
-    double s[64], magnitude[64], radius[64];
-    std::fill_n(s, width, 0.0), std::fill_n(magnitude, width, 0.0), std::fill_n(radius, width, 0.0);
+    thread_local std::vector<double> s, magnitude, radius;  // no allocation per call
+    s.assign(width, 0.0), magnitude.assign(width, 0.0), radius.assign(width, 0.0);
     for (const Iv* row : rows)
       for (int e = 0; e < width; ++e) {
-        const Iv& x = row[at + e];
-        const double m = x.lo + (x.hi - x.lo) / 2;
+        const double m = mid(row[e]);
         s[e] += m;
         magnitude[e] += std::abs(m);
-        radius[e] += std::max(m - x.lo, x.hi - m);
+        radius[e] += half_width(row[e], m);
       }
-    constexpr double u = 0x1p-53;
-    const double gamma = n * u / (1 - n * u);
     for (int e = 0; e < width; ++e) {
       if (radius[e] == 0) {
         Iv sum = point(0.0);
-        for (const Iv* row : rows) sum = add(sum, row[at + e]);
+        for (const Iv* row : rows) sum = add(sum, row[e]);
         out[e] = divide(sum, n);
         continue;
       }
-      const double rad = (radius[e] + gamma * magnitude[e]) * (1 + 2 * (n + 5) * u) + 0x1p-1000;
-      out[e] = divide(Iv{down(s[e] - rad), up(s[e] + rad)}, n);
+      out[e] = divide(enclose(s[e], radius[e], gamma(n) * magnitude[e], n + 5), n);
     }
   }
   // sqrt and division are correctly rounded (half an ulp each): two ulps outward enclose.
@@ -375,19 +380,7 @@ struct DoubleArith {
       if (!std::isfinite(x) || (x != 0 && std::abs(x) < 1e-280))
         throw Undecided{"fast path: out of double range"};
   }
-  struct Hash {
-    std::size_t operator()(const std::vector<double>& v) const {
-      std::size_t h = 0x9e3779b97f4a7c15ull;
-      for (double x : v) {
-        std::uint64_t bits;
-        std::memcpy(&bits, &x, sizeof bits);
-        h = (h ^ bits) * 0xbf58476d1ce4e5b9ull;
-        h ^= h >> 31;
-      }
-      return h;
-    }
-  };
-  using ExactRows = std::unordered_map<std::vector<double>, int, Hash>;
+  using ExactRows = std::unordered_map<std::vector<double>, int, WordsHash<double>>;
 };
 
 }  // namespace saturn::saturate::detail

@@ -102,8 +102,7 @@ std::optional<std::string> counts_inapplicable(const saturate::Circuit& circuit,
         "averages have different denominators)");
   if (circuit.tie.hard != nets::HardAttention::average)
     return std::string("unique-hard attention depends on the order of the word");
-  if ((cfg.norm_position != nets::NormPosition::none && cfg.norm != nets::NormKind::none) ||
-      cfg.qk_norm || cfg.attention_gate)
+  if (cfg.has_norm_layers() || cfg.qk_norm || cfg.attention_gate)
     return std::string("counts does not encode norm layers or gates");
   z3::context ctx;
   std::vector<z3::expr> n;

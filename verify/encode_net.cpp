@@ -18,17 +18,6 @@ using detail::set_timeout;
 using detail::Weights;
 using saturate::Rational;
 
-// 1/sqrt(q) when it is rational (q = a/b in lowest terms with a and b perfect squares), 0 for
-// q = 0 (nets' output for a zero row at eps = 0); nothing otherwise.
-std::optional<Rational> rational_rsqrt(const Rational& q) {
-  using boost::multiprecision::mpz_int;
-  if (q == 0) return Rational(0);
-  const mpz_int a = boost::multiprecision::numerator(q), b = boost::multiprecision::denominator(q);
-  const mpz_int ra = boost::multiprecision::sqrt(a), rb = boost::multiprecision::sqrt(b);
-  if (ra * ra != a || rb * rb != b) return std::nullopt;
-  return Rational(rb) / Rational(ra);
-}
-
 // Rows of the residual stream at one position: while every entry depends only on the symbol
 // at that position, a table of exact values per symbol choice; afterwards Z3 terms.
 struct SymRow {
@@ -71,7 +60,7 @@ class CircuitEncoder {
       rows = layer(l, rows, last && single ? readout : -1);
     }
     // Pre-LN: the final norm before the readout.
-    const bool final_norm = has_norms() && cfg.norm_position == nets::NormPosition::pre;
+    const bool final_norm = cfg.has_norm_layers() && cfg.norm_position == nets::NormPosition::pre;
     auto final_row = [&](int t) {
       return final_norm ? terms(normalize(rows[t], t, w_.get("lnf.g"), w_.get("lnf.b"),
                                           fmt::format("lnf_r{}", t), cfg.norm),
@@ -119,10 +108,6 @@ class CircuitEncoder {
     }
     return out;
   }
-  bool has_norms() const {
-    const auto& cfg = c_.config;
-    return cfg.norm_position != nets::NormPosition::none && cfg.norm != nets::NormKind::none;
-  }
 
   // nets/norm.h on one row: y = (x - m) r with m the mean (layernorm, projection) and
   // r = 1/sqrt(|x - m|^2 / C + eps) (eps / C for `scale`; r = 1 for projection), then
@@ -142,7 +127,7 @@ class CircuitEncoder {
       auto [y, q] = centre(e, kind);
       ys.push_back(y);
       qs.push_back(q);
-      rs.push_back(scaled(kind) ? rational_rsqrt(q) : std::optional<Rational>(1));
+      rs.push_back(nets::scaled(kind) ? saturate::rational_rsqrt(q) : std::optional<Rational>(1));
       rational = rational && rs.back().has_value();
     }
     if (rational) {
@@ -176,23 +161,15 @@ class CircuitEncoder {
     for (int i = 0; i < C; ++i) out.terms.push_back(select(t, options[i]));
     return out;
   }
-  static bool scaled(nets::NormKind kind) {
-    return kind == nets::NormKind::layernorm || kind == nets::NormKind::scale ||
-           kind == nets::NormKind::rms;
-  }
-  static bool centred(nets::NormKind kind) {
-    return kind == nets::NormKind::layernorm || kind == nets::NormKind::projection;
-  }
-  // eps as it enters q: eps, or eps / C for `scale` (sqrt(C) x / sqrt(|x|^2 + eps)).
+  // eps as it enters q (exact: a double is a dyadic rational).
   Rational eps_term(int C, nets::NormKind kind) const {
-    const Rational eps(c_.config.norm_eps);  // exact: a double is a dyadic rational
-    return kind == nets::NormKind::scale ? eps / C : eps;
+    return nets::norm_eps_term(kind, Rational(c_.config.norm_eps), C);
   }
   std::pair<std::vector<Rational>, Rational> centre(const std::vector<Rational>& x,
                                                     nets::NormKind kind) const {
     const int C = static_cast<int>(x.size());
     Rational m = 0;
-    if (centred(kind)) {
+    if (nets::centred(kind)) {
       for (const auto& v : x) m += v;
       m /= C;
     }
@@ -209,13 +186,13 @@ class CircuitEncoder {
                                         nets::NormKind kind) {
     const int C = static_cast<int>(x.size());
     z3::expr m = ctx_.real_val(0);
-    if (centred(kind)) {
+    if (nets::centred(kind)) {
       for (const auto& v : x) m = m + v;
       m = (m / ctx_.real_val(C)).simplify();
     }
     std::vector<z3::expr> y;
     for (const auto& v : x) y.push_back((v - m).simplify());
-    if (scaled(kind)) {
+    if (nets::scaled(kind)) {
       z3::expr q = real(ctx_, eps_term(C, kind));
       for (const auto& v : y) q = q + v * v / ctx_.real_val(C);
       z3::expr qv = fresh(tag + "q"), r = fresh(tag + "r");
@@ -314,8 +291,8 @@ class CircuitEncoder {
     const int len = n_ + 2, C = cfg.d_model, H = cfg.n_heads, dh = C / H;
     const auto& wqkv = *w_.layer(l, "attn.wqkv");
     const auto* bqkv = w_.layer(l, "attn.bqkv");
-    const bool pre = has_norms() && cfg.norm_position == nets::NormPosition::pre,
-               post = has_norms() && cfg.norm_position == nets::NormPosition::post;
+    const bool pre = cfg.has_norm_layers() && cfg.norm_position == nets::NormPosition::pre,
+               post = cfg.has_norm_layers() && cfg.norm_position == nets::NormPosition::post;
     auto norm = [&](const SymRow& x, int t, const char* which) {
       return normalize(x, t, w_.layer(l, fmt::format("{}.g", which).c_str()),
                        w_.layer(l, fmt::format("{}.b", which).c_str()),
@@ -574,8 +551,7 @@ SolverAnswer smt_query(const saturate::Circuit& circuit, const Language* languag
 // layer whose scores multiply two symbolic rows.
 bool may_be_nonlinear(const saturate::Circuit& c) {
   const auto& cfg = c.config;
-  return cfg.n_layers > 1 || cfg.qk_norm ||
-         (cfg.norm_position != nets::NormPosition::none && cfg.norm != nets::NormKind::none);
+  return cfg.n_layers > 1 || cfg.qk_norm || cfg.has_norm_layers();
 }
 
 }  // namespace
