@@ -46,7 +46,9 @@ struct ExactEvaluator::Cache::Impl {
   PassCache<SmallRationalArith> small;
   PassCache<RationalArith> exact;
 };
-ExactEvaluator::Cache::Cache() : impl(std::make_unique<Impl>()) {}
+ExactEvaluator::Cache::Cache(bool many_words) : impl(std::make_unique<Impl>()) {
+  impl->fast.many_words = impl->small.many_words = impl->exact.many_words = many_words;
+}
 ExactEvaluator::Cache::~Cache() = default;
 
 ExactEvaluator::ExactEvaluator(const Circuit& circuit) : circuit_(circuit) {
@@ -78,11 +80,9 @@ ExactEvaluator::ExactEvaluator(const Circuit& circuit) : circuit_(circuit) {
       for (int c = 0; c < d.cols; ++c)  // rounded up: the error bounds need an upper bound
         d.row_abs[r] =
             detail::add_up(d.row_abs[r], std::abs(d.w[static_cast<std::size_t>(r) * d.cols + c]));
-    // "layers.L.what" -> "L.what", the evaluator's short keys.
-    const std::string key = name.rfind("layers.", 0) == 0 ? name.substr(7) : name;
-    rational->by_name.emplace(key, std::move(m));
-    doubles->by_name.emplace(key, std::move(d));
-    small->by_name.emplace(key, std::move(q));
+    rational->by_name.emplace(name, std::move(m));
+    doubles->by_name.emplace(name, std::move(d));
+    small->by_name.emplace(name, std::move(q));
   }
   rational->resolve(cfg.n_layers);
   rational_ = rational;
@@ -105,10 +105,7 @@ void ExactEvaluator::check_word(const Word& word) const {
 }
 
 ExactResult ExactEvaluator::run(const Word& word) const {
-  Cache cache;
-  for (auto* many :
-       {&cache.impl->fast.many_words, &cache.impl->small.many_words, &cache.impl->exact.many_words})
-    *many = false;
+  Cache cache(false);
   return run(word, cache);
 }
 

@@ -67,7 +67,8 @@ class ExactEvaluator {
   // common prefix (enumeration in symbol order). A cache serves one evaluator; one per thread.
   class Cache {
    public:
-    Cache();
+    // many_words = false: for one word, where tables per length would not pay.
+    explicit Cache(bool many_words = true);
     ~Cache();
     struct Impl;
     std::unique_ptr<Impl> impl;

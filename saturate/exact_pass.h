@@ -18,7 +18,7 @@ namespace saturn::saturate {
 template <class T>
 struct ExactEvaluator::Weights {
   using M = Matrix<T>;
-  std::map<std::string, M> by_name;  // short keys: "embed.wte", "0.attn.wqkv"
+  std::map<std::string, M> by_name;  // the circuit's tensor names
   // Resolved by role (null where the circuit has no such tensor).
   struct Layer {
     const M *ln1_g, *ln1_b, *wqkv, *bqkv, *q_ln_g, *q_ln_b, *k_ln_g, *k_ln_b, *wgate, *bgate;
@@ -37,7 +37,7 @@ struct ExactEvaluator::Weights {
     head_w = find("head.w"), head_b = find("head.b");
     layers.resize(n_layers);
     for (int l = 0; l < n_layers; ++l) {
-      auto at = [&](const char* what) { return find(std::to_string(l) + "." + what); };
+      auto at = [&](const char* what) { return find(fmt::format("layers.{}.{}", l, what)); };
       layers[l] = {at("ln1.g"),       at("ln1.b"),       at("attn.wqkv"),   at("attn.bqkv"),
                    at("attn.q_ln.g"), at("attn.q_ln.b"), at("attn.k_ln.g"), at("attn.k_ln.b"),
                    at("attn.wgate"),  at("attn.bgate"),  at("attn.wo"),     at("attn.bo"),
@@ -123,6 +123,13 @@ struct PassCache {
   std::vector<std::vector<RowT<Iv>>> x, a_in;     // [layer][position], layers >= 1
   std::vector<std::vector<std::vector<Iv>>> qkv;  // [layer][position], layers >= 1
   RowIds<A> ids{kWordIds};
+  // A pass's scratch, kept here so that a word allocates none of it.
+  std::vector<int> entry;                      // [position]: position * tokens + token
+  std::vector<Iv> scores;                      // one query's scores [key * heads + head]
+  std::vector<std::vector<int>> head_winners;  // [head]: the attended keys
+  std::vector<const Iv*> values;               // the winners' value rows at one head
+  std::vector<long> selection;                 // the readout's key, see Pass::logit
+  std::vector<RowT<Iv>> final_rows;            // [position]: the last layer's outputs
 };
 
 // One word through the circuit in arithmetic A (Undecided when a decision cannot be made).
@@ -144,7 +151,12 @@ class Pass {
         tokens_(circuit.alphabet.size() + 2),
         C_(cfg_.d_model),
         H_(cfg_.n_heads),
-        dh_(C_ / H_) {
+        dh_(C_ / H_),
+        entry_(cache.entry),
+        scores_(cache.scores),
+        head_winners_(cache.head_winners),
+        values_(cache.values),
+        selection_(cache.selection) {
     pre_ = cfg_.has_norm_layers() && cfg_.norm_position == nets::NormPosition::pre;
     post_ = cfg_.has_norm_layers() && cfg_.norm_position == nets::NormPosition::post;
   }
@@ -199,11 +211,11 @@ class Pass {
   bool pre_ = false, post_ = false;
   int len_ = 0;
   bool use_score_table_ = false;
-  std::vector<int> entry_;                      // [position]: position * tokens + token
-  std::vector<Iv> scores_;                      // one query's scores [key * heads + head]
-  std::vector<std::vector<int>> head_winners_;  // [head]: the attended keys
-  std::vector<const Iv*> values_;               // the winners' value rows at one head
-  std::vector<long> selection_;
+  std::vector<int>& entry_;
+  std::vector<Iv>& scores_;
+  std::vector<std::vector<int>>& head_winners_;
+  std::vector<const Iv*>& values_;
+  std::vector<long>& selection_;
 };
 
 // nets/norm.h over x[0..size): y = (x - m) r, r = 1/sqrt(|x - m|^2 / size + c), then affine.
@@ -465,7 +477,8 @@ BasicInterval<typename A::Num> Pass<A>::logit(const Word& word) {
   const bool recognize = cfg_.objective == nets::Objective::recognize;
   const int readout_row = !recognize ? n : cfg_.readout == nets::Readout::bos ? 0 : len - 1;
   const bool single_readout = !recognize || cfg_.readout != nets::Readout::mean;
-  std::vector<Row> final_rows(len);  // the last layer's outputs (only those needed)
+  auto& final_rows = cache_.final_rows;  // the last layer's outputs (only those needed)
+  final_rows.resize(len);
   // A one-layer circuit's single readout is a function of the readout row's entry and the keys
   // each head selects (as row ids, which are stable for the length): words that agree on them
   // share the rest of the computation.
