@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "lang/error.h"
+#include "verify/isolated.h"
 #include "verify/z3_support.h"
 
 namespace saturn::verify {
@@ -562,9 +563,8 @@ SolverAnswer smt_differs_at_length(const saturate::Circuit& circuit, const Langu
   const bool nonlinear = may_be_nonlinear(circuit) || (other && may_be_nonlinear(*other));
   if (timeout_seconds <= 0 || !nonlinear)
     return smt_query(circuit, language, other, length, timeout_seconds);
-  // Z3 does not always stop at its deadline in nonlinear arithmetic (neither its timeout nor
-  // an interrupt is polled inside some nlsat computations), so such queries run in a child
-  // process that is killed when the time is up.
+  // Z3 does not always stop at its deadline in nonlinear arithmetic: such queries run in a
+  // child process that is killed when the time is up.
   return detail::run_isolated(timeout_seconds, [&] {
     return smt_query(circuit, language, other, length, timeout_seconds);
   });
