@@ -4,19 +4,17 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "lang/atomic_file.h"
+#include "cli/word_args.h"
+#include "base/atomic_file.h"
 #include "lang/builtin.h"
 #include "lang/dataset.h"
 #include "lang/equiv.h"
-#include "lang/error.h"
-#include "lang/names.h"
+#include "lang/words.h"
+#include "base/error.h"
+#include "base/names.h"
 
 namespace saturn::cli {
 namespace {
-
-std::string show_word(const Alphabet& alphabet, const Word& w) {
-  return w.empty() ? "\"\"" : alphabet.format(w);
-}
 
 void require_non_negative(int value, const char* flag) {
   if (value < 0) throw InputError(fmt::format("{}: must be >= 0 (got {})", flag, value));
@@ -70,18 +68,15 @@ void add_lang_commands(CLI::App& app) {
     cmd->callback([name] { show_language(*name); });
   }
   {
-    auto* cmd = lang->add_subcommand("check", "Print accept or reject for each word");
+    auto* cmd = WordsCommand::add(*lang, "check", "Print accept or reject for each word");
     auto name = std::make_shared<std::string>();
-    auto words = std::make_shared<std::vector<std::string>>();
     cmd->add_option("LANG", *name, "Built-in name or spec file")->required();
-    cmd->add_option("WORD", *words,
-                    "Words (symbols separated by spaces if any name is longer than one character)")
-        ->required();
-    cmd->callback([name, words] {
+    cmd->add_words();
+    cmd->callback([name, cmd] {
       auto l = resolve_language(*name);
-      std::vector<Word> parsed;
-      for (const auto& w : *words) parsed.push_back(l->alphabet().parse(w == "\"\"" ? "" : w));
-      for (const auto& w : parsed) fmt::print("{}\n", l->accepts(w) ? "accept" : "reject");
+      cmd->for_each_word(l->alphabet(), [&](const std::string&, const Word& w) {
+        fmt::print("{}\n", l->accepts(w) ? "accept" : "reject");
+      });
     });
   }
   {
@@ -176,7 +171,7 @@ void add_lang_commands(CLI::App& app) {
         return;
       }
       bool in_a = la->accepts(*r.witness);
-      fmt::print("{}\n", show_word(la->alphabet(), *r.witness));
+      fmt::print("{}\n", format_word(*r.witness, la->alphabet()));
       std::fflush(stdout);  // the word first, then the note, even through a shared pipe
       fmt::print(stderr, "note: {} {}, {} {}\n", la->name(), in_a ? "accepts" : "rejects",
                  lb->name(), in_a ? "rejects" : "accepts");

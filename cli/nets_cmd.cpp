@@ -5,10 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "lang/atomic_file.h"
+#include "base/atomic_file.h"
 #include "lang/builtin.h"
 #include "lang/dataset.h"
-#include "lang/error.h"
+#include "base/error.h"
 #include "lang/spec.h"
 #include "nets/batch.h"
 #include "nets/checkpoint.h"

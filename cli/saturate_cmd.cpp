@@ -7,10 +7,11 @@
 #include <sstream>
 
 #include "cli/commands.h"
-#include "lang/atomic_file.h"
+#include "cli/word_args.h"
+#include "base/atomic_file.h"
 #include "lang/builtin.h"
-#include "lang/error.h"
-#include "lang/names.h"
+#include "base/error.h"
+#include "base/names.h"
 #include "saturate/circuit.h"
 #include "saturate/exact_eval.h"
 #include "saturate/head_roles.h"
@@ -348,16 +349,14 @@ void add_circuit(CLI::App& app) {
     }
   });
 
-  auto* run_cmd = cmd->add_subcommand("run", "Evaluate a circuit exactly on words");
+  auto* run_cmd = WordsCommand::add(*cmd, "run", "Evaluate a circuit exactly on words");
   auto file = std::make_shared<std::string>();
-  auto words = std::make_shared<std::vector<std::string>>();
   run_cmd->add_option("CIRCUIT", *file, "Circuit file (JSON)")->required();
-  run_cmd->add_option("WORD", *words, "Words (\"\" for the empty word)")->required();
+  run_cmd->add_words();
   run_cmd->callback([=] {
     const auto circuit = saturate::load_circuit(*file);
     const saturate::ExactEvaluator exact(circuit);
-    for (const auto& text : *words) {
-      const Word w = circuit.alphabet.parse(text == "\"\"" ? "" : text);
+    run_cmd->for_each_word(circuit.alphabet, [&](const std::string& text, const Word& w) {
       const auto r = exact.run(w);
       std::string logit;
       if (r.verdict != saturate::Verdict::undecided || r.reason.find("logit") != std::string::npos)
@@ -368,7 +367,7 @@ void add_circuit(CLI::App& app) {
                                   r.logit.hi.convert_to<double>());
       fmt::print("{}  {}  {}{}\n", text, to_string(r.verdict), logit,
                  r.reason.empty() ? "" : "  (" + r.reason + ")");
-    }
+    });
   });
 }
 

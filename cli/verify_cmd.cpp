@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "lang/atomic_file.h"
+#include "base/atomic_file.h"
 #include "lang/builtin.h"
-#include "lang/error.h"
-#include "lang/names.h"
+#include "base/error.h"
+#include "base/names.h"
 #include "saturate/circuit.h"
 #include "verify/constructions/constructions.h"
 #include "verify/equivalence.h"

@@ -7,7 +7,7 @@
 #include <map>
 #include <mutex>
 
-#include "lang/error.h"
+#include "base/error.h"
 #include "lang/spec.h"
 #include "lang/zoo_machines.h"
 

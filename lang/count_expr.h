@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "lang/alphabet.h"
-#include "lang/error.h"
+#include "base/error.h"
 
 namespace saturn {
 

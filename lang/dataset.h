@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "lang/names.h"
+#include "base/names.h"
 #include "lang/sample.h"
 
 namespace saturn {

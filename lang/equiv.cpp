@@ -7,7 +7,7 @@
 #include <unordered_set>
 
 #include "lang/count.h"
-#include "lang/error.h"
+#include "base/error.h"
 
 namespace saturn {
 

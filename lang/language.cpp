@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "lang/error.h"
+#include "base/error.h"
 
 namespace saturn {
 

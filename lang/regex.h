@@ -8,7 +8,7 @@
 
 #include "lang/alphabet.h"
 #include "lang/dfa.h"
-#include "lang/error.h"
+#include "base/error.h"
 
 namespace saturn {
 

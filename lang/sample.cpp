@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "lang/error.h"
+#include "base/error.h"
 
 namespace saturn {
 

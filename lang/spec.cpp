@@ -10,7 +10,7 @@
 
 #include "lang/components.h"
 #include "lang/count_expr.h"
-#include "lang/error.h"
+#include "base/error.h"
 #include "lang/regex.h"
 
 namespace saturn {

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <string>
 
-#include "lang/names.h"
+#include "base/names.h"
 
 namespace saturn::nets {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "lang/error.h"
+#include "base/error.h"
 
 namespace saturn::nets {
 

@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "lang/atomic_file.h"
-#include "lang/error.h"
+#include "base/atomic_file.h"
+#include "base/error.h"
 
 namespace saturn::nets {
 

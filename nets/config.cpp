@@ -4,8 +4,8 @@
 
 #include <charconv>
 
-#include "lang/error.h"
-#include "lang/names.h"
+#include "base/error.h"
+#include "base/names.h"
 
 namespace saturn::nets {
 

@@ -10,7 +10,7 @@
 #include <array>
 #include <string>
 
-#include "lang/names.h"
+#include "base/names.h"
 
 namespace saturn::nets {
 

@@ -7,7 +7,7 @@
 #include <random>
 #include <stdexcept>
 
-#include "lang/error.h"
+#include "base/error.h"
 #include "nets/embedding.h"
 #include "nets/linear.h"
 #include "nets/loss.h"

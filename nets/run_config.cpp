@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "lang/error.h"
-#include "lang/names.h"
+#include "base/error.h"
+#include "base/names.h"
 
 namespace saturn::nets {
 

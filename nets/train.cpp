@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "lang/atomic_file.h"
-#include "lang/error.h"
+#include "base/atomic_file.h"
+#include "base/error.h"
 #include "nets/batch.h"
 #include "nets/checkpoint.h"
 

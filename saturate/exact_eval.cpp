@@ -5,7 +5,7 @@
 #include <cmath>
 #include <map>
 
-#include "lang/error.h"
+#include "base/error.h"
 #include "saturate/exact_pass.h"
 #include "saturate/interval_arith.h"
 

@@ -7,7 +7,7 @@
 #include <map>
 #include <sstream>
 
-#include "lang/atomic_file.h"
+#include "base/atomic_file.h"
 #include "nets/batch.h"
 
 namespace saturn::saturate {

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "lang/error.h"
+#include "base/error.h"
 
 namespace saturn::saturate {
 

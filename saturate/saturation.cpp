@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "lang/names.h"
+#include "base/names.h"
 
 namespace saturn::saturate {
 

@@ -6,7 +6,7 @@
 #include <map>
 
 #include "lang/components.h"
-#include "lang/error.h"
+#include "base/error.h"
 #include "verify/z3_support.h"
 
 namespace saturn::verify {

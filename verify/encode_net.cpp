@@ -6,7 +6,7 @@
 #include <map>
 #include <optional>
 
-#include "lang/error.h"
+#include "base/error.h"
 #include "verify/isolated.h"
 #include "verify/z3_support.h"
 

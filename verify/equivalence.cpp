@@ -8,7 +8,7 @@
 #include <cmath>
 #include <limits>
 
-#include "lang/error.h"
+#include "base/error.h"
 #include "saturate/exact_eval.h"
 #include "verify/encode.h"
 

@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "lang/error.h"
+#include "base/error.h"
 #include "verify/encode.h"
 
 namespace saturn::verify {

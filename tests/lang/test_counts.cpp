@@ -3,7 +3,7 @@
 
 #include "lang/builtin.h"
 #include "lang/count.h"
-#include "lang/error.h"
+#include "base/error.h"
 
 using namespace saturn;
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cstdio>
 #include <fstream>
-#include "lang/error.h"
+#include "base/error.h"
 
 using namespace saturn;
 

@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "lang/builtin.h"
-#include "lang/error.h"
+#include "base/error.h"
 #include "nets/checkpoint.h"
 #include "nets/train.h"
 

@@ -9,7 +9,7 @@
 
 #include "hand_built.h"
 #include "lang/builtin.h"
-#include "lang/error.h"
+#include "base/error.h"
 #include "nets/attention.h"
 #include "nets/batch.h"
 #include "saturate/circuit.h"

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "lang/builtin.h"
-#include "lang/error.h"
+#include "base/error.h"
 #include "saturate/exact_eval.h"
 #include "verify/constructions/constructions.h"
 #include "verify/encode.h"

@@ -4,7 +4,7 @@
 
 #include <functional>
 
-#include "lang/error.h"
+#include "base/error.h"
 #include "saturate/exact_eval.h"
 
 namespace saturn::verify {

@@ -8,7 +8,7 @@
 #include <array>
 #include <string>
 
-#include "lang/error.h"
+#include "base/error.h"
 
 namespace saturn {
 
