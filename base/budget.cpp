@@ -50,11 +50,24 @@ std::uint64_t parse_memory_size(const std::string& text, const std::string& flag
   int shift = 0;
   if (i < text.size()) {
     switch (text[i]) {
-      case 'k': case 'K': shift = 10; break;
-      case 'm': case 'M': shift = 20; break;
-      case 'g': case 'G': shift = 30; break;
-      case 't': case 'T': shift = 40; break;
-      default: bad();
+      case 'k':
+      case 'K':
+        shift = 10;
+        break;
+      case 'm':
+      case 'M':
+        shift = 20;
+        break;
+      case 'g':
+      case 'G':
+        shift = 30;
+        break;
+      case 't':
+      case 'T':
+        shift = 40;
+        break;
+      default:
+        bad();
     }
     ++i;
     if (i < text.size() && (text[i] == 'B' || text[i] == 'b')) ++i;
@@ -75,8 +88,8 @@ void require_memory(double bytes, std::string_view knob, std::string_view what) 
   const double budget = static_cast<double>(memory_budget());
   if (!(bytes <= budget))  // also catches NaN
     throw LimitError(fmt::format(
-        "{}: {} needs about {}, over the memory budget of {} (raise it with --memory-limit)",
-        knob, what, format_bytes(bytes), format_bytes(budget)));
+        "{}: {} needs about {}, over the memory budget of {} (raise it with --memory-limit)", knob,
+        what, format_bytes(bytes), format_bytes(budget)));
 }
 
 }  // namespace saturn

@@ -48,11 +48,10 @@ bool identifier(std::string_view key) {
 
 }  // namespace
 
-nlohmann::ordered_json parse_json(std::string_view text, const std::string& source,
-                                  int max_depth) {
+nlohmann::ordered_json parse_json(std::string_view text, const std::string& source, int max_depth) {
   if (auto at = too_deep(text, max_depth))
-    throw InputError(fmt::format("{}: JSON nested deeper than {} levels (at byte {})", source,
-                                 max_depth, *at));
+    throw InputError(
+        fmt::format("{}: JSON nested deeper than {} levels (at byte {})", source, max_depth, *at));
   try {
     return nlohmann::ordered_json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {

@@ -3,15 +3,15 @@
 
 #include <iostream>
 
+#include "base/atomic_file.h"
+#include "base/error.h"
+#include "base/names.h"
 #include "cli/commands.h"
 #include "cli/word_args.h"
-#include "base/atomic_file.h"
 #include "lang/builtin.h"
 #include "lang/dataset.h"
 #include "lang/equiv.h"
 #include "lang/words.h"
-#include "base/error.h"
-#include "base/names.h"
 
 namespace saturn::cli {
 namespace {
@@ -93,7 +93,18 @@ void add_lang_commands(CLI::App& app) {
         ->capture_default_str();
     cmd->callback([=] {
       require_non_negative(*length, "--length");
-      Sampler counts(resolve_language(*name), *limit);
+      auto l = resolve_language(*name);
+      if (l->dfa()) {
+        // Regular: two layers of the DFA's table, whatever the length.
+        BigInt accepted = count_accepted_words(*l, *length);
+        if (*rejected)
+          accepted = boost::multiprecision::pow(BigInt(l->alphabet().size()),
+                                                static_cast<unsigned>(*length)) -
+                     accepted;
+        fmt::print("{}\n", accepted.str());
+        return;
+      }
+      Sampler counts(l, *limit);
       fmt::print(
           "{}\n",
           (*rejected ? counts.count_rejected(*length) : counts.count_accepted(*length)).str());
@@ -122,18 +133,19 @@ void add_lang_commands(CLI::App& app) {
         ->capture_default_str();
     cmd->callback([=] {
       std::tie(o->min_length, o->max_length) = parse_length_range(*lengths, "--lengths");
-      require_non_negative(o->per_length, "--per-length");
       o->negatives = parse_name<Negatives>(kNegativesNames, "--negatives", *negatives);
+      check_dataset_options(*o);
       auto l = resolve_language(*name);
       Sampler sampler(l, *limit);
-      Dataset data = make_dataset(sampler, *o);
-      for (const auto& note : data.notes) fmt::print(stderr, "note: {}\n", note);
-      std::string text;
-      for (const auto& e : data.examples) text += to_json_line(e, l->alphabet()) + "\n";
-      if (out->empty())
-        std::cout << text;
-      else
-        write_file_atomically(*out, text);
+      // Streamed: each line is written as it is drawn; -o writes through a temporary file
+      // that is renamed into place only when the whole dataset is there.
+      OutputFile output(out->empty() ? "-" : *out);
+      const auto notes = generate_dataset(sampler, *o, [&](Example&& e) {
+        output.write(to_json_line(e, l->alphabet()));
+        output.write("\n");
+      });
+      output.commit();
+      for (const auto& note : notes) fmt::print(stderr, "note: {}\n", note);
     });
   }
   {
@@ -143,8 +155,10 @@ void add_lang_commands(CLI::App& app) {
     cmd->callback([name] {
       auto l = resolve_language(*name);
       if (!l->dfa())
-        throw InputError(fmt::format("{}: not a regular language (class {}): no DFA to draw",
-                                     l->name(), l->language_class()));
+        throw InputError(l->language_class() == "regular"
+                             ? fmt::format("{}: no DFA to draw ({})", l->name(), l->class_detail())
+                             : fmt::format("{}: not a regular language (class {}): no DFA to draw",
+                                           l->name(), l->language_class()));
       std::cout << to_dot(*l->dfa(), l->alphabet(), l->name());
     });
   }

@@ -91,9 +91,9 @@ int main(int argc, char** argv) {
         "please report the command)",
         1);
   } catch (const std::exception& e) {
-    return report(fmt::format("internal error (a bug in saturn; please report the command): {}",
-                              e.what()),
-                  1);
+    return report(
+        fmt::format("internal error (a bug in saturn; please report the command): {}", e.what()),
+        1);
   }
   return 0;
 }

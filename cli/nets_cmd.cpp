@@ -4,11 +4,11 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "cli/commands.h"
 #include "base/atomic_file.h"
+#include "base/error.h"
+#include "cli/commands.h"
 #include "lang/builtin.h"
 #include "lang/dataset.h"
-#include "base/error.h"
 #include "lang/spec.h"
 #include "nets/batch.h"
 #include "nets/checkpoint.h"

@@ -6,12 +6,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "cli/commands.h"
-#include "cli/word_args.h"
 #include "base/atomic_file.h"
-#include "lang/builtin.h"
 #include "base/error.h"
 #include "base/names.h"
+#include "cli/commands.h"
+#include "cli/word_args.h"
+#include "lang/builtin.h"
 #include "saturate/circuit.h"
 #include "saturate/exact_eval.h"
 #include "saturate/head_roles.h"

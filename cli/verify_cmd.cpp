@@ -7,11 +7,11 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "cli/commands.h"
 #include "base/atomic_file.h"
-#include "lang/builtin.h"
 #include "base/error.h"
 #include "base/names.h"
+#include "cli/commands.h"
+#include "lang/builtin.h"
 #include "saturate/circuit.h"
 #include "verify/constructions/constructions.h"
 #include "verify/equivalence.h"

@@ -30,12 +30,13 @@ void WordsCommand::add_words() {
       ->expected(1 << 30)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
-      ->type_name("");
+      ->option_text("...");
   add_option("--words", file_, "Read words from FILE, one per line ('-': standard input)");
 }
 
 void WordsCommand::for_each_word(
-    const Alphabet& alphabet, const std::function<void(const std::string&, const Word&)>& fn) const {
+    const Alphabet& alphabet,
+    const std::function<void(const std::string&, const Word&)>& fn) const {
   if (words_.empty() && file_.empty()) throw InputError("expected WORD... or --words FILE");
   // Every argument is parsed before the first is used: a bad word stops the command before it
   // prints anything.

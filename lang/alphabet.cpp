@@ -22,8 +22,8 @@ Alphabet::Alphabet(std::vector<std::string> names) : names_(std::move(names)) {
       throw InputError(
           fmt::format("symbol name '{}' contains white space or a control character", n));
     if (n == "\"" || n == "\"\"")
-      throw InputError(fmt::format(
-          "symbol name '{}' is reserved: \"\" is how the empty word is written", n));
+      throw InputError(
+          fmt::format("symbol name '{}' is reserved: \"\" is how the empty word is written", n));
     if (!seen.insert(n).second)
       throw InputError(fmt::format("duplicate symbol '{}' in alphabet", n));
     if (n.size() != 1) single_char_ = false;

@@ -26,12 +26,15 @@ class CountTable {
   explicit CountTable(std::shared_ptr<const Language> language,
                       std::size_t max_entries = kDefaultMaxEntries);
 
-  // Accepted / rejected words of length n. Throws LimitError past max_entries table entries.
-  const BigInt& accepted(int n) { return accepted_from(language_->runner().start(), n); }
+  // Accepted / rejected words of length n. Throws LimitError past max_entries table entries or
+  // the memory budget (base/budget.h).
+  // Before the first count of a length, the table's size is predicted (without big integers)
+  // and a length over the budgets is refused at once.
+  const BigInt& accepted(int n);
   BigInt rejected(int n) { return power(n) - accepted(n); }
   // Accepted words w of length `remaining` such that (prefix leading to c) + w is accepted.
   const BigInt& accepted_from(const Config& c, int remaining);
-  // |Σ|^r.
+  // |Σ|^r. The reference is valid until the next call.
   const BigInt& power(int r);
 
   const Language& language() const { return *language_; }
@@ -39,14 +42,25 @@ class CountTable {
 
  private:
   const BigInt& count(const Config& c, int r);
+  // The memoised count of (c, r), kZero when c is dead for r, or nullptr (with key_ set) when
+  // it is still to be computed.
+  const BigInt* lookup(const Config& c, int r);
+  // Throws LimitError when counting length n from `start` would exceed the table's budgets.
+  void predict(const Config& start, int n);
 
   std::shared_ptr<const Language> language_;
   std::size_t max_entries_;
   std::unordered_map<Key, BigInt, KeyHash> memo_;
-  std::vector<BigInt> powers_;
-  std::vector<Config> scratch_;  // one successor configuration per recursion depth
+  std::size_t bytes_ = 0;  // held by memo_, checked against the memory budget
+  BigInt power_;
+  int power_exponent_ = -1;
   Key key_;
   SymbolSet all_;
 };
+
+// Accepted words of length n of a language with a DFA, in O(|Q|) big integers (two layers of
+// the DP instead of the whole table): for long lengths of regular languages. O(n |Q| |Σ|)
+// additions. Ctrl-C stops it.
+BigInt count_accepted_words(const Language& language, int n);
 
 }  // namespace saturn

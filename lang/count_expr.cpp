@@ -43,7 +43,11 @@ struct Affine {
   }
 };
 
+// Every number, coefficient and constant, also after the expression is simplified, is at most
+// this in absolute value: counter values (coefficient x word length) then fit 64 bits.
 constexpr std::int64_t kMaxMagnitude = 1'000'000'000;
+// Parentheses nested deeper are refused (the parser recurses once per level).
+constexpr int kMaxNesting = 200;
 
 class ExprParser {
  public:
@@ -80,8 +84,9 @@ class ExprParser {
     while (true) {
       skip();
       if (i_ >= t_.size() || (t_[i_] != '+' && t_[i_] != '-')) return acc;
+      const std::size_t at = i_;
       int sign = t_[i_++] == '+' ? 1 : -1;
-      add(acc, parse_term(), sign);
+      add(acc, parse_term(), sign, at);
     }
   }
 
@@ -97,22 +102,40 @@ class ExprParser {
     return v;
   }
 
- private:
-  void add(Affine& acc, const Affine& x, std::int64_t sign) {
-    for (std::size_t s = 0; s < acc.coef.size(); ++s) acc.coef[s] += sign * x.coef[s];
-    acc.constant += sign * x.constant;
+  // A coefficient or constant, refused past kMaxMagnitude (never wrapped).
+  std::int64_t checked(std::int64_t value, std::size_t at) const {
+    if (value > kMaxMagnitude || value < -kMaxMagnitude)
+      fail(fmt::format("coefficient or constant out of range (more than {} in absolute value)",
+                       kMaxMagnitude),
+           at);
+    return value;
   }
 
-  // term := '-' term | factor ('*'? factor)*   (a product must have a constant side)
+ private:
+  void add(Affine& acc, const Affine& x, std::int64_t sign, std::size_t at) {
+    for (std::size_t s = 0; s < acc.coef.size(); ++s)
+      acc.coef[s] = checked(acc.coef[s] + sign * x.coef[s], at);
+    acc.constant = checked(acc.constant + sign * x.constant, at);
+  }
+
+  // term := '-'* factor ('*'? factor)*   (a product must have a constant side)
   Affine parse_term() {
     skip();
-    if (i_ < t_.size() && t_[i_] == '-') {
+    bool negative = false;  // a run of unary minus signs, read without recursion
+    while (i_ < t_.size() && t_[i_] == '-') {
+      negative = !negative;
       ++i_;
-      Affine x = parse_term();
+      skip();
+    }
+    Affine x = parse_product();
+    if (negative) {
       for (auto& c : x.coef) c = -c;
       x.constant = -x.constant;
-      return x;
     }
+    return x;
+  }
+
+  Affine parse_product() {
     std::size_t start = i_;
     Affine acc = parse_factor();
     while (true) {
@@ -129,8 +152,9 @@ class ExprParser {
       const Affine& scale = acc.is_constant() ? acc : rhs;
       Affine other = acc.is_constant() ? rhs : acc;
       std::int64_t f = scale.constant;
-      for (auto& v : other.coef) v *= f;
-      other.constant *= f;
+      // Both factors are within kMaxMagnitude, so the products fit before the check.
+      for (auto& v : other.coef) v = checked(v * f, start);
+      other.constant = checked(other.constant * f, start);
       acc = other;
     }
   }
@@ -163,11 +187,14 @@ class ExprParser {
       if (!s) fail(fmt::format("unknown symbol '{}' in count term", name), start);
       x.coef[*s] = 1;
     } else if (c == '(') {
+      if (++depth_ > kMaxNesting)
+        fail(fmt::format("parentheses nested more than {} deep", kMaxNesting), start);
       ++i_;
       x = parse_sum();
       skip();
       if (i_ >= t_.size() || t_[i_] != ')') fail("unbalanced '('", start);
       ++i_;
+      --depth_;
     } else {
       fail(fmt::format("unexpected '{}'", c), start);
     }
@@ -177,6 +204,7 @@ class ExprParser {
   std::string_view t_;
   const Alphabet& a_;
   std::size_t i_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace
@@ -192,8 +220,8 @@ CountConstraint parse_count_constraint(std::string_view text, const Alphabet& al
   CountConstraint c;
   c.op = *op;
   c.coef.resize(alphabet.size());
-  for (int s = 0; s < alphabet.size(); ++s) c.coef[s] = lhs.coef[s] - rhs.coef[s];
-  c.rhs = rhs.constant - lhs.constant;
+  for (int s = 0; s < alphabet.size(); ++s) c.coef[s] = p.checked(lhs.coef[s] - rhs.coef[s], op_at);
+  c.rhs = p.checked(rhs.constant - lhs.constant, op_at);
   return c;
 }
 
@@ -203,14 +231,22 @@ ModConstraint parse_mod_constraint(std::string_view text, const Alphabet& alphab
   p.skip();
   std::size_t mod_at = p.pos();
   if (p.at_end() || text[p.pos()] != '%') p.fail("expected '% m' after the linear form", mod_at);
+  // The rest is read by a second parser; its offsets are moved back to the whole text's.
   ExprParser rest(text.substr(mod_at + 1), alphabet);
-  std::int64_t m = rest.parse_int();
-  if (m < 1) p.fail("modulus must be at least 1", mod_at);
-  auto op = rest.parse_op();
-  if (!op) p.fail("expected a comparison after '% m'", mod_at + 1 + rest.pos());
-  Affine rhs = rest.parse_sum();
-  if (!rhs.is_constant()) p.fail("right side of a mod constraint must be a number", mod_at + 1);
-  if (!rest.at_end()) p.fail("unexpected text after the expression", mod_at + 1 + rest.pos());
+  std::int64_t m = 0;
+  std::optional<CmpOp> op;
+  Affine rhs;
+  try {
+    m = rest.parse_int();
+    if (m < 1) rest.fail("modulus must be at least 1", 0);
+    op = rest.parse_op();
+    if (!op) rest.fail("expected a comparison after '% m'", rest.pos());
+    rhs = rest.parse_sum();
+    if (!rhs.is_constant()) rest.fail("right side of a mod constraint must be a number", 0);
+    if (!rest.at_end()) rest.fail("unexpected text after the expression", rest.pos());
+  } catch (const ExprError& e) {
+    throw ExprError(e.what(), e.offset + static_cast<int>(mod_at) + 1);
+  }
   ModConstraint c;
   c.coef = form.coef;
   c.offset = form.constant;

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "lang/alphabet.h"
 #include "base/error.h"
+#include "lang/alphabet.h"
 
 namespace saturn {
 

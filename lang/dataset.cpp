@@ -3,10 +3,16 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/budget.h"
 #include "base/error.h"
+#include "base/interrupt.h"
+#include "base/json_read.h"
+#include "base/lines.h"
+#include "lang/words.h"
 
 namespace saturn {
 
@@ -26,6 +32,18 @@ std::pair<int, int> parse_length_range(const std::string& text, const std::strin
   return {lo, hi};
 }
 
+void check_dataset_options(const DatasetOptions& o) {
+  if (o.per_length < 0)
+    throw InputError(fmt::format("--per-length: must be >= 0 (got {})", o.per_length));
+  if (o.next_max_length > kMaxNextLength)
+    throw LimitError(
+        fmt::format("--next-max-length: at most {} (got {})", kMaxNextLength, o.next_max_length));
+  // --distinct remembers the words of one length and class.
+  if (o.distinct)
+    require_memory(static_cast<double>(o.per_length) * (64.0 + 2.0 * o.max_length), "--per-length",
+                   "remembering the distinct words of one length");
+}
+
 namespace {
 
 // K distinct uniform indices below `total` (Floyd's algorithm), in increasing order.
@@ -40,15 +58,29 @@ std::vector<BigInt> distinct_indices(Rng& rng, const BigInt& total, int k) {
 
 }  // namespace
 
-Dataset make_dataset(Sampler& sampler, const DatasetOptions& o) {
+Dataset make_dataset(Sampler& sampler, const DatasetOptions& options) {
   Dataset data;
+  data.notes = generate_dataset(sampler, options,
+                                [&](Example&& e) { data.examples.push_back(std::move(e)); });
+  return data;
+}
+
+std::vector<std::string> generate_dataset(Sampler& sampler, const DatasetOptions& o,
+                                          const std::function<void(Example&&)>& sink) {
+  check_dataset_options(o);
+  std::vector<std::string> notes;
   Rng rng(o.seed);
   const int next_bound = o.next_max_length >= 0 ? o.next_max_length : o.max_length;
   std::vector<int> skipped_accepted, skipped_rejected;
+  Progress progress("sampling");
+  const double total =
+      (o.max_length - o.min_length + 1.0) * o.per_length * (o.negatives == Negatives::none ? 1 : 2);
+  double made = 0;
   auto emit = [&](Word w, int label) {
     Example e{std::move(w), label, std::nullopt};
     if (o.next) e.next = sampler.next_targets(e.word, next_bound);
-    data.examples.push_back(std::move(e));
+    sink(std::move(e));
+    progress.update(++made, total);
   };
   // Uniform words of one class, with or without replacement.
   auto draw_uniform = [&](int n, int k, bool accepted) {
@@ -72,7 +104,7 @@ Dataset make_dataset(Sampler& sampler, const DatasetOptions& o) {
     }
     const int take = static_cast<int>(std::min<BigInt>(total, k));
     if (take < k)
-      data.notes.push_back(
+      notes.push_back(
           fmt::format("length {}: only {} distinct {} words (asked for {})", n, take, what, k));
     for (const BigInt& idx : distinct_indices(rng, total, take))
       emit(accepted ? sampler.unrank_accepted(n, idx) : sampler.unrank_rejected(n, idx), accepted);
@@ -92,8 +124,7 @@ Dataset make_dataset(Sampler& sampler, const DatasetOptions& o) {
       ++made;
     }
     if (made < k)
-      data.notes.push_back(
-          fmt::format("length {}: found {} of {} near-miss negatives", n, made, k));
+      notes.push_back(fmt::format("length {}: found {} of {} near-miss negatives", n, made, k));
   };
 
   for (int n = o.min_length; n <= o.max_length; ++n) {
@@ -120,53 +151,70 @@ Dataset make_dataset(Sampler& sampler, const DatasetOptions& o) {
                             ? fmt::format("{}", fmt::join(*lengths, ", "))
                             : fmt::format("{}, {}, {}, ..., {}", (*lengths)[0], (*lengths)[1],
                                           (*lengths)[2], lengths->back());
-    data.notes.insert(data.notes.begin(),
-                      fmt::format("no {} words at {} length{} ({}); skipped", what, lengths->size(),
-                                  lengths->size() == 1 ? "" : "s", shown));
+    notes.insert(notes.begin(),
+                 fmt::format("no {} words at {} length{} ({}); skipped", what, lengths->size(),
+                             lengths->size() == 1 ? "" : "s", shown));
   }
-  return data;
+  return notes;
 }
 
-std::vector<Example> read_json_lines(const std::string& path, const Alphabet& alphabet) {
-  std::ifstream in(path);
+std::vector<Example> read_json_lines(const std::string& path, const Alphabet& alphabet,
+                                     int max_length) {
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(fmt::format("{}: cannot read data file", path));
   std::vector<Example> out;
+  LineReader lines(in, path);
   std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
+  double bytes = 0;  // held by the examples, against the memory budget
+  while (lines.next(line)) {
     if (line.empty()) continue;
-    auto fail = [&](const std::string& what) {
-      throw InputError(fmt::format("{}:{}: {}", path, number, what));
-    };
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) fail("not a JSON object");
-    if (!j.contains("word") || !j["word"].is_string()) fail("missing string field 'word'");
-    if (!j.contains("label") || !j["label"].is_number_integer())
-      fail("missing integer field 'label'");
+    const std::string where = fmt::format("{}:{}", path, lines.line_number());
+    const auto j = parse_json(line, where);
+    const JsonNode root(j, where);
+    if (!j.is_object()) root.fail("expected a JSON object");
+    root.only_keys({"word", "length", "label", "next", "prefix_accepted"});
     Example e;
     try {
-      e.word = alphabet.parse(j["word"].get<std::string>());
+      e.word = parse_word(root.at("word").string(), alphabet);
     } catch (const InputError& err) {
-      fail(err.what());
+      if (std::string(err.what()).rfind(where, 0) == 0) throw;
+      root.at("word").fail(err.what());
     }
-    e.label = j["label"].get<int>() ? 1 : 0;
-    if (j.contains("next")) {
+    const auto n = static_cast<std::int64_t>(e.word.size());
+    if (max_length >= 0 && n > max_length)
+      root.at("word").fail(fmt::format(
+          "a word of length {} is longer than the model's max_length ({})", n, max_length));
+    if (auto length = root.find("length"); length && length->integer(0, INT64_MAX) != n)
+      length->fail(fmt::format("says {}, but the word has length {}", length->value().dump(), n));
+    e.label = static_cast<int>(root.at("label").integer(0, 1));
+    if (auto next = root.find("next")) {
       NextTargets t;
-      if (!j["next"].is_array() || j["next"].size() != e.word.size() + 1)
-        fail("'next' needs length+1 lists");
-      for (const auto& allowed : j["next"]) {
+      if (next->size() != e.word.size() + 1)
+        next->fail(fmt::format("expected {} lists (length + 1), got {}", n + 1, next->size()));
+      for (std::size_t i = 0; i < next->size(); ++i) {
+        const JsonNode allowed = next->at(i);
         std::vector<Symbol> symbols;
-        for (const auto& name : allowed) {
-          auto s = name.is_string() ? alphabet.find(name.get<std::string>()) : std::nullopt;
-          if (!s) fail(fmt::format("unknown symbol {} in 'next'", name.dump()));
+        for (std::size_t a = 0; a < allowed.size(); ++a) {
+          const JsonNode name = allowed.at(a);
+          auto s = alphabet.find(name.string());
+          if (!s) name.fail(fmt::format("unknown symbol {}", name.describe()));
           symbols.push_back(*s);
         }
         t.next.push_back(std::move(symbols));
       }
-      if (!j.contains("prefix_accepted") || j["prefix_accepted"].size() != e.word.size() + 1)
-        fail("'next' needs 'prefix_accepted' with length+1 booleans");
-      for (const auto& b : j["prefix_accepted"]) t.prefix_accepted.push_back(b.get<bool>());
+      const JsonNode accepted = root.at("prefix_accepted");
+      if (accepted.size() != e.word.size() + 1)
+        accepted.fail(
+            fmt::format("expected {} booleans (length + 1), got {}", n + 1, accepted.size()));
+      for (std::size_t i = 0; i < accepted.size(); ++i)
+        t.prefix_accepted.push_back(accepted.at(i).boolean());
       e.next = std::move(t);
+    } else if (root.has("prefix_accepted")) {
+      root.at("prefix_accepted").fail("needs \"next\" beside it");
     }
+    bytes += 64.0 + 2.0 * static_cast<double>(e.word.size()) * (e.next ? 12 : 1);
+    if (bytes > static_cast<double>(memory_budget()))
+      require_memory(bytes, path, "the examples of this data file");
     out.push_back(std::move(e));
   }
   if (out.empty()) throw InputError(fmt::format("{}: no examples", path));

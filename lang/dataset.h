@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,7 +42,18 @@ struct Dataset {
   std::vector<std::string> notes;  // lengths skipped, caps applied: for stderr
 };
 
-// Positives then negatives, per length in increasing order.
+// The longest --next-max-length: next-symbol targets look this far ahead from every prefix.
+inline constexpr int kMaxNextLength = 100000;
+
+// Throws InputError / LimitError for options out of range or over the memory budget.
+void check_dataset_options(const DatasetOptions& options);
+
+// Positives then negatives, per length in increasing order, each handed to `sink` as it is
+// drawn (so a dataset of any size streams); returns the notes (lengths skipped, caps applied).
+// Progress on a terminal; Ctrl-C stops it.
+std::vector<std::string> generate_dataset(Sampler& sampler, const DatasetOptions& options,
+                                          const std::function<void(Example&&)>& sink);
+// The same, collected.
 Dataset make_dataset(Sampler& sampler, const DatasetOptions& options);
 
 // One JSON object: {"word": "(())", "length": 4, "label": 1[, "next": [...], "prefix_accepted":
@@ -49,8 +61,10 @@ Dataset make_dataset(Sampler& sampler, const DatasetOptions& options);
 std::string to_json_line(const Example& example, const Alphabet& alphabet);
 
 // Reads a JSONL file written by `saturn lang sample` (the inverse of to_json_line); errors
-// name file:line and the field or symbol.
-std::vector<Example> read_json_lines(const std::string& path, const Alphabet& alphabet);
+// name file:line and the field or symbol. Labels are 0 or 1, never coerced; a word longer than
+// max_length (>= 0) is refused; the examples are held against the memory budget.
+std::vector<Example> read_json_lines(const std::string& path, const Alphabet& alphabet,
+                                     int max_length = -1);
 
 // "A:B" (or "A") to a length range; throws InputError naming `flag`.
 std::pair<int, int> parse_length_range(const std::string& text, const std::string& flag);

@@ -116,14 +116,16 @@ Dfa minimize(const Dfa& input) {
   for (int q = 0; q < n; ++q)
     for (int s = 0; s < k; ++s) inverse[s][dfa.next(q, s)].push_back(q);
 
-  std::vector<int> block_of(n);
+  std::vector<int> block_of(n), position(n);  // a state's block and its index in the block
   std::vector<std::vector<StateId>> blocks;
   {
     std::vector<StateId> acc, rej;
     for (int q = 0; q < n; ++q) (dfa.accepting(q) ? acc : rej).push_back(q);
     for (auto* b : {&acc, &rej})
       if (!b->empty()) {
-        for (StateId q : *b) block_of[q] = static_cast<int>(blocks.size());
+        for (std::size_t i = 0; i < b->size(); ++i)
+          block_of[(*b)[i]] = static_cast<int>(blocks.size()),
+          position[(*b)[i]] = static_cast<int>(i);
         blocks.push_back(std::move(*b));
       }
   }
@@ -156,16 +158,23 @@ Dfa minimize(const Dfa& input) {
       }
     for (int b : touched) {
       if (marked[b].size() < blocks[b].size()) {
-        // Split b into its marked states (a new block) and the rest.
+        // Split b: its marked states move to a new block, each in O(1) (swapped with the
+        // block's last state), so a split costs the marked states, not the whole block.
         int nb = static_cast<int>(blocks.size());
-        std::sort(marked[b].begin(), marked[b].end());
-        std::vector<StateId> rest;
-        for (StateId q : blocks[b])
-          if (!std::binary_search(marked[b].begin(), marked[b].end(), q)) rest.push_back(q);
-        blocks.push_back(marked[b]);
-        blocks[b] = std::move(rest);
+        std::vector<StateId> moved;
+        moved.reserve(marked[b].size());
+        for (StateId q : marked[b]) {
+          auto& from = blocks[b];
+          const StateId last = from.back();
+          from[position[q]] = last;
+          position[last] = position[q];
+          from.pop_back();
+          block_of[q] = nb;
+          position[q] = static_cast<int>(moved.size());
+          moved.push_back(q);
+        }
+        blocks.push_back(std::move(moved));
         marked.emplace_back();
-        for (StateId q : blocks[nb]) block_of[q] = nb;
         for (int a = 0; a < k; ++a) {
           if (in_work.size() > static_cast<std::size_t>(b) && in_work[b][a])
             push_work(nb, a);

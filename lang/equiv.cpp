@@ -6,8 +6,8 @@
 #include <set>
 #include <unordered_set>
 
-#include "lang/count.h"
 #include "base/error.h"
+#include "lang/count.h"
 
 namespace saturn {
 

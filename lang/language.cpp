@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "base/budget.h"
 #include "base/error.h"
 
 namespace saturn {
@@ -21,9 +22,16 @@ Language::Language(std::string name, std::string description, Alphabet alphabet,
     class_ = declared_class;
     class_detail_ = runner_.machine().summary();
   } else if (res.finite) {
-    dfa_ = minimize(explore_dfa(runner_, alphabet_.size()));
     class_ = "regular";
-    class_detail_ = fmt::format("minimal DFA: {} states", dfa_->num_states());
+    // Finite, but possibly too large to tabulate (brackets with max_depth = 10^5): then the
+    // language works without its DFA (membership, counts and samples go through the machine)
+    // and says so.
+    try {
+      dfa_ = minimize(explore_dfa(runner_, alphabet_.size()));
+      class_detail_ = fmt::format("minimal DFA: {} states", dfa_->num_states());
+    } catch (const LimitError& e) {
+      class_detail_ = fmt::format("finite-state; no DFA built: {}", e.what());
+    }
   } else if (res.stacks == 0) {
     class_ = "counter";
     class_detail_ = fmt::format("{} counter{}", res.counters, res.counters == 1 ? "" : "s");
@@ -37,18 +45,22 @@ Language::Language(std::string name, std::string description, Alphabet alphabet,
   }
 }
 
-Dfa explore_dfa(const Runner& runner, int num_symbols, int max_states) {
+Dfa explore_dfa(const Runner& runner, int num_symbols, int max_states, std::size_t max_bytes) {
   Dfa dfa(num_symbols);
   std::map<Key, StateId> ids;
   std::vector<Config> configs;
+  std::size_t bytes = 0;  // held by the keys and configurations
   auto intern = [&](const Config& c) {
     Key k;
     append_config(c, k);
+    const std::size_t size = k.size() * 2 * sizeof(std::int64_t) + 128;
     auto [it, fresh] = ids.emplace(std::move(k), static_cast<StateId>(configs.size()));
     if (fresh) {
       if (static_cast<int>(configs.size()) >= max_states)
-        throw LimitError(
-            fmt::format("finite-state machine has more than {} configurations", max_states));
+        throw LimitError(fmt::format("more than {} reachable configurations", max_states));
+      if ((bytes += size) > max_bytes)
+        throw LimitError(fmt::format("its reachable configurations take more than {}",
+                                     format_bytes(static_cast<double>(max_bytes))));
       configs.push_back(c);
       dfa.add_state(runner.accepting(c));
     }

@@ -46,7 +46,8 @@ class Language {
 };
 
 // The DFA of a finite-state machine, by breadth-first exploration of its configurations.
-// Throws LimitError past max_states reachable configurations.
-Dfa explore_dfa(const Runner& runner, int num_symbols, int max_states = 200000);
+// Throws LimitError past max_states reachable configurations or max_bytes held by them.
+Dfa explore_dfa(const Runner& runner, int num_symbols, int max_states = 200000,
+                std::size_t max_bytes = std::size_t(256) << 20);
 
 }  // namespace saturn

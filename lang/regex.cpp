@@ -5,6 +5,8 @@
 #include <map>
 #include <memory>
 
+#include "base/budget.h"
+#include "base/interrupt.h"
 #include "lang/machine.h"
 
 namespace saturn {
@@ -17,6 +19,15 @@ struct Node {
   int min = 0, max = 0;                     // kRepeat; max < 0 means unbounded
 };
 using NodePtr = std::unique_ptr<Node>;
+
+// Nesting deeper than this (parentheses, or repeats of repeats) is refused: the parser, the
+// NFA construction and the syntax tree's destructor recurse once per level.
+constexpr int kMaxNesting = 500;
+// Thompson's NFA of a regex with large repeats grows multiplicatively ((a{1000}){1000} has
+// 10^6 copies of a); it is estimated from the syntax tree and refused past this many states.
+constexpr double kMaxNfaStates = 4e6;
+// The subset construction stops past this many DFA states (before minimisation).
+constexpr std::size_t kMaxSubsetStates = 200000;
 
 class Parser {
  public:
@@ -69,6 +80,7 @@ class Parser {
 
   NodePtr parse_postfix() {
     NodePtr atom = parse_atom();
+    int repeats = 0;  // nesting added by this chain of postfix operators
     while (true) {
       skip_space();
       if (i_ >= p_.size()) break;
@@ -95,7 +107,19 @@ class Parser {
       } else {
         break;
       }
-      ++i_;
+      const std::size_t at = i_++;
+      // A star, plus or option of a star, plus or option is one of them: (x*)+ = x*,
+      // (x+)? = x*, (x?)? = x?; so `a***...` stays one level deep however long the chain.
+      auto simple = [](int min, int max) {
+        return min <= 1 && (max < 0 || max == 1) && min != max;
+      };
+      if (simple(lo, hi) && atom->kind == Node::kRepeat && simple(atom->min, atom->max)) {
+        atom->min = atom->min == 1 && lo == 1 ? 1 : 0;
+        atom->max = atom->max < 0 || hi < 0 ? -1 : 1;
+        continue;
+      }
+      if (depth_ + ++repeats > kMaxNesting)
+        fail(fmt::format("repeats nested more than {} deep", kMaxNesting), at);
       auto rep = std::make_unique<Node>(Node{Node::kRepeat, {}, {}, lo, hi});
       rep->kids.push_back(std::move(atom));
       atom = std::move(rep);
@@ -107,9 +131,11 @@ class Parser {
     skip_space();
     std::size_t start = i_;
     int v = 0;
-    while (i_ < p_.size() && std::isdigit(static_cast<unsigned char>(p_[i_])) && v < 100000)
-      v = v * 10 + (p_[i_++] - '0');
+    while (i_ < p_.size() && std::isdigit(static_cast<unsigned char>(p_[i_]))) {
+      v = std::min(v * 10 + (p_[i_++] - '0'), 1000000);  // saturates: only "over 1000" matters
+    }
     if (i_ == start) fail("expected a number in '{'", open);
+    if (v > 1000) fail("repeat count over 1000", open);
     return v;
   }
 
@@ -143,10 +169,13 @@ class Parser {
       return std::make_unique<Node>(Node{Node::kSet, s, {}, 0, 0});
     };
     if (c == '(') {
+      if (++depth_ > kMaxNesting)
+        fail(fmt::format("parentheses nested more than {} deep", kMaxNesting), at);
       ++i_;
       NodePtr inner = parse_union();
       if (!peek(')')) fail("unbalanced '('", at);
       ++i_;
+      --depth_;
       return inner;
     }
     if (c == '.') {
@@ -179,7 +208,26 @@ class Parser {
   std::string_view p_;
   const Alphabet& a_;
   std::size_t i_ = 0;
+  int depth_ = 0;  // open parentheses
 };
+
+// The number of states Nfa::build creates for `n`.
+double nfa_size(const Node& n) {
+  switch (n.kind) {
+    case Node::kEmpty:
+    case Node::kSet:
+      return 2;
+    case Node::kConcat:
+    case Node::kUnion: {
+      double total = 2;
+      for (const auto& kid : n.kids) total += nfa_size(*kid);
+      return total;
+    }
+    case Node::kRepeat:
+      return 2 + nfa_size(*n.kids[0]) * (n.max < 0 ? n.min + 1 : n.max);
+  }
+  return 2;
+}
 
 // Thompson's construction: an NFA with epsilon moves and symbol-set moves.
 struct Nfa {
@@ -246,23 +294,33 @@ struct Nfa {
     }
     return {in, out};
   }
-  void close(std::vector<int>& set) const {
-    std::vector<bool> in(eps.size());
-    for (int q : set) in[q] = true;
+  // Epsilon closure, in time linear in its size (a stamp per state instead of a fresh mark
+  // array per call).
+  void close(std::vector<int>& set) {
+    if (stamp.size() != eps.size()) stamp.assign(eps.size(), 0);
+    ++generation;
+    for (int q : set) stamp[q] = generation;
     for (std::size_t i = 0; i < set.size(); ++i)
       for (int t : eps[set[i]])
-        if (!in[t]) {
-          in[t] = true;
+        if (stamp[t] != generation) {
+          stamp[t] = generation;
           set.push_back(t);
         }
     std::sort(set.begin(), set.end());
   }
+  std::vector<std::uint32_t> stamp;
+  std::uint32_t generation = 0;
 };
 
 }  // namespace
 
 Dfa compile_regex(std::string_view pattern, const Alphabet& alphabet) {
   NodePtr ast = Parser(pattern, alphabet).parse();
+  if (const double states = nfa_size(*ast); states > kMaxNfaStates)
+    throw RegexError(fmt::format("regex expands to about {:.3g} automaton states, over the limit "
+                                 "of {:.0g} (repeats of repeats multiply)",
+                                 states, kMaxNfaStates),
+                     0);
   Nfa nfa;
   auto [entry, exit] = nfa.build(*ast);
   const int k = alphabet.size();
@@ -270,15 +328,23 @@ Dfa compile_regex(std::string_view pattern, const Alphabet& alphabet) {
   Dfa dfa(k);
   std::map<std::vector<int>, StateId> ids;
   std::vector<std::vector<int>> sets;
+  double stored = 0;  // NFA state ids held by the sets, twice (map keys and `sets`)
+  Progress progress("regex: subset construction");
   auto intern = [&](std::vector<int> set) {
     nfa.close(set);
     auto it = ids.find(set);
     if (it != ids.end()) return it->second;
+    if (sets.size() >= kMaxSubsetStates)
+      throw RegexError(fmt::format("regex expands to more than {} DFA states", kMaxSubsetStates),
+                       0);
+    stored += static_cast<double>(set.size());
+    require_memory(2 * stored * sizeof(int) + 200.0 * static_cast<double>(sets.size()), "regex",
+                   "the subset construction");
+    progress.update(static_cast<double>(sets.size()), 0);
     bool acc = std::binary_search(set.begin(), set.end(), exit);
     StateId q = dfa.add_state(acc);
     ids.emplace(set, q);
     sets.push_back(std::move(set));
-    if (sets.size() > 200000) throw InputError("regex expands to more than 200000 DFA states");
     return q;
   };
   dfa.set_start(intern({entry}));

@@ -6,9 +6,9 @@
 
 #include <string_view>
 
+#include "base/error.h"
 #include "lang/alphabet.h"
 #include "lang/dfa.h"
-#include "base/error.h"
 
 namespace saturn {
 

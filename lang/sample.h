@@ -35,7 +35,10 @@ class Sampler {
 
   // Accepted / rejected words of length n (by the fastest exact method for the language).
   const BigInt& count_accepted(int n);
-  BigInt count_rejected(int n) { return table_.power(n) - count_accepted(n); }
+  BigInt count_rejected(int n) {
+    BigInt total = count_accepted(n);
+    return table_.power(n) - total;
+  }
 
   // A uniform accepted (rejected) word of length n, or nullopt if there is none.
   std::optional<Word> accepted(int n, Rng& rng);

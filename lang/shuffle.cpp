@@ -1,5 +1,9 @@
 #include "lang/shuffle.h"
 
+#include <fmt/format.h>
+
+#include "base/budget.h"
+
 #include "lang/components.h"
 #include "lang/regex.h"
 #include "lang/sample.h"
@@ -52,6 +56,12 @@ std::unique_ptr<ShuffleCounts> ShuffleCounts::try_make(
 }
 
 const BigInt& ShuffleCounts::binomial(int n, int k) {
+  if (static_cast<int>(binomials_.size()) <= n) {
+    // Pascal's triangle to row n: n^2/2 entries of up to n bits.
+    const double rows = n + 1.0;
+    require_memory(rows * rows / 2 * 40 + rows * rows * rows / 48, "--lengths",
+                   fmt::format("the binomial table of a shuffle up to length {}", n));
+  }
   while (static_cast<int>(binomials_.size()) <= n) {
     const int m = static_cast<int>(binomials_.size());
     std::vector<BigInt> row(m + 1, 1);

@@ -4,17 +4,28 @@
 #include <toml++/toml.h>
 
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
+#include "base/error.h"
+#include "base/suggest.h"
 #include "lang/components.h"
 #include "lang/count_expr.h"
-#include "base/error.h"
 #include "lang/regex.h"
 
 namespace saturn {
 namespace {
+
+constexpr std::size_t kMaxNameLength = 100;
+constexpr std::size_t kMaxSymbols = 255;
+
+// [a-z0-9_-]+, at most kMaxNameLength characters.
+bool valid_name(const std::string& name) {
+  if (name.empty() || name.size() > kMaxNameLength) return false;
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+  return true;
+}
 
 class SpecReader {
  public:
@@ -38,18 +49,20 @@ class SpecReader {
     } catch (const toml::parse_error& e) {
       fail(e.source(), std::string(e.description()));
     }
-    static const std::set<std::string> top_keys = {"name", "description", "alphabet", "accept"};
+    static const std::vector<std::string> top_keys = {"name", "description", "alphabet", "accept"};
     for (auto&& [k, v] : doc)
-      if (!top_keys.count(std::string(k.str())))
-        fail(v, fmt::format("unknown key '{}' (expected name, description, alphabet, [accept])",
-                            k.str()));
+      if (std::find(top_keys.begin(), top_keys.end(), k.str()) == top_keys.end())
+        fail(v, fmt::format("unknown key '{}'{} (expected name, description, alphabet, [accept])",
+                            k.str(), did_you_mean(k.str(), top_keys)));
 
     auto* name_node = doc.get("name");
     if (!name_node) fail(doc, "missing 'name'");
     auto name = name_node->value<std::string>();
     if (!name) fail(*name_node, "'name' must be a string");
-    if (!std::regex_match(*name, std::regex("[a-z0-9_-]+")))
-      fail(*name_node, fmt::format("name '{}' must match [a-z0-9_-]+", *name));
+    if (!valid_name(*name))
+      fail(*name_node,
+           fmt::format("name '{}' must match [a-z0-9_-]+ and have at most {} characters",
+                       name->size() <= 40 ? *name : name->substr(0, 40) + "...", kMaxNameLength));
 
     std::string description;
     if (auto* d = doc.get("description")) {
@@ -63,6 +76,9 @@ class SpecReader {
     auto* alpha_arr = alpha_node->as_array();
     if (!alpha_arr) fail(*alpha_node, "'alphabet' must be an array of strings");
     if (alpha_arr->empty()) fail(*alpha_node, "empty alphabet");
+    if (alpha_arr->size() > kMaxSymbols)
+      fail(*alpha_node, fmt::format("alphabet has {} symbols, more than the {} saturn supports",
+                                    alpha_arr->size(), kMaxSymbols));
     std::vector<std::string> names;
     for (auto&& el : *alpha_arr) {
       auto v = el.value<std::string>();
@@ -103,16 +119,14 @@ class SpecReader {
 
   // One table of constraints, all of which must hold.
   std::shared_ptr<Machine> read_constraints(const toml::table& t, const std::string& where) {
-    static const std::set<std::string> keys = {"regex",    "counts",    "prefix_counts", "mod",
-                                               "brackets", "max_depth", "dfa",           "all",
-                                               "any",      "not"};
+    static const std::vector<std::string> keys = {"regex",    "counts",    "prefix_counts", "mod",
+                                                  "brackets", "max_depth", "dfa",           "all",
+                                                  "any",      "not"};
     std::vector<std::shared_ptr<Machine>> parts;
     for (auto&& [k, v] : t)
-      if (!keys.count(std::string(k.str())))
-        fail(v, fmt::format(
-                    "unknown key '{}' in {} (expected one of: regex, counts, prefix_counts, mod, "
-                    "brackets, max_depth, dfa, all, any, not)",
-                    k.str(), where));
+      if (std::find(keys.begin(), keys.end(), k.str()) == keys.end())
+        fail(v, fmt::format("unknown key '{}' in {}{} (expected one of: {})", k.str(), where,
+                            did_you_mean(k.str(), keys), fmt::join(keys, ", ")));
 
     if (auto* n = t.get("regex")) {
       std::string pattern = string_of(*n, "regex");
@@ -155,8 +169,9 @@ class SpecReader {
     if (auto* n = t.get("brackets")) {
       std::optional<int> max_depth;
       if (auto* d = t.get("max_depth")) {
-        auto v = d->value<std::int64_t>();
-        if (!v || *v < 0) fail(*d, "'max_depth' must be a non-negative integer");
+        auto v = d->is_integer() ? d->value<std::int64_t>() : std::nullopt;
+        if (!v || *v < 0 || *v > INT32_MAX)
+          fail(*d, fmt::format("'max_depth' must be an integer in 0..{}", INT32_MAX));
         max_depth = static_cast<int>(*v);
       }
       parts.push_back(read_brackets(*n, max_depth));
@@ -221,13 +236,17 @@ class SpecReader {
   std::shared_ptr<Machine> read_dfa(const toml::node& n) {
     auto* t = n.as_table();
     if (!t) fail(n, "'dfa' must be a table { start = 0, accept = [..], delta = [[..], ..] }");
+    for (auto&& [k, v] : *t)
+      if (k.str() != "start" && k.str() != "accept" && k.str() != "delta")
+        fail(v, fmt::format("unknown key '{}' in 'dfa'{} (expected start, accept, delta)", k.str(),
+                            did_you_mean(k.str(), {"start", "accept", "delta"})));
     auto* delta_node = t->get("delta");
     if (!delta_node) fail(n, "'dfa' needs 'delta'");
     const auto& rows = array_of(*delta_node, "delta");
     const int states = static_cast<int>(rows.size());
     if (states == 0) fail(*delta_node, "'delta' needs at least one state");
     auto state_of = [&](const toml::node& el, const char* what, bool allow_reject) {
-      auto v = el.value<std::int64_t>();
+      auto v = el.is_integer() ? el.value<std::int64_t>() : std::nullopt;
       if (!v || *v < (allow_reject ? -1 : 0) || *v >= states)
         fail(el, fmt::format("{} must be a state in 0..{}{}", what, states - 1,
                              allow_reject ? " or -1" : ""));

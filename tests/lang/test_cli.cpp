@@ -166,7 +166,7 @@ TEST_CASE("bad spec files: one line naming file:line:col, exit 2", "[lang][cli]"
 }
 
 TEST_CASE("bad command-line input: exit 2 with the symbol or flag named", "[lang][cli]") {
-  expect_bad_input("lang check majority abc", "unknown symbol 'c' in word 'abc'");
+  expect_bad_input("lang check majority abc", "unknown symbol 'c' at symbol 3 of word 'abc'");
   expect_bad_input("lang count majority --length -1", "--length: must be >= 0 (got -1)");
   expect_bad_input("lang sample majority --lengths 5:2 --per-length 1", "--lengths: expected A:B");
   expect_bad_input("lang sample majority --lengths 1:2 --per-length 1 --negatives some",
@@ -179,11 +179,11 @@ TEST_CASE("a failed sample leaves no output file behind", "[lang][cli]") {
   fs::path dir = fs::temp_directory_path() / ("saturn-out-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   fs::path out = dir / "data.jsonl";
-  // The count table of dyck-2 at length 400 needs far more than 100 entries: a LimitError midway.
+  // The count table of dyck-2 at length 400 needs far more than 100 entries: a LimitError.
   Run r = saturn("lang sample dyck-2 --lengths 1:400 --per-length 2 --table-limit 100 -o " +
                  out.string());
   CHECK(r.code == 2);
-  CHECK(r.err.find("exceeds 100 entries") != std::string::npos);
+  CHECK(r.err.find("needs more than 100 entries") != std::string::npos);
   CHECK(fs::is_empty(dir));
   Run ok = saturn("lang sample dyck-2 --lengths 2:4 --per-length 2 -o " + out.string());
   CHECK(ok.code == 0);

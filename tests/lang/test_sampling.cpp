@@ -287,7 +287,7 @@ TEST_CASE("JSON lines read back what was written; bad lines are named", "[lang]"
     read_json_lines(path, lang->alphabet());
     FAIL("no error");
   } catch (const InputError& e) {
-    CHECK_THAT(e.what(), Catch::Contains(path + ":2: unknown symbol 'x'"));
+    CHECK_THAT(e.what(), Catch::Contains(path + ":2: word: unknown symbol 'x'"));
   }
   std::remove(path.c_str());
 }
