@@ -3,9 +3,11 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "base/atomic_file.h"
 #include "base/error.h"
+#include "base/interrupt.h"
 #include "cli/commands.h"
 #include "lang/builtin.h"
 #include "lang/dataset.h"
@@ -24,22 +26,34 @@ void add_nets_commands(CLI::App& app) {
     auto sets = std::make_shared<std::vector<std::string>>();
     auto out = std::make_shared<std::string>();
     auto resume = std::make_shared<bool>(false);
+    auto overwrite = std::make_shared<bool>(false);
     auto quiet = std::make_shared<bool>(false);
     cmd->add_option("--lang", *lang, "Built-in name or spec file")->required();
     cmd->add_option("--config", *config_file, "TOML file of model and training keys");
     cmd->add_option("--set", *sets, "key=value, after --config (repeatable)");
     cmd->add_option("--out", *out, "Run directory")->required();
-    cmd->add_flag("--resume", *resume, "Continue from the last checkpoint in --out");
+    cmd->add_flag("--resume", *resume,
+                  "Continue the run in --out from its last checkpoint (only steps may change)");
+    cmd->add_flag("--overwrite", *overwrite, "Replace the run in --out (its files are removed)");
     cmd->add_flag("-q,--quiet", *quiet, "No progress output");
     cmd->callback([=] {
+      if (*resume && *overwrite) throw InputError("--resume and --overwrite exclude each other");
       nets::RunConfig config;
-      if (*resume) {
-        config.load(std::filesystem::path(*out) / "config.toml");
+      const auto resumed_config = std::filesystem::path(*out) / "config.toml";
+      if (*resume && std::filesystem::exists(resumed_config)) {
+        if (!config_file->empty())
+          throw InputError("--resume reads the run's own config.toml; --config is not used");
+        config.load(resumed_config);
       } else if (!config_file->empty()) {
         config.load(*config_file);
       }
       for (const auto& s : *sets) config.set_assignment(s);
-      auto summary = nets::train(resolve_language(*lang), config, {*out, *resume, *quiet});
+      auto summary =
+          nets::train(resolve_language(*lang), config, {*out, *resume, *quiet, *overwrite});
+      if (summary.already_finished) {
+        fmt::print("{}: already finished at step {}; nothing to do\n", *out, summary.steps);
+        return;
+      }
       fmt::print("steps {}  final loss {:.4f}  train acc {:.3f}", summary.steps, summary.final_loss,
                  summary.train_accuracy);
       if (config.model.objective == nets::Objective::recognize)
@@ -61,9 +75,11 @@ void add_nets_commands(CLI::App& app) {
     auto out = std::make_shared<std::string>();
     auto per_length = std::make_shared<int>(100);
     auto quiet = std::make_shared<bool>(false);
+    auto overwrite = std::make_shared<bool>(false);
     cmd->add_option("--lang", *lang, "Built-in name or spec file")->required();
     cmd->add_option("--config", *config_file, "TOML file of model and training keys");
     cmd->add_option("--set", *sets, "key=value, after --config (repeatable)");
+    cmd->add_flag("--overwrite", *overwrite, "Replace the runs of an earlier learn in --out");
     cmd->add_option("--seeds", *seeds, "Number of seeds")->required();
     cmd->add_option("--train-lengths", *train_lengths, "Training length range A:B")->required();
     cmd->add_option("--test-lengths", *test_lengths, "Out-of-range test lengths C:D")->required();
@@ -79,7 +95,10 @@ void add_nets_commands(CLI::App& app) {
       config.set("train_lengths", *train_lengths);
       config.set("test_lengths", *test_lengths);
       auto language = resolve_language(*lang);
-      auto r = nets::learnability(language, config, *seeds, *out, *per_length, *quiet);
+      if (*per_length < 1 || *per_length > (1 << 20))
+        throw InputError(
+            fmt::format("--per-length: expected 1..{} (got {})", 1 << 20, *per_length));
+      auto r = nets::learnability(language, config, *seeds, *out, *per_length, *quiet, *overwrite);
       nlohmann::ordered_json j;
       j["language"] = language->name();
       j["train_lengths"] = *train_lengths;
@@ -131,38 +150,57 @@ void add_nets_commands(CLI::App& app) {
       if (!logits_out->empty() && data->empty()) throw InputError("--logits needs --data");
       auto c = nets::load_checkpoint(nets::latest_checkpoint(*target));
       auto language = lang->empty() ? nets::checkpoint_language(c) : resolve_language(*lang);
-      if (language->alphabet().size() != c.num_symbols)
-        throw InputError(fmt::format("--lang: {} has {} symbols, the model was trained on {}",
-                                     language->name(), language->alphabet().size(), c.num_symbols));
+      nets::check_alphabet(c, *language);
       nets::Transformer<float> model(c.config.model, c.num_symbols);
       model.params = c.params;
       if (!data->empty()) {
-        // One batch of the file's words: the raw outputs, and accuracy for recognizers.
-        auto examples = read_json_lines(*data, language->alphabet());
-        std::vector<const Example*> ptrs;
-        for (const auto& e : examples) ptrs.push_back(&e);
-        auto batch = nets::make_batch<float>(ptrs, c.num_symbols, c.config.model.objective);
-        const float loss = model.forward(batch);
-        const auto& z = model.logits();
-        nlohmann::ordered_json j;
-        j["loss"] = loss;
-        j["logits"] = nlohmann::json::array();
+        // The file's words in batches of 64: the raw outputs, and accuracy for recognizers.
+        const auto examples =
+            read_json_lines(*data, language->alphabet(), c.config.model.max_length);
+        std::size_t longest = 0;
+        for (const auto& e : examples) longest = std::max(longest, e.word.size());
+        nets::require_model_memory(c.config.model, c.num_symbols, 64, longest + 2.0, false,
+                                   "--data");
+        std::optional<OutputFile> logits;
+        if (!logits_out->empty()) logits.emplace(*logits_out);
+        if (logits) logits->write("{\"logits\":[");
+        double loss_sum = 0, loss_weight = 0;  // the loss is a mean over outputs (masked ones)
         long correct = 0;
         const int outputs = model.num_outputs();
-        for (int i = 0; i < batch.B; ++i) {
-          if (c.config.model.objective == nets::Objective::recognize) {
-            j["logits"].push_back(z[i]);
-            correct += (z[i] > 0) == (examples[i].label == 1);
-            continue;
+        for (std::size_t at = 0; at < examples.size(); at += 64) {
+          check_interrupt();
+          std::vector<const Example*> ptrs;
+          for (std::size_t i = at; i < std::min(examples.size(), at + 64); ++i)
+            ptrs.push_back(&examples[i]);
+          auto batch = nets::make_batch<float>(ptrs, c.num_symbols, c.config.model.objective);
+          double weight = batch.B;
+          if (c.config.model.objective == nets::Objective::next_symbol) {
+            weight = 0;
+            for (float m : batch.mask) weight += m;
           }
-          nlohmann::ordered_json rows = nlohmann::ordered_json::array();
-          for (int t = 0; t < batch.lengths[i] - 1; ++t)
-            rows.push_back(std::vector<float>(
-                z.begin() + (static_cast<long>(i) * batch.Tn + t) * outputs,
-                z.begin() + (static_cast<long>(i) * batch.Tn + t + 1) * outputs));
-          j["logits"].push_back(std::move(rows));
+          loss_sum += static_cast<double>(model.forward(batch)) * weight;
+          loss_weight += weight;
+          const auto& z = model.logits();
+          for (int i = 0; i < batch.B; ++i) {
+            nlohmann::ordered_json row;
+            if (c.config.model.objective == nets::Objective::recognize) {
+              row = z[i];
+              correct += (z[i] > 0) == (ptrs[i]->label == 1);
+            } else {
+              row = nlohmann::ordered_json::array();
+              for (int t = 0; t < batch.lengths[i] - 1; ++t)
+                row.push_back(std::vector<float>(
+                    z.begin() + (static_cast<long>(i) * batch.Tn + t) * outputs,
+                    z.begin() + (static_cast<long>(i) * batch.Tn + t + 1) * outputs));
+            }
+            if (logits) logits->write((at + i > 0 ? "," : "") + row.dump());
+          }
         }
-        if (!logits_out->empty()) write_file_atomically(*logits_out, j.dump() + "\n");
+        const double loss = loss_weight > 0 ? loss_sum / loss_weight : 0;
+        if (logits) {
+          logits->write(fmt::format("],\"loss\":{}}}\n", nlohmann::json(loss).dump()));
+          logits->commit();
+        }
         fmt::print("{} words from {}: loss {:.6f}", examples.size(), *data, loss);
         if (c.config.model.objective == nets::Objective::recognize)
           fmt::print(", accuracy {:.4f}", double(correct) / examples.size());
@@ -170,6 +208,13 @@ void add_nets_commands(CLI::App& app) {
         return;
       }
       auto [lo, hi] = parse_length_range(*lengths, "--lengths");
+      if (hi > c.config.model.max_length)
+        throw InputError(fmt::format("--lengths: {} is longer than the model's max_length ({})", hi,
+                                     c.config.model.max_length));
+      if (*per_length < 1 || *per_length > (1 << 20))
+        throw InputError(
+            fmt::format("--per-length: expected 1..{} (got {})", 1 << 20, *per_length));
+      nets::require_model_memory(c.config.model, c.num_symbols, 64, hi + 2.0, false, "--lengths");
       Sampler sampler(language);
       auto r = nets::evaluate(model, sampler, lo, hi, *per_length, *exhaustive, *seed);
       if (*json) {

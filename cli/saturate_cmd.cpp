@@ -78,10 +78,7 @@ struct ProbeOptions {
   Probes probes(const nets::Checkpoint& c) const {
     Probes p;
     p.language = lang.empty() ? nets::checkpoint_language(c) : resolve_language(lang);
-    if (p.language->alphabet().size() != c.num_symbols)
-      throw InputError(fmt::format("--lang: {} has {} symbols, the model was trained on {}",
-                                   p.language->name(), p.language->alphabet().size(),
-                                   c.num_symbols));
+    nets::check_alphabet(c, *p.language);
     p.lengths = lengths.empty() ? c.config.train.train_lengths : lengths;
     auto [lo, hi] = parse_length_range(p.lengths, "--lengths");
     const int K = per_length > 0 ? per_length : std::max(1, (500 + (hi - lo)) / (hi - lo + 1));

@@ -6,7 +6,9 @@
 #include <set>
 #include <unordered_set>
 
+#include "base/budget.h"
 #include "base/error.h"
+#include "base/interrupt.h"
 #include "lang/count.h"
 
 namespace saturn {
@@ -57,8 +59,23 @@ EquivalenceResult check_equivalence(const Language& a, const Language& b, int ma
   };
   seen.insert(pair_key(nodes[0]));
   std::size_t level_begin = 0;
+  double bytes = 0;  // held by the nodes and the seen set
+  auto config_bytes = [](const Config& c) {
+    double b = 64.0 + 8.0 * static_cast<double>(c.regs.size());
+    for (const auto& st : c.stacks) b += 32.0 + 10.0 * static_cast<double>(st.size());
+    return b;
+  };
+  Progress progress(fmt::format("{} vs {}: bounded search", a.name(), b.name()));
   for (int len = 0; len <= max_length; ++len) {
     const std::size_t level_end = nodes.size();
+    if (level_begin == level_end) {
+      // No new pair of configurations at this length: none at any longer length either, so
+      // the languages agree on every word.
+      result.exact = true;
+      result.checked_length = len;
+      return result;
+    }
+    progress.update(len, max_length);
     for (std::size_t i = level_begin; i < level_end; ++i)
       if (a.runner().accepting(nodes[i].ca) != b.runner().accepting(nodes[i].cb)) {
         Word w;
@@ -75,7 +92,15 @@ EquivalenceResult check_equivalence(const Language& a, const Language& b, int ma
         Node n{nodes[i].ca, nodes[i].cb, static_cast<int>(i), static_cast<Symbol>(s)};
         a.runner().step(n.ca, static_cast<Symbol>(s));
         b.runner().step(n.cb, to_b[s]);
-        if (seen.insert(pair_key(n)).second) nodes.push_back(std::move(n));
+        if (!seen.insert(pair_key(n)).second) continue;
+        bytes += 2 * (config_bytes(n.ca) + config_bytes(n.cb)) + 64;
+        if (bytes > static_cast<double>(memory_budget()))
+          throw LimitError(fmt::format(
+              "--max-length: {} and {} agree on every word up to length {}; the search at "
+              "length {} needs more than the memory budget of {} (raise --memory-limit)",
+              a.name(), b.name(), len, len + 1,
+              format_bytes(static_cast<double>(memory_budget()))));
+        nodes.push_back(std::move(n));
       }
     level_begin = level_end;
   }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "base/read_file.h"
 #include "base/suggest.h"
 #include "lang/components.h"
 #include "lang/count_expr.h"
@@ -285,11 +286,7 @@ std::shared_ptr<const Language> load_spec(std::string_view text, const std::stri
 }
 
 std::shared_ptr<const Language> load_spec_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot read spec file", path.string()));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return load_spec(ss.str(), path.string());
+  return load_spec(read_file(path, "spec file", kMaxTextFile), path.string());
 }
 
 }  // namespace saturn

@@ -6,13 +6,16 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "base/atomic_file.h"
+#include "base/budget.h"
 #include "base/error.h"
+#include "base/json_read.h"
+#include "base/read_file.h"
 
 namespace saturn::nets {
 
@@ -67,9 +70,9 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
   auto fail = [&](const std::string& what) -> Checkpoint {
     throw InputError(fmt::format("{}: {}", where, what));
   };
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail("cannot read checkpoint");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // A checkpoint holds the parameters and Adam's two moments: the file is read whole, within
+  // a quarter of the memory budget.
+  const std::string bytes = read_file(path, "checkpoint", memory_budget() / 4);
   if (bytes.size() < 8)
     return fail(fmt::format("truncated: {} bytes, not a safetensors file", bytes.size()));
   std::uint64_t n = 0;
@@ -79,11 +82,10 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
     return fail(
         fmt::format("header length {} exceeds the file ({} bytes): truncated or not safetensors", n,
                     bytes.size()));
-  nlohmann::json header;
+  nlohmann::ordered_json header;
   try {
-    header = nlohmann::json::parse(bytes.begin() + 8,
-                                   bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n));
-  } catch (const nlohmann::json::exception&) {
+    header = parse_json(std::string_view(bytes).substr(8, n), where + " (header)");
+  } catch (const InputError&) {
     return fail("header is not valid JSON: not a safetensors file");
   }
   const std::size_t data_size = bytes.size() - 8 - n;
@@ -97,62 +99,97 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
       fail(fmt::format("metadata lacks '{}'", key));
     return meta[key].get<std::string>();
   };
+  auto number = [&](const char* key, long max) {
+    try {
+      return parse_integer(std::string("metadata ") + key, field(key), 0, max);
+    } catch (const InputError& e) {
+      fail(e.what());
+    }
+    return std::int64_t(0);
+  };
   Checkpoint c;
-  try {
-    c.config.load_text(field("config"), where + " (metadata config)");
-    c.num_symbols = std::stoi(field("num_symbols"));
-    c.step = std::stol(field("step"));
-    c.optimizer_steps = std::stol(field("optimizer_steps"));
-  } catch (const std::logic_error&) {
-    return fail("metadata has a malformed number");
-  }
+  c.source = where;
+  c.config.load_text(field("config"), where + " (metadata config)");
+  c.num_symbols = static_cast<int>(number("num_symbols", 255));
+  if (c.num_symbols < 1) return fail("metadata num_symbols must be at least 1");
+  c.step = number("step", INT64_MAX / 2);
+  c.optimizer_steps = number("optimizer_steps", INT64_MAX / 2);
   c.language_name = field("language");
   c.language_spec = field("spec");
   c.rng_state = field("rng");
   ParameterLayout layout(c.config.model, c.num_symbols);
-  auto read = [&](const std::string& name, const std::vector<int>& shape, float* out) {
+  // Each tensor's entry is checked (shape, offsets inside the data) before any buffer is sized
+  // by the config, then the data is copied.
+  auto locate = [&](const std::string& name, const std::vector<int>& shape) {
     if (!header.contains(name)) fail(fmt::format("missing tensor '{}'", name));
-    const auto& t = header[name];
-    if (t.value("dtype", "") != "F32")
-      fail(fmt::format("tensor '{}' has dtype {}, expected F32", name, t.value("dtype", "?")));
-    std::vector<int> got = t.value("shape", std::vector<int>{});
+    const JsonNode t(header[name], where, name);
+    if (!t.value().is_object()) t.fail("expected an object");
+    if (t.at("dtype").string() != "F32")
+      t.fail(fmt::format("dtype {}, expected F32", t.at("dtype").describe()));
+    std::vector<int> got;
+    const JsonNode dims = t.at("shape");
+    for (std::size_t i = 0; i < dims.size(); ++i)
+      got.push_back(static_cast<int>(dims.at(i).integer(0, INT32_MAX)));
     if (got != shape)
       fail(fmt::format("tensor '{}' has shape {}, config says {}", name, shape_text(got),
                        shape_text(shape)));
-    auto offsets = t.value("data_offsets", std::vector<std::size_t>{});
+    const JsonNode offsets = t.at("data_offsets");
+    if (offsets.size() != 2) offsets.fail("expected [begin, end]");
+    const auto begin = static_cast<std::size_t>(offsets.at(0).integer(0, INT64_MAX)),
+               end = static_cast<std::size_t>(offsets.at(1).integer(0, INT64_MAX));
     std::size_t numel = 1;
     for (int d : shape) numel *= static_cast<std::size_t>(d);
-    if (offsets.size() != 2 || offsets[1] < offsets[0] || offsets[1] - offsets[0] != 4 * numel)
+    if (end < begin || end - begin != 4 * numel)
       fail(fmt::format("tensor '{}' has bad data_offsets", name));
-    if (offsets[1] > data_size)
+    if (end > data_size)
       fail(fmt::format("truncated: tensor '{}' ends at byte {} of the data, which has {}", name,
-                       offsets[1], data_size));
-    std::memcpy(out, data + offsets[0], 4 * numel);
+                       end, data_size));
+    return begin;
   };
+  std::vector<std::size_t> begins;
+  for (const auto& t : layout.tensors()) begins.push_back(locate(t.name, t.shape));
+  const bool adam = header.contains("optimizer.m");
+  const std::vector<int> flat = {static_cast<int>(layout.total())};
+  const std::size_t m_begin = adam ? locate("optimizer.m", flat) : 0,
+                    v_begin = adam ? locate("optimizer.v", flat) : 0;
   c.params.resize(layout.total());
-  for (const auto& t : layout.tensors()) read(t.name, t.shape, c.params.data() + t.offset);
-  if (header.contains("optimizer.m")) {
+  for (std::size_t i = 0; i < layout.tensors().size(); ++i) {
+    const auto& t = layout.tensors()[i];
+    std::memcpy(c.params.data() + t.offset, data + begins[i], 4 * t.size);
+  }
+  if (adam) {
     c.adam_m.resize(layout.total());
     c.adam_v.resize(layout.total());
-    read("optimizer.m", {static_cast<int>(layout.total())}, c.adam_m.data());
-    read("optimizer.v", {static_cast<int>(layout.total())}, c.adam_v.data());
+    std::memcpy(c.adam_m.data(), data + m_begin, 4 * layout.total());
+    std::memcpy(c.adam_v.data(), data + v_begin, 4 * layout.total());
   }
   return c;
 }
 
 std::vector<std::pair<long, std::filesystem::path>> list_checkpoints(
-    const std::filesystem::path& run_or_file) {
-  if (std::filesystem::is_regular_file(run_or_file)) return {{-1L, run_or_file}};
-  if (!std::filesystem::is_directory(run_or_file))
+    const std::filesystem::path& run_or_file, bool may_be_empty) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(run_or_file, ec)) return {{-1L, run_or_file}};
+  if (!std::filesystem::is_directory(run_or_file, ec))
     throw InputError(fmt::format("{}: no such run directory or checkpoint", run_or_file.string()));
-  static const std::regex name("ckpt-([0-9]+)\\.safetensors");
   std::vector<std::pair<long, std::filesystem::path>> found;
   for (const auto& e : std::filesystem::directory_iterator(run_or_file)) {
-    std::smatch m;
-    std::string f = e.path().filename().string();
-    if (std::regex_match(f, m, name)) found.emplace_back(std::stol(m[1]), e.path());
+    // ckpt-STEP.safetensors, STEP decimal digits
+    const std::string f = e.path().filename().string();
+    const std::string prefix = "ckpt-", suffix = ".safetensors";
+    if (f.size() <= prefix.size() + suffix.size() || f.rfind(prefix, 0) != 0 ||
+        f.compare(f.size() - suffix.size(), suffix.size(), suffix) != 0)
+      continue;
+    const std::string digits = f.substr(prefix.size(), f.size() - prefix.size() - suffix.size());
+    if (digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    long step = 0;
+    auto [ptr, parse_error] = std::from_chars(digits.data(), digits.data() + digits.size(), step);
+    if (parse_error != std::errc() || ptr != digits.data() + digits.size())
+      throw InputError(
+          fmt::format("{}: the step in this checkpoint's name is out of range", e.path().string()));
+    found.emplace_back(step, e.path());
   }
-  if (found.empty())
+  if (found.empty() && !may_be_empty)
     throw InputError(
         fmt::format("{}: no ckpt-STEP.safetensors in this run directory", run_or_file.string()));
   std::sort(found.begin(), found.end());
@@ -164,10 +201,33 @@ std::filesystem::path latest_checkpoint(const std::filesystem::path& run_or_file
 }
 
 std::shared_ptr<const Language> checkpoint_language(const Checkpoint& c) {
-  if (!c.language_spec.empty()) return load_spec(c.language_spec, "checkpoint:" + c.language_name);
+  if (!c.language_spec.empty())
+    return load_spec(c.language_spec,
+                     fmt::format("{} (the spec of '{}' it holds)",
+                                 c.source.empty() ? "checkpoint" : c.source, c.language_name));
   if (auto l = builtin(c.language_name)) return l;
   throw InputError(fmt::format(
       "checkpoint language '{}' is not a built-in and has no spec; pass --lang", c.language_name));
+}
+
+}  // namespace saturn::nets
+
+namespace saturn::nets {
+
+void check_alphabet(const Checkpoint& c, const Language& language) {
+  if (language.alphabet().size() != c.num_symbols)
+    throw InputError(fmt::format("--lang: {} has {} symbols, the model was trained on {}",
+                                 language.name(), language.alphabet().size(), c.num_symbols));
+  std::shared_ptr<const Language> trained;
+  try {
+    trained = checkpoint_language(c);
+  } catch (const InputError&) {
+    return;  // a language the checkpoint cannot name: only the size can be checked
+  }
+  if (!(trained->alphabet() == language.alphabet()))
+    throw InputError(fmt::format("--lang: {}'s alphabet ({}) is not the model's ({})",
+                                 language.name(), fmt::join(language.alphabet().names(), " "),
+                                 fmt::join(trained->alphabet().names(), " ")));
 }
 
 }  // namespace saturn::nets

@@ -17,6 +17,7 @@
 namespace saturn::nets {
 
 struct Checkpoint {
+  std::string source;  // the file it was loaded from (for messages), or empty
   RunConfig config;
   int num_symbols = 0;
   std::string language_name, language_spec;
@@ -37,7 +38,11 @@ std::filesystem::path latest_checkpoint(const std::filesystem::path& run_or_file
 // Every checkpoint of a run directory as (step, path), by increasing step; a file alone is
 // step -1. Throws InputError when there is none.
 std::vector<std::pair<long, std::filesystem::path>> list_checkpoints(
-    const std::filesystem::path& run_or_file);
+    const std::filesystem::path& run_or_file, bool may_be_empty = false);
+
+// --lang must be over the model's alphabet: the same symbols in the same order (symbol ids are
+// positions in it). Throws InputError naming --lang otherwise.
+void check_alphabet(const Checkpoint& checkpoint, const Language& language);
 
 // The language a checkpoint was trained on: its spec text, else the built-in of that name.
 std::shared_ptr<const Language> checkpoint_language(const Checkpoint& checkpoint);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
 
 #include "base/error.h"
 #include "base/names.h"
@@ -11,38 +12,61 @@ namespace saturn::nets {
 
 namespace {
 
-template <class T>
-T parse_number(const std::string& key, const std::string& value) {
-  T out{};
-  const char* end = value.data() + value.size();
-  auto [ptr, ec] = std::from_chars(value.data(), end, out);
-  if (ec != std::errc() || ptr != end)
-    throw InputError(fmt::format("{}: expected a number, got '{}'", key, value));
-  return out;
-}
-
-bool parse_bool(const std::string& key, const std::string& value) {
-  if (value == "true" || value == "1") return true;
-  if (value == "false" || value == "0") return false;
-  throw InputError(fmt::format("{}: expected true or false, got '{}'", key, value));
-}
-
-int positive(const std::string& key, int v) {
-  if (v < 1) throw InputError(fmt::format("{}: must be at least 1 (got {})", key, v));
-  return v;
+int positive(const std::string& key, const std::string& value, int max) {
+  return static_cast<int>(parse_integer(key, value, 1, max));
 }
 
 }  // namespace
 
+std::int64_t parse_integer(const std::string& key, const std::string& value, std::int64_t min,
+                           std::int64_t max) {
+  std::int64_t out = 0;
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, out);
+  if (ec == std::errc::result_out_of_range ||
+      (ec == std::errc() && ptr == end && (out < min || out > max)))
+    throw InputError(
+        fmt::format("{}: must be a whole number in {}..{} (got {})", key, min, max, value));
+  if (ec != std::errc() || ptr != end)
+    throw InputError(fmt::format("{}: expected a whole number, got '{}'", key, value));
+  return out;
+}
+
+double parse_real(const std::string& key, const std::string& value, double min, double max) {
+  double out = 0;
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, out);
+  if (ec != std::errc() || ptr != end || !std::isfinite(out))
+    throw InputError(fmt::format("{}: expected a finite number, got '{}'", key, value));
+  if (out < min || out > max)
+    throw InputError(fmt::format("{}: must be in [{}, {}] (got {})", key, min, max, value));
+  return out;
+}
+
+bool parse_bool(const std::string& key, const std::string& value) {
+  if (value == "true") return true;
+  if (value == "false") return false;
+  throw InputError(fmt::format("{}: expected true or false, got '{}'", key, value));
+}
+
+const std::vector<std::string>& model_keys() {
+  static const std::vector<std::string> keys = {
+      "d_model",        "n_heads",     "n_layers",  "d_ff",      "ffn_activation",  "norm_position",
+      "norm",           "norm_affine", "norm_eps",  "attention", "attention_alpha", "qk_norm",
+      "attention_gate", "positional",  "causal",    "bias",      "readout",         "objective",
+      "init_std",       "seed",        "max_length"};
+  return keys;
+}
+
 void ModelConfig::set(const std::string& key, const std::string& value) {
   if (key == "d_model")
-    d_model = positive(key, parse_number<int>(key, value));
+    d_model = positive(key, value, kMaxWidth);
   else if (key == "n_heads")
-    n_heads = positive(key, parse_number<int>(key, value));
+    n_heads = positive(key, value, kMaxWidth);
   else if (key == "n_layers")
-    n_layers = positive(key, parse_number<int>(key, value));
+    n_layers = positive(key, value, kMaxLayers);
   else if (key == "d_ff")
-    d_ff = positive(key, parse_number<int>(key, value));
+    d_ff = positive(key, value, kMaxWidth);
   else if (key == "ffn_activation")
     ffn_activation = parse_name<int>(std::array{"relu", "gelu"}, key, value) == 0
                          ? Activation::relu
@@ -54,13 +78,13 @@ void ModelConfig::set(const std::string& key, const std::string& value) {
   else if (key == "norm_affine")
     norm_affine = parse_bool(key, value);
   else if (key == "norm_eps")
-    norm_eps = parse_number<double>(key, value);
+    norm_eps = parse_real(key, value, 0, 1);
   else if (key == "attention") {
     const int index = parse_name<int>(kAttentionNames, key, value);
     attention_softmax = index == 0;
     if (!attention_softmax) attention_pointwise = static_cast<Activation>(index - 1);
   } else if (key == "attention_alpha")
-    attention_alpha = parse_number<double>(key, value);
+    attention_alpha = parse_real(key, value, -16, 16);
   else if (key == "qk_norm")
     qk_norm = parse_bool(key, value);
   else if (key == "attention_gate")
@@ -75,14 +99,21 @@ void ModelConfig::set(const std::string& key, const std::string& value) {
     readout = parse_name<Readout>(kReadoutNames, key, value);
   else if (key == "objective")
     objective = parse_name<Objective>(kObjectiveNames, key, value);
-  else if (key == "init_std")
-    init_std = parse_number<double>(key, value);
-  else if (key == "seed")
-    seed = parse_number<std::uint64_t>(key, value);
-  else if (key == "max_length")
-    max_length = positive(key, parse_number<int>(key, value));
+  else if (key == "init_std") {
+    init_std = parse_real(key, value, 0, 1e3);
+    if (init_std <= 0) throw InputError(fmt::format("init_std: must be > 0 (got {})", value));
+  } else if (key == "seed") {
+    std::uint64_t parsed = 0;
+    const char* end = value.data() + value.size();
+    auto [ptr, ec] = std::from_chars(value.data(), end, parsed);
+    if (ec != std::errc() || ptr != end)
+      throw InputError(
+          fmt::format("seed: expected a whole number in 0..{} (got '{}')", UINT64_MAX, value));
+    seed = parsed;
+  } else if (key == "max_length")
+    max_length = positive(key, value, kMaxLength);
   else
-    throw InputError(fmt::format("unknown model key '{}'", key));
+    throw InputError(fmt::format("unknown key '{}'", key));
 }
 
 std::map<std::string, std::string> ModelConfig::to_map() const {
@@ -118,8 +149,8 @@ void ModelConfig::validate() const {
         fmt::format("d_model ({}) must be divisible by n_heads ({})", d_model, n_heads));
   if (ffn_activation != Activation::relu && ffn_activation != Activation::gelu)
     throw InputError("ffn_activation: expected relu or gelu");
-  if (norm_eps < 0) throw InputError("norm_eps: must be >= 0");
-  if (init_std <= 0) throw InputError("init_std: must be > 0");
+  if (!(norm_eps >= 0 && norm_eps <= 1)) throw InputError("norm_eps: must be in [0, 1]");
+  if (!(init_std > 0 && init_std <= 1e3)) throw InputError("init_std: must be in (0, 1000]");
 }
 
 }  // namespace saturn::nets

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "nets/activation.h"
 #include "nets/embedding.h"
@@ -22,6 +23,21 @@ inline constexpr std::array<const char*, 2> kObjectiveNames = {"recognize", "nex
 // `attention`: softmax, or one of the pointwise activations (in kActivationNames' order).
 inline constexpr std::array<const char*, 8> kAttentionNames = {
     "softmax", "relu", "relu2", "gelu", "softplus", "identity", "relu6", "sigmoid"};
+
+// Hard limits on the sizes (the memory budget usually binds first): every size product the
+// kernels form then fits their index types.
+inline constexpr int kMaxWidth = 65536;     // d_model, d_ff, n_heads
+inline constexpr int kMaxLayers = 1024;     // n_layers
+inline constexpr int kMaxLength = 1000000;  // max_length
+
+// Strict readers for key values, naming the key: a whole number in [min, max] ("1.0", "1e3",
+// "true" are not), a finite real in [min, max], true or false.
+std::int64_t parse_integer(const std::string& key, const std::string& value, std::int64_t min,
+                           std::int64_t max);
+double parse_real(const std::string& key, const std::string& value, double min, double max);
+bool parse_bool(const std::string& key, const std::string& value);
+// The model keys, in to_map()'s order.
+const std::vector<std::string>& model_keys();
 
 struct ModelConfig {
   int d_model = 32, n_heads = 2, n_layers = 2, d_ff = 64;

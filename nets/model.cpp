@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <random>
 #include <stdexcept>
 
+#include "base/budget.h"
 #include "base/error.h"
 #include "nets/embedding.h"
 #include "nets/linear.h"
@@ -66,6 +69,34 @@ const TensorInfo* ParameterLayout::find(const std::string& name) const {
   for (const auto& t : tensors_)
     if (t.name == name) return &t;
   return nullptr;
+}
+
+double model_memory(const ModelConfig& c, int k, double B, double Tn, bool training,
+                    int scalar_bytes, bool introspect) {
+  const double C = c.d_model, F = c.d_ff, H = c.n_heads, L = c.n_layers, V = k + 2.0;
+  const double N = B * Tn;
+  // Parameters: embeddings, per layer 4C^2 + 2CF (+ C^2 gate) and vectors, the head.
+  const double positions = c.positional == Positional::learned ? (c.max_length + 2.0) * C : C;
+  const double per_layer = 4 * C * C + 2 * C * F + (c.attention_gate ? C * C : 0) + 16 * C + F;
+  const double params = V * C + positions + L * per_layer + (k + 2.0) * C;
+  const double copies = training ? 4 : 2;  // params, grads (+ Adam's m and v)
+  // Activations kept per layer (Transformer::resize): 13 C + 2 F + 4 H + 4 per row, and the
+  // (B, H, Tn, Tn) weights when introspecting; then the global buffers and workspaces.
+  const double activations = L * N * (13 * C + 2 * F + 4 * H + 4) +
+                             (introspect ? L * B * H * Tn * Tn : 0) + N * (8 * C + 3 * F + 8) +
+                             N * (k + 1.0) * 2;
+  // Attention weights of one (sequence, head), per thread: three Tn x Tn matrices in backward.
+  const double scratch = 3 * Tn * Tn * omp_get_max_threads();
+  return scalar_bytes * (params * copies + activations + scratch);
+}
+
+void require_model_memory(const ModelConfig& config, int k, double B, double Tn, bool training,
+                          const std::string& knob, int scalar_bytes, bool introspect) {
+  require_memory(model_memory(config, k, B, Tn, training, scalar_bytes, introspect), knob,
+                 fmt::format("a model with d_model {}, d_ff {}, {} layers{} on batches of {:.0f} "
+                             "words of up to {:.0f} symbols",
+                             config.d_model, config.d_ff, config.n_layers,
+                             training ? ", trained," : "", B, Tn - 2));
 }
 
 namespace {
@@ -331,6 +362,11 @@ void Transformer<T>::layer_forward(int l, const Batch<T>& b, const T* in, T* out
 
 template <class T>
 T Transformer<T>::forward(const Batch<T>& b) {
+  // max_length is the longest word the model takes (it sizes learned positions): longer
+  // words would read past the position table.
+  if (b.Tn - 2 > config_.max_length)
+    throw InputError(fmt::format("a word of length {} is longer than the model's max_length ({})",
+                                 b.Tn - 2, config_.max_length));
   resize(b.B, b.Tn);
   const int N = b.B * b.Tn, C = config_.d_model;
   for (int i = 0; i < b.B; ++i)

@@ -35,6 +35,17 @@ class ParameterLayout {
   std::size_t total_ = 0;
 };
 
+// Bytes a model of this configuration takes, estimated in doubles (so huge sizes cannot wrap)
+// from the same sizes Transformer allocates: parameters and gradients (and, when training,
+// Adam's two moments), the activations of a batch of B sequences of Tn tokens each, and the
+// per-thread attention scratch. `scalar_bytes`: 4 (float) or 8 (double).
+double model_memory(const ModelConfig& config, int num_symbols, double B, double Tn, bool training,
+                    int scalar_bytes = 4, bool introspect = false);
+// Throws LimitError naming `knob` when model_memory exceeds the memory budget.
+void require_model_memory(const ModelConfig& config, int num_symbols, double B, double Tn,
+                          bool training, const std::string& knob, int scalar_bytes = 4,
+                          bool introspect = false);
+
 // Merrill et al. (2021)'s norm rho: the L2 norm of all non-scalar parameters concatenated.
 double parameter_norm(const ParameterLayout& layout, const float* params);
 // The same norm per group ("embed", "attn", "ffn", "norm", "readout") and per layer

@@ -3,60 +3,81 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
 
 #include "base/error.h"
 #include "base/names.h"
+#include "base/read_file.h"
+#include "base/suggest.h"
 
 namespace saturn::nets {
 
 namespace {
 
-double number(const std::string& key, const std::string& value) {
-  try {
-    std::size_t used = 0;
-    double v = std::stod(value, &used);
-    if (used == value.size()) return v;
-  } catch (const std::exception&) {
-  }
-  throw InputError(fmt::format("{}: expected a number, got '{}'", key, value));
+double number(const std::string& key, const std::string& value, double min, double max) {
+  return parse_real(key, value, min, max);
 }
 
-// A whole number >= min: "1.5" is an error, not 1.
-int count(const std::string& key, const std::string& value, int min) {
-  const double v = number(key, value);
-  if (v != std::floor(v) || v > 2e9)
-    throw InputError(fmt::format("{}: expected a whole number, got '{}'", key, value));
-  if (v < min) throw InputError(fmt::format("{}: must be at least {} (got {})", key, min, value));
-  return static_cast<int>(v);
+int count(const std::string& key, const std::string& value, int min, int max = 1'000'000'000) {
+  return static_cast<int>(parse_integer(key, value, min, max));
+}
+
+// A TOML float as text that an integer key refuses ("1000.0", not "1000").
+std::string float_text(double v) {
+  std::string text = fmt::format("{}", v);
+  if (text.find_first_of(".eEn") == std::string::npos) text += ".0";
+  return text;
 }
 
 }  // namespace
+
+const std::vector<std::string>& training_keys() {
+  static const std::vector<std::string> keys = {"optimizer",
+                                                "lr",
+                                                "schedule",
+                                                "warmup_steps",
+                                                "weight_decay",
+                                                "grad_clip",
+                                                "beta1",
+                                                "beta2",
+                                                "adam_eps",
+                                                "batch_size",
+                                                "steps",
+                                                "eval_every",
+                                                "checkpoint_every",
+                                                "eval_per_length",
+                                                "train_lengths",
+                                                "test_lengths",
+                                                "negatives",
+                                                "data"};
+  return keys;
+}
 
 void RunConfig::set(const std::string& key, const std::string& value) {
   auto& o = train.optimizer;
   if (key == "optimizer")
     o.kind = parse_name<OptimizerKind>(kOptimizerNames, key, value);
   else if (key == "lr")
-    o.lr = number(key, value);
+    o.lr = number(key, value, 0, 1e6);
   else if (key == "schedule")
     o.schedule = parse_name<Schedule>(kScheduleNames, key, value);
   else if (key == "warmup_steps")
     o.warmup_steps = count(key, value, 0);
   else if (key == "weight_decay")
-    o.weight_decay = number(key, value);
+    o.weight_decay = number(key, value, 0, 1e6);
   else if (key == "grad_clip")
-    o.grad_clip = number(key, value);
+    o.grad_clip = number(key, value, 0, 1e30);
   else if (key == "beta1")
-    o.beta1 = number(key, value);
+    o.beta1 = number(key, value, 0, 1);
   else if (key == "beta2")
-    o.beta2 = number(key, value);
+    o.beta2 = number(key, value, 0, 1);
   else if (key == "adam_eps")
-    o.eps = number(key, value);
+    o.eps = number(key, value, 0, 1);
   else if (key == "batch_size")
-    train.batch_size = count(key, value, 1);
+    train.batch_size = count(key, value, 1, 1 << 20);
   else if (key == "steps")
     train.steps = count(key, value, 1);
   else if (key == "eval_every")
@@ -64,7 +85,7 @@ void RunConfig::set(const std::string& key, const std::string& value) {
   else if (key == "checkpoint_every")
     train.checkpoint_every = count(key, value, 0);
   else if (key == "eval_per_length")
-    train.eval_per_length = count(key, value, 1);
+    train.eval_per_length = count(key, value, 1, 1 << 20);
   else if (key == "train_lengths")
     parse_length_range(value, key), train.train_lengths = value;
   else if (key == "test_lengths")
@@ -73,8 +94,14 @@ void RunConfig::set(const std::string& key, const std::string& value) {
     train.data = value;
   else if (key == "negatives")
     train.negatives = parse_name<Negatives>(kNegativesNames, key, value);
-  else
+  else if (std::find(model_keys().begin(), model_keys().end(), key) != model_keys().end())
     model.set(key, value);
+  else {
+    std::vector<std::string> all = model_keys();
+    all.insert(all.end(), training_keys().begin(), training_keys().end());
+    throw InputError(fmt::format("unknown key '{}': not a model or training key{}", key,
+                                 did_you_mean(key, all)));
+  }
   o.total_steps = train.steps;
 }
 
@@ -106,7 +133,7 @@ void RunConfig::load_text(const std::string& text, const std::string& source) {
     else if (node.is_integer())
       value = std::to_string(*node.value<std::int64_t>());
     else if (node.is_floating_point())
-      value = fmt::format("{}", *node.value<double>());
+      value = float_text(*node.value<double>());
     else
       throw InputError(fmt::format("{}:{}:{}: '{}' must be a string, number or boolean", source,
                                    node.source().begin.line, node.source().begin.column, k.str()));
@@ -117,34 +144,61 @@ void RunConfig::load_text(const std::string& text, const std::string& source) {
                                    node.source().begin.column, e.what()));
     }
   }
+  try {
+    model.validate();
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("{}: {}", source, e.what()));
+  }
 }
 
 void RunConfig::load(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("{}: cannot read config file", path.string()));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  load_text(ss.str(), path.string());
+  load_text(read_file(path, "config file", kMaxTextFile), path.string());
+}
+
+std::map<std::string, std::string> RunConfig::to_map() const {
+  auto out = model.to_map();
+  const auto& o = train.optimizer;
+  // A TOML basic string: quotes, backslashes and control characters escaped.
+  auto q = [](const std::string& s) {
+    std::string text = "\"";
+    for (char c : s) {
+      if (c == '"' || c == '\\')
+        text += '\\', text += c;
+      else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+        text += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+      else
+        text += c;
+    }
+    return text + "\"";
+  };
+  out["optimizer"] = q(name_of(kOptimizerNames, o.kind));
+  out["lr"] = fmt::format("{}", o.lr);
+  out["schedule"] = q(name_of(kScheduleNames, o.schedule));
+  out["warmup_steps"] = std::to_string(o.warmup_steps);
+  out["weight_decay"] = fmt::format("{}", o.weight_decay);
+  out["grad_clip"] = fmt::format("{}", o.grad_clip);
+  out["beta1"] = fmt::format("{}", o.beta1);
+  out["beta2"] = fmt::format("{}", o.beta2);
+  out["adam_eps"] = fmt::format("{}", o.eps);
+  out["batch_size"] = std::to_string(train.batch_size);
+  out["steps"] = std::to_string(train.steps);
+  out["eval_every"] = std::to_string(train.eval_every);
+  out["checkpoint_every"] = std::to_string(train.checkpoint_every);
+  out["eval_per_length"] = std::to_string(train.eval_per_length);
+  out["train_lengths"] = q(train.train_lengths);
+  out["test_lengths"] = q(train.test_lengths);
+  out["negatives"] = q(to_string(train.negatives));
+  if (!train.data.empty()) out["data"] = q(train.data);
+  return out;
 }
 
 std::string RunConfig::to_toml() const {
+  const auto all = to_map();
   std::string out = "# model\n";
   for (const auto& [k, v] : model.to_map()) out += fmt::format("{} = {}\n", k, v);
-  const auto& o = train.optimizer;
   out += "\n# training\n";
-  out += fmt::format(
-      "optimizer = \"{}\"\nlr = {}\nschedule = \"{}\"\nwarmup_steps = {}\nweight_decay = {}\n",
-      name_of(kOptimizerNames, o.kind), o.lr, name_of(kScheduleNames, o.schedule), o.warmup_steps,
-      o.weight_decay);
-  out += fmt::format("grad_clip = {}\nbeta1 = {}\nbeta2 = {}\nadam_eps = {}\n", o.grad_clip,
-                     o.beta1, o.beta2, o.eps);
-  out += fmt::format(
-      "batch_size = {}\nsteps = {}\neval_every = {}\ncheckpoint_every = {}\neval_per_length = {}\n",
-      train.batch_size, train.steps, train.eval_every, train.checkpoint_every,
-      train.eval_per_length);
-  out += fmt::format("train_lengths = \"{}\"\ntest_lengths = \"{}\"\nnegatives = \"{}\"\n",
-                     train.train_lengths, train.test_lengths, to_string(train.negatives));
-  if (!train.data.empty()) out += fmt::format("data = \"{}\"\n", train.data);
+  for (const auto& k : training_keys())
+    if (auto it = all.find(k); it != all.end()) out += fmt::format("{} = {}\n", k, it->second);
   return out;
 }
 

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "lang/dataset.h"
 #include "nets/config.h"
@@ -25,6 +27,9 @@ struct TrainConfig {
   std::string data;          // JSONL file (saturn lang sample) to train on; empty: fresh samples
 };
 
+// The training keys (model keys: config.h's model_keys()).
+const std::vector<std::string>& training_keys();
+
 struct RunConfig {
   ModelConfig model;
   TrainConfig train;
@@ -37,6 +42,8 @@ struct RunConfig {
   void load(const std::filesystem::path& path);
   void load_text(const std::string& text, const std::string& source);
   std::string to_toml() const;
+  // Every key with its TOML value text (model and training).
+  std::map<std::string, std::string> to_map() const;
 };
 
 }  // namespace saturn::nets

@@ -6,14 +6,20 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "base/atomic_file.h"
+#include "base/budget.h"
 #include "base/error.h"
+#include "base/interrupt.h"
+#include "base/lines.h"
 #include "nets/batch.h"
 #include "nets/checkpoint.h"
+#include "nets/run_dir.h"
 
 namespace saturn::nets {
 
@@ -94,9 +100,53 @@ EvalResult evaluate(Transformer<float>& model, Sampler& sampler, int lo, int hi,
   return result;
 }
 
+namespace {
+
+// --resume continues the same run: the same language and every key but `steps` unchanged.
+void check_resumable(const Checkpoint& c, const Language& language, const RunConfig& config,
+                     const std::filesystem::path& path) {
+  if (c.language_name != language.name() || c.language_spec != language.spec_text() ||
+      c.num_symbols != language.alphabet().size())
+    throw InputError(fmt::format(
+        "--resume: {} was trained on '{}'{}, not on '{}'", path.string(), c.language_name,
+        c.language_name == language.name() ? " (a different definition)" : "", language.name()));
+  const auto before = c.config.to_map(), now = config.to_map();
+  std::vector<std::string> changed;
+  for (const auto& [key, value] : now)
+    if (key != "steps" && (!before.count(key) || before.at(key) != value))
+      changed.push_back(fmt::format("{} = {} (the run has {})", key, value,
+                                    before.count(key) ? before.at(key) : "no such key"));
+  for (const auto& [key, value] : before)
+    if (!now.count(key)) changed.push_back(fmt::format("{} unset (the run has {})", key, value));
+  if (!changed.empty())
+    throw InputError(
+        fmt::format("--resume: {}: only `steps` may change when a run is resumed; changed: {}",
+                    path.string(), fmt::join(changed, "; ")));
+}
+
+// metrics.jsonl's lines up to `step` (training lines by "step", evaluations by "eval_step"),
+// as they are: on resume, everything after the checkpoint is written again.
+std::string metrics_up_to(const std::filesystem::path& path, long step) {
+  std::string kept;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return kept;
+  LineReader lines(in, path.string());
+  std::string line;
+  while (lines.next(line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) continue;  // a line cut short by a kill
+    const auto& s = j.contains("step") ? j["step"] : j.contains("eval_step") ? j["eval_step"] : j;
+    if (s.is_number_integer() && s.get<long>() <= step) kept += line + "\n";
+  }
+  return kept;
+}
+
+}  // namespace
+
 TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
                    const TrainOptions& options) {
   namespace fs = std::filesystem;
+  const auto t_process = Clock::now();
   const ModelConfig& mc = config.model;
   const TrainConfig& tc = config.train;
   const int k = language->alphabet().size();
@@ -105,8 +155,17 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
   if (std::max(train_hi, test_hi) > mc.max_length)
     throw InputError(fmt::format("max_length ({}) is below the longest train/test length ({})",
                                  mc.max_length, std::max(train_hi, test_hi)));
-  fs::create_directories(options.out);
+  mc.validate();
+  // Sizes against the memory budget before anything is allocated: training batches, and the
+  // evaluation batches of 64 words at the longest test length.
+  require_model_memory(mc, k, tc.batch_size, train_hi + 2.0, true, "batch_size/d_model/d_ff");
+  require_model_memory(mc, k, 64, std::max(train_hi, test_hi) + 2.0, false, "test_lengths");
+  if (!tc.data.empty() && !fs::is_regular_file(tc.data))
+    throw InputError(fmt::format("data: {} is not a regular file", tc.data));
 
+  const RunDirectory run(options.out, options.resume      ? RunDirectory::Mode::resume
+                                      : options.overwrite ? RunDirectory::Mode::overwrite
+                                                          : RunDirectory::Mode::fresh);
   Sampler sampler(language);
   // Lengths in the training range with words of each class.
   std::vector<int> positive_lengths, negative_lengths;
@@ -117,44 +176,72 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
   if (positive_lengths.empty())
     throw InputError(
         fmt::format("{}: no accepted words at lengths {}", language->name(), tc.train_lengths));
+  // A data file replaces the sampler: batches in file order, cycling through the file.
+  std::vector<Example> file_examples;
+  if (!tc.data.empty()) {
+    file_examples = read_json_lines(tc.data, language->alphabet(), mc.max_length);
+    std::size_t longest = 0;
+    for (const auto& e : file_examples) longest = std::max(longest, e.word.size());
+    require_model_memory(mc, k, tc.batch_size, longest + 2.0, true, "data");
+  }
 
   Transformer<float> model(mc, k);
   Optimizer optimizer(tc.optimizer, model.params.size());
   Rng rng(mc.seed * 0x9e3779b97f4a7c15ull + 1);  // the data stream
   long start_step = 0;
-  if (options.resume) {
-    Checkpoint c = load_checkpoint(latest_checkpoint(options.out));
-    if (c.params.size() != model.params.size())
-      throw InputError("resume: checkpoint does not match the config");
-    model.params = c.params;
-    if (!c.adam_m.empty()) optimizer.m = c.adam_m, optimizer.v = c.adam_v;
-    optimizer.set_steps_taken(c.optimizer_steps);
-    std::istringstream(c.rng_state) >> rng;
-    start_step = c.step;
-  } else {
-    model.init();
+  const fs::path summary_path = options.out / "summary.json";
+  bool resumed = false;
+  if (options.resume && fs::exists(options.out / "config.toml")) {
+    const auto checkpoints = list_checkpoints(options.out, /*may_be_empty=*/true);
+    if (!checkpoints.empty()) {
+      Checkpoint c = load_checkpoint(checkpoints.back().second);
+      check_resumable(c, *language, config, checkpoints.back().second);
+      model.params = c.params;
+      if (!c.adam_m.empty()) optimizer.m = c.adam_m, optimizer.v = c.adam_v;
+      optimizer.set_steps_taken(c.optimizer_steps);
+      std::istringstream(c.rng_state) >> rng;
+      start_step = c.step;
+      resumed = true;
+    }
   }
+  if (!resumed) model.init();
+  if (start_step > tc.steps)
+    throw InputError(
+        fmt::format("--resume: the run is at step {}, past steps = {}", start_step, tc.steps));
+  TrainSummary summary;
+  if (start_step == tc.steps && fs::exists(summary_path)) {
+    summary.steps = tc.steps;
+    summary.already_finished = true;
+    return summary;
+  }
+  if (!options.quiet)
+    fmt::print(stderr, "{}: {} parameters; {} for training\n", options.out.string(),
+               model.params.size(),
+               format_bytes(model_memory(mc, k, tc.batch_size, train_hi + 2.0, true)));
   write_file_atomically(options.out / "config.toml", config.to_toml());
 
-  // metrics.jsonl: on resume keep only the lines up to the checkpoint's step.
+  // metrics.jsonl: on resume only the lines up to the checkpoint's step are kept; the steps
+  // after it are trained again and their lines written again, so the file ends up as an
+  // uninterrupted run's.
   const fs::path metrics_path = options.out / "metrics.jsonl";
-  {
-    std::string kept;
-    if (options.resume && fs::exists(metrics_path)) {
-      std::ifstream in(metrics_path);
-      std::string line;
-      while (std::getline(in, line)) {
-        auto j = nlohmann::json::parse(line, nullptr, false);
-        if (j.is_discarded()) continue;
-        long s = j.contains("step") ? j["step"].get<long>() : j.value("eval_step", 0L);
-        if (s <= start_step) kept += line + "\n";
-      }
-    }
-    write_file_atomically(metrics_path, kept);
-  }
-  std::ofstream metrics(metrics_path, std::ios::app);
+  write_file_atomically(metrics_path, resumed ? metrics_up_to(metrics_path, start_step) : "");
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> metrics(std::fopen(metrics_path.c_str(), "ab"),
+                                                          &std::fclose);
+  if (!metrics)
+    throw InputError(fmt::format("{}: cannot open for appending", metrics_path.string()));
+  auto append = [&](const std::string& line) {
+    if (std::fputs((line + "\n").c_str(), metrics.get()) < 0)
+      throw InputError(fmt::format("{}: write failed", metrics_path.string()));
+  };
+  // Every line written so far reaches the disk before a checkpoint names its step: a kill at
+  // any moment leaves the metrics of every checkpointed step on disk.
+  auto sync_metrics = [&] {
+    if (std::fflush(metrics.get()) != 0 || ::fsync(::fileno(metrics.get())) != 0)
+      throw InputError(fmt::format("{}: write failed", metrics_path.string()));
+  };
 
   auto checkpoint = [&](long step) {
+    sync_metrics();
     Checkpoint c;
     c.config = config;
     c.num_symbols = k;
@@ -171,12 +258,15 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
     save_checkpoint(options.out / fmt::format("ckpt-{}.safetensors", step), c);
   };
   EvalResult last_eval_in, last_eval_out;
-  auto run_eval = [&](long step) {
-    if (mc.objective != Objective::recognize) return;
+  auto evaluate_at = [&](long step) {
     last_eval_in = evaluate(model, sampler, train_lo, train_hi, tc.eval_per_length, false,
                             mc.seed + 1000003 * step);
     last_eval_out = evaluate(model, sampler, test_lo, test_hi, tc.eval_per_length, false,
                              mc.seed + 7919 * step + 1);
+  };
+  auto run_eval = [&](long step) {
+    if (mc.objective != Objective::recognize) return;
+    evaluate_at(step);
     nlohmann::ordered_json j;
     j["eval_step"] = step;
     j["in_range"] = last_eval_in.accuracy();
@@ -186,24 +276,24 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
       for (const auto& [n, ct] : r->per_length)
         per[std::to_string(n)] = static_cast<double>(ct.first) / ct.second;
     j["per_length"] = per;
-    metrics << j.dump() << "\n" << std::flush;
+    append(j.dump());
   };
 
   // The initialisation is step 0 of the norm history (saturate/ reads every checkpoint).
-  if (!options.resume && tc.checkpoint_every > 0) checkpoint(0);
+  if (!resumed && tc.checkpoint_every > 0) checkpoint(0);
+  // Killed after the last checkpoint but before the summary: the metrics are complete; only
+  // the final evaluation's figures are needed again (they are deterministic).
+  if (start_step == tc.steps && mc.objective == Objective::recognize) evaluate_at(tc.steps);
   const bool tty = !options.quiet && ::isatty(STDERR_FILENO);
   const auto t_start = Clock::now();
   long tokens_total = 0;
   double step_seconds = 0;  // sampling + forward + backward + update; not evaluation or checkpoints
-  TrainSummary summary;
   std::vector<Example> examples(tc.batch_size);
   std::vector<const Example*> ptrs;
   for (auto& e : examples) ptrs.push_back(&e);
   std::uniform_int_distribution<std::size_t> pick;
-  // A data file replaces the sampler: batches in file order, cycling through the file.
-  std::vector<Example> file_examples;
-  if (!tc.data.empty()) file_examples = read_json_lines(tc.data, language->alphabet());
   for (long step = start_step + 1; step <= tc.steps; ++step) {
+    check_interrupt();
     const auto t0 = Clock::now();
     // Half accepted, half rejected words (recognition); accepted words only for next-symbol.
     for (int i = 0; i < tc.batch_size && !file_examples.empty(); ++i)
@@ -257,10 +347,12 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
       j["norm." + group] = norm;
     j["grad_norm"] = grad_norm;
     j["tokens_per_s"] = dt > 0 ? tokens / dt : 0.0;
-    metrics << j.dump() << "\n";
+    append(j.dump());
     summary.final_loss = loss;
     summary.train_accuracy = j["train_acc"];
-    if (tc.eval_every > 0 && step % tc.eval_every == 0) run_eval(step);
+    // The last step is always evaluated, before its checkpoint: a checkpoint at step S means
+    // every metrics line up to S is on disk.
+    if ((tc.eval_every > 0 && step % tc.eval_every == 0) || step == tc.steps) run_eval(step);
     if ((tc.checkpoint_every > 0 && step % tc.checkpoint_every == 0) || step == tc.steps)
       checkpoint(step);
     const double elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
@@ -273,13 +365,15 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
                  summary.train_accuracy, tokens_total / step_seconds);
   }
   if (tty) fmt::print(stderr, "\n");
-  metrics.flush();
-  if (tc.eval_every == 0 || tc.steps % tc.eval_every != 0) run_eval(tc.steps);
+  sync_metrics();
 
+  const double trained = static_cast<double>(tc.steps - start_step);
   summary.steps = tc.steps;
   summary.seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
-  summary.steps_per_s = (tc.steps - start_step) / step_seconds;
-  summary.tokens_per_s = tokens_total / step_seconds;
+  summary.process_seconds = std::chrono::duration<double>(Clock::now() - t_process).count();
+  summary.steps_per_s = step_seconds > 0 ? trained / step_seconds : 0;
+  summary.tokens_per_s = step_seconds > 0 ? tokens_total / step_seconds : 0;
+  summary.process_steps_per_s = trained / summary.process_seconds;
   summary.in_range_accuracy = last_eval_in.accuracy();
   summary.out_of_range_accuracy = last_eval_out.accuracy();
   summary.peak_rss_kb = peak_rss_kb();
@@ -293,16 +387,18 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
     s["out_of_range_accuracy"] = summary.out_of_range_accuracy;
   }
   s["wall_seconds"] = summary.seconds;
+  s["process_seconds"] = summary.process_seconds;
   s["steps_per_s"] = summary.steps_per_s;
+  s["process_steps_per_s"] = summary.process_steps_per_s;
   s["tokens_per_s"] = summary.tokens_per_s;
   s["peak_rss_kb"] = summary.peak_rss_kb;
-  write_file_atomically(options.out / "summary.json", s.dump(2) + "\n");
+  write_file_atomically(summary_path, s.dump(2) + "\n");
   return summary;
 }
 
 LearnabilityReport learnability(std::shared_ptr<const Language> language, const RunConfig& config,
                                 int seeds, const std::filesystem::path& out, int eval_per_length,
-                                bool quiet) {
+                                bool quiet, bool overwrite) {
   if (config.model.objective != Objective::recognize)
     throw InputError("learn: accuracy per length needs objective = recognize");
   auto [train_lo, train_hi] = parse_length_range(config.train.train_lengths, "train_lengths");
@@ -314,7 +410,7 @@ LearnabilityReport learnability(std::shared_ptr<const Language> language, const 
     c.model.seed = config.model.seed + i;
     const auto dir = out / fmt::format("seed-{}", c.model.seed);
     if (!quiet) fmt::print(stderr, "seed {} ({}/{})\n", c.model.seed, i + 1, seeds);
-    train(language, c, {dir, false, quiet});
+    train(language, c, {dir, false, quiet, overwrite});
     Checkpoint ck = load_checkpoint(latest_checkpoint(dir));
     Transformer<float> model(ck.config.model, ck.num_symbols);
     model.params = ck.params;

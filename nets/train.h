@@ -26,10 +26,13 @@ EvalResult evaluate(Transformer<float>& model, Sampler& sampler, int lo, int hi,
 
 struct TrainSummary {
   long steps = 0;
+  bool already_finished = false;  // --resume of a finished run: nothing was done
   double final_loss = 0, train_accuracy = 0;
   double in_range_accuracy = 0, out_of_range_accuracy = 0;
   double seconds = 0;                        // wall time, evaluations and checkpoints included
   double steps_per_s = 0, tokens_per_s = 0;  // over the training steps alone
+  // The whole call: start-up, sampler tables, initialisation, checkpoints and evaluations.
+  double process_seconds = 0, process_steps_per_s = 0;
   long peak_rss_kb = 0;
 };
 
@@ -37,9 +40,13 @@ struct TrainOptions {
   std::filesystem::path out;  // run directory
   bool resume = false;        // continue from the last checkpoint in `out`
   bool quiet = false;         // no progress output
+  bool overwrite = false;  // remove an old run in `out` first (else a non-empty `out` is refused)
 };
 
-// Trains and writes config.toml, metrics.jsonl, ckpt-STEP.safetensors and summary.json.
+// Trains and writes config.toml, metrics.jsonl, ckpt-STEP.safetensors and summary.json. The run
+// directory is locked for the whole call (nets/run_dir.h). Killed at any moment and resumed,
+// the run ends with the same checkpoints and metrics (but the wall-clock fields) as an
+// uninterrupted one. Ctrl-C stops it between steps (throws Interrupted).
 TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
                    const TrainOptions& options);
 
@@ -52,6 +59,6 @@ struct LearnabilityReport {
 };
 LearnabilityReport learnability(std::shared_ptr<const Language> language, const RunConfig& config,
                                 int seeds, const std::filesystem::path& out, int eval_per_length,
-                                bool quiet);
+                                bool quiet, bool overwrite = false);
 
 }  // namespace saturn::nets

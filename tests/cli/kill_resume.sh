@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# kill -9 during training, then --resume, equals an uninterrupted run: every checkpoint
+# byte-identical, metrics.jsonl identical but for the wall-clock field tokens_per_s, and no
+# temporary file left. Kills land at several points, including while a checkpoint's temporary
+# file exists. Usage: kill_resume.sh SATURN
+set -euo pipefail
+saturn=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export OMP_NUM_THREADS=2
+args=(--lang dyck-1 --set steps=1500 --set checkpoint_every=50 --set eval_every=100
+      --set d_model=16 --set d_ff=32 --set batch_size=16 --set train_lengths=2:16
+      --set test_lengths=17:24 --set eval_per_length=4 -q)
+
+start=$(date +%s.%N)
+"$saturn" train "${args[@]}" --out "$work/reference" > /dev/null
+duration=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { print e - s }')
+
+strip() { sed -E 's/"tokens_per_s":[^,}]*//' "$1"; }
+compare() {  # run directory against the reference
+  local run=$1
+  for f in "$work"/reference/ckpt-*.safetensors; do
+    cmp -s "$f" "$run/$(basename "$f")" || { echo "FAIL: $(basename "$f") differs in $run"; exit 1; }
+  done
+  [ "$(ls "$run"/ckpt-*.safetensors | wc -l)" = "$(ls "$work"/reference/ckpt-*.safetensors | wc -l)" ] ||
+    { echo "FAIL: $run has other checkpoints than the reference"; exit 1; }
+  diff <(strip "$work/reference/metrics.jsonl") <(strip "$run/metrics.jsonl") > /dev/null ||
+    { echo "FAIL: metrics.jsonl of $run differs from the uninterrupted run's"; exit 1; }
+  if ls "$run" | grep -q '\.tmp\.'; then echo "FAIL: temporary files left in $run"; exit 1; fi
+  [ -f "$run/summary.json" ] || { echo "FAIL: no summary.json in $run"; exit 1; }
+}
+
+# Kills at fractions of the reference's duration, and the moment a checkpoint's temporary file
+# appears.
+trial=0
+midway=0  # kills that left a partial run (some checkpoints, no summary)
+for fraction in 0.05 0.2 0.35 0.5 0.65 0.8 0.95 tmp tmp tmp; do
+  trial=$((trial + 1))
+  run="$work/run-$trial"
+  "$saturn" train "${args[@]}" --out "$run" > /dev/null 2>&1 &
+  pid=$!
+  if [ "$fraction" = tmp ]; then
+    # Past checkpoint 0, at a later checkpoint's temporary file.
+    for _ in $(seq 1 20000); do
+      if ls "$run" 2>/dev/null | grep -q 'ckpt-[1-9][0-9]*\.safetensors\.tmp\.'; then break; fi
+      sleep 0.0005
+    done
+  else
+    sleep "$(awk -v d="$duration" -v f="$fraction" 'BEGIN { print d * f }')"
+  fi
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  if [ ! -f "$run/summary.json" ] && ls "$run" 2>/dev/null | grep -q '^ckpt-'; then
+    midway=$((midway + 1))
+  fi
+  # Resume until done (a resume is not killed).
+  if [ -f "$run/config.toml" ]; then
+    "$saturn" train "${args[@]}" --out "$run" --resume > /dev/null
+  else
+    "$saturn" train "${args[@]}" --out "$run" --overwrite > /dev/null
+  fi
+  compare "$run"
+done
+# Resuming a finished run changes nothing.
+before=$(md5sum "$work/reference/metrics.jsonl" "$work/reference/summary.json")
+out=$("$saturn" train "${args[@]}" --out "$work/reference" --resume)
+[[ "$out" == *"already finished"* ]] || { echo "FAIL: resume of a finished run said: $out"; exit 1; }
+[ "$before" = "$(md5sum "$work/reference/metrics.jsonl" "$work/reference/summary.json")" ] ||
+  { echo "FAIL: resume of a finished run changed it"; exit 1; }
+[ "$midway" -ge 5 ] || { echo "FAIL: only $midway of $trial kills landed mid-run"; exit 1; }
+echo "kill -9 + resume equals an uninterrupted run ($trial trials, $midway killed mid-run)"
