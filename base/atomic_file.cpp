@@ -56,9 +56,6 @@ OutputFile::OutputFile(const fs::path& path) : path_(path) {
     owned_ = true;
     return;
   }
-  std::error_code ec;
-  if (fs::is_directory(path, ec))
-    throw InputError(fmt::format("{}: is a directory, expected a file to write", path.string()));
   target_ = rename_target(path);
   temporary_ = target_;
   temporary_ += fmt::format(".tmp.{}", ::getpid());

@@ -39,6 +39,15 @@ std::optional<std::size_t> too_deep(std::string_view text, int max_depth) {
   return std::nullopt;
 }
 
+// 4611686018427387904 as "2^62": bounds are read by people.
+std::string bound_text(std::int64_t v) {
+  const std::uint64_t magnitude =
+      v < 0 ? static_cast<std::uint64_t>(-(v + 1)) + 1 : static_cast<std::uint64_t>(v);
+  if (magnitude >= (1u << 20) && (magnitude & (magnitude - 1)) == 0)
+    return fmt::format("{}2^{}", v < 0 ? "-" : "", 63 - __builtin_clzll(magnitude));
+  return std::to_string(v);
+}
+
 bool identifier(std::string_view key) {
   if (key.empty()) return false;
   for (char c : key)
@@ -65,8 +74,8 @@ nlohmann::ordered_json parse_json(std::string_view text, const std::string& sour
 }
 
 void JsonNode::fail(const std::string& what) const {
-  if (path_.empty()) throw InputError(fmt::format("{}: {}", *source_, what));
-  throw InputError(fmt::format("{}: {}: {}", *source_, path_, what));
+  if (path_.empty()) throw InputError(fmt::format("{}: {}", source_, what));
+  throw InputError(fmt::format("{}: {}: {}", source_, path_, what));
 }
 
 std::string JsonNode::describe() const {
@@ -85,7 +94,7 @@ std::optional<JsonNode> JsonNode::find(std::string_view key) const {
   if (it == value_->end()) return std::nullopt;
   const std::string child = identifier(key) ? (path_.empty() ? "" : path_ + ".") + std::string(key)
                                             : fmt::format("{}[\"{}\"]", path_, key);
-  return JsonNode(*it, *source_, child);
+  return JsonNode(*it, source_, child);
 }
 
 JsonNode JsonNode::at(std::string_view key) const {
@@ -96,7 +105,7 @@ JsonNode JsonNode::at(std::string_view key) const {
 JsonNode JsonNode::at(std::size_t index) const {
   if (!value_->is_array()) fail(fmt::format("expected an array, got {}", describe()));
   if (index >= value_->size()) fail(fmt::format("has no element {}", index));
-  return JsonNode((*value_)[index], *source_, fmt::format("{}[{}]", path_, index));
+  return JsonNode((*value_)[index], source_, fmt::format("{}[{}]", path_, index));
 }
 
 std::size_t JsonNode::size() const {
@@ -126,7 +135,8 @@ std::string JsonNode::string() const {
 
 std::int64_t JsonNode::integer(std::int64_t lo, std::int64_t hi) const {
   auto bad = [&]() -> std::int64_t {
-    fail(fmt::format("expected an integer in [{}, {}], got {}", lo, hi, describe()));
+    fail(fmt::format("expected an integer in [{}, {}], got {}", bound_text(lo), bound_text(hi),
+                     describe()));
   };
   if (value_->is_number_unsigned()) {
     const auto v = value_->get<std::uint64_t>();

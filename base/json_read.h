@@ -20,13 +20,13 @@ inline constexpr int kMaxJsonDepth = 64;
 nlohmann::ordered_json parse_json(std::string_view text, const std::string& source,
                                   int max_depth = kMaxJsonDepth);
 
-// A value inside a document, with its path for error messages. Holds references: the document
-// must outlive it.
+// A value inside a document, with its path for error messages. Holds a reference to the value:
+// the document must outlive it.
 class JsonNode {
  public:
   using json = nlohmann::ordered_json;
-  JsonNode(const json& value, const std::string& source, std::string path = "")
-      : value_(&value), source_(&source), path_(std::move(path)) {}
+  JsonNode(const json& value, std::string source, std::string path = "")
+      : value_(&value), source_(std::move(source)), path_(std::move(path)) {}
 
   const json& value() const { return *value_; }
   const std::string& path() const { return path_; }
@@ -51,7 +51,7 @@ class JsonNode {
 
  private:
   const json* value_;
-  const std::string* source_;
+  std::string source_;
   std::string path_;
 };
 

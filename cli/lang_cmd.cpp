@@ -20,6 +20,11 @@ void require_non_negative(int value, const char* flag) {
   if (value < 0) throw InputError(fmt::format("{}: must be >= 0 (got {})", flag, value));
 }
 
+void check_table_limit(long long entries) {
+  if (entries < 1 || entries > 10'000'000'000LL)
+    throw InputError(fmt::format("--table-limit: expected 1..10^10 entries (got {})", entries));
+}
+
 void list_languages() {
   std::vector<std::shared_ptr<const Language>> langs;
   for (const auto& name : builtin_names()) langs.push_back(builtin(name));
@@ -85,7 +90,7 @@ void add_lang_commands(CLI::App& app) {
     auto name = std::make_shared<std::string>();
     auto length = std::make_shared<int>(0);
     auto rejected = std::make_shared<bool>(false);
-    auto limit = std::make_shared<std::size_t>(CountTable::kDefaultMaxEntries);
+    auto limit = std::make_shared<long long>(CountTable::kDefaultMaxEntries);
     cmd->add_option("LANG", *name, "Built-in name or spec file")->required();
     cmd->add_option("--length", *length, "Word length")->required();
     cmd->add_flag("--rejected", *rejected, "Count rejected words instead");
@@ -93,6 +98,7 @@ void add_lang_commands(CLI::App& app) {
         ->capture_default_str();
     cmd->callback([=] {
       require_non_negative(*length, "--length");
+      check_table_limit(*limit);
       auto l = resolve_language(*name);
       if (l->dfa()) {
         // Regular: two layers of the DFA's table, whatever the length.
@@ -104,7 +110,7 @@ void add_lang_commands(CLI::App& app) {
         fmt::print("{}\n", accepted.str());
         return;
       }
-      Sampler counts(l, *limit);
+      Sampler counts(l, static_cast<std::size_t>(*limit));
       fmt::print(
           "{}\n",
           (*rejected ? counts.count_rejected(*length) : counts.count_accepted(*length)).str());
@@ -116,7 +122,7 @@ void add_lang_commands(CLI::App& app) {
     auto lengths = std::make_shared<std::string>();
     auto negatives = std::make_shared<std::string>("none");
     auto out = std::make_shared<std::string>();
-    auto limit = std::make_shared<std::size_t>(CountTable::kDefaultMaxEntries);
+    auto limit = std::make_shared<long long>(CountTable::kDefaultMaxEntries);
     auto o = std::make_shared<DatasetOptions>();
     cmd->add_option("LANG", *name, "Built-in name or spec file")->required();
     cmd->add_option("--lengths", *lengths, "Length range A:B")->required();
@@ -135,8 +141,9 @@ void add_lang_commands(CLI::App& app) {
       std::tie(o->min_length, o->max_length) = parse_length_range(*lengths, "--lengths");
       o->negatives = parse_name<Negatives>(kNegativesNames, "--negatives", *negatives);
       check_dataset_options(*o);
+      check_table_limit(*limit);
       auto l = resolve_language(*name);
-      Sampler sampler(l, *limit);
+      Sampler sampler(l, static_cast<std::size_t>(*limit));
       // Streamed: each line is written as it is drawn; -o writes through a temporary file
       // that is renamed into place only when the whole dataset is there.
       OutputFile output(out->empty() ? "-" : *out);

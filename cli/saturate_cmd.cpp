@@ -2,11 +2,13 @@
 // head roles and exact saturated circuits (saturate/).
 #include <fmt/format.h>
 
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "base/atomic_file.h"
+#include "base/budget.h"
 #include "base/error.h"
 #include "base/names.h"
 #include "cli/commands.h"
@@ -81,7 +83,14 @@ struct ProbeOptions {
     nets::check_alphabet(c, *p.language);
     p.lengths = lengths.empty() ? c.config.train.train_lengths : lengths;
     auto [lo, hi] = parse_length_range(p.lengths, "--lengths");
+    if (hi > c.config.model.max_length)
+      throw InputError(fmt::format("--lengths: {} is longer than the model's max_length ({})", hi,
+                                   c.config.model.max_length));
+    if (per_length < 0 || per_length > (1 << 20))
+      throw InputError(
+          fmt::format("--per-length: expected 0 (automatic) to {} (got {})", 1 << 20, per_length));
     const int K = per_length > 0 ? per_length : std::max(1, (500 + (hi - lo)) / (hi - lo + 1));
+    require_memory(2.0 * K * (hi - lo + 1) * (64 + 2.0 * hi), "--per-length", "the probe words");
     Sampler sampler(p.language);
     p.words = saturate::probe_set(sampler, lo, hi, K, seed);
     if (p.words.empty()) throw InputError(fmt::format("no probe words at lengths {}", p.lengths));
@@ -110,6 +119,8 @@ void add_norms(CLI::App& app) {
   cmd->add_option("RUN", *run, "Run directory (reads metrics.jsonl)")->required();
   cmd->add_option("--skip", *skip, "Ignore steps t <= SKIP in the fits")->capture_default_str();
   cmd->callback([=] {
+    if (!(std::isfinite(*skip) && *skip >= 0))
+      throw InputError(fmt::format("--skip: expected a step >= 0 (got {})", *skip));
     const auto s = saturate::read_norm_series(*run);
     const auto fits = saturate::norm_growth_fit(s.step, s.norm, *skip);
     fmt::print(
@@ -252,6 +263,13 @@ void add_heads(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--plot", *plot, "Write attention heat maps (soft | saturated) as SVG");
   cmd->callback([=] {
+    if (!(std::isfinite(th->local_max_attended) && th->local_max_attended >= 0))
+      throw InputError(
+          fmt::format("--local-max: expected a number >= 0 (got {})", th->local_max_attended));
+    if (!(std::isfinite(th->global_min_fraction) && th->global_min_fraction >= 0 &&
+          th->global_min_fraction <= 1))
+      throw InputError(fmt::format("--global-min: expected a fraction in [0, 1] (got {})",
+                                   th->global_min_fraction));
     const TieRule tie = opt->tie_rule();
     const fs::path path = opt->checkpoints(*run).front();
     const nets::Checkpoint c = nets::load_checkpoint(path);

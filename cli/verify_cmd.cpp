@@ -3,6 +3,7 @@
 // Exit codes of verify: 0 equivalent, 1 counterexample, 3 unknown, 2 bad input.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -66,7 +67,9 @@ void add_verify_commands(CLI::App& app) {
       o.min_length = *min_length;
       o.max_length = *max_length;
       o.method = parse_name<verify::Method>(verify::kMethodNames, "--method", *method);
-      if (*timeout < 0) throw InputError(fmt::format("--timeout must be >= 0 (got {})", *timeout));
+      if (!(std::isfinite(*timeout) && *timeout >= 0 && *timeout <= 1e7))
+        throw InputError(
+            fmt::format("--timeout: expected seconds in [0, 10^7] (got {})", *timeout));
       o.timeout_seconds = *timeout;
       o.progress = !*json;
       const auto v = verify::check_equivalence(circuit, reference, o);

@@ -241,8 +241,10 @@ ModConstraint parse_mod_constraint(std::string_view text, const Alphabet& alphab
     if (m < 1) rest.fail("modulus must be at least 1", 0);
     op = rest.parse_op();
     if (!op) rest.fail("expected a comparison after '% m'", rest.pos());
+    rest.skip();
+    const std::size_t rhs_at = rest.pos();
     rhs = rest.parse_sum();
-    if (!rhs.is_constant()) rest.fail("right side of a mod constraint must be a number", 0);
+    if (!rhs.is_constant()) rest.fail("right side of a mod constraint must be a number", rhs_at);
     if (!rest.at_end()) rest.fail("unexpected text after the expression", rest.pos());
   } catch (const ExprError& e) {
     throw ExprError(e.what(), e.offset + static_cast<int>(mod_at) + 1);

@@ -41,6 +41,9 @@ EquivalenceResult check_equivalence(const Language& a, const Language& b, int ma
   }
   if (max_length < 0)
     throw InputError(fmt::format("--max-length must be >= 0 (got {})", max_length));
+  if (max_length > kMaxBoundedLength)
+    throw LimitError(fmt::format("--max-length: at most {} when a language is not regular (got {})",
+                                 kMaxBoundedLength, max_length));
   // Level by level over pairs of configurations, deduplicated; symbols in order, so the first
   // disagreement found is a shortest witness, least in symbol order among those.
   struct Node {

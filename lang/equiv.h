@@ -15,8 +15,13 @@ struct EquivalenceResult {
   bool equivalent() const { return !witness.has_value(); }
 };
 
+// The longest bound for the bounded search (a stated limit; memory and Ctrl-C also stop it).
+inline constexpr int kMaxBoundedLength = 100000;
+
 // Both languages must have the same alphabet (the same symbol names; the order may differ,
-// and the witness is over a's symbols). Throws InputError otherwise.
+// and the witness is over a's symbols). Throws InputError otherwise. The bounded search stops
+// early, exact, when a length brings no new pair of configurations; it is held to the memory
+// budget, shows progress and stops on Ctrl-C.
 EquivalenceResult check_equivalence(const Language& a, const Language& b, int max_length);
 
 }  // namespace saturn

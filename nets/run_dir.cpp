@@ -62,6 +62,17 @@ RunDirectory::RunDirectory(const fs::path& path, Mode mode) : path_(path) {
     throw InputError(fmt::format("--out: {} is in use by another saturn (pid {})", path.string(),
                                  pid.substr(0, pid.find('\n'))));
   }
+  try {
+    prepare(mode);
+  } catch (...) {
+    ::close(lock_fd_);  // the destructor does not run for a constructor that throws
+    lock_fd_ = -1;
+    throw;
+  }
+}
+
+void RunDirectory::prepare(Mode mode) {
+  const fs::path& path = path_;
   const std::string pid = fmt::format("{}\n", ::getpid());
   if (::ftruncate(lock_fd_, 0) != 0 ||
       ::pwrite(lock_fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {

@@ -20,6 +20,8 @@ class RunDirectory {
   const std::filesystem::path& path() const { return path_; }
 
  private:
+  // With the lock held: stale temporaries, then the checks and removals of `mode`.
+  void prepare(Mode mode);
   std::filesystem::path path_;
   int lock_fd_ = -1;
 };

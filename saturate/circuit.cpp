@@ -8,7 +8,10 @@
 #include <sstream>
 
 #include "base/atomic_file.h"
+#include "base/budget.h"
 #include "base/error.h"
+#include "base/json_read.h"
+#include "base/read_file.h"
 #include "nets/embedding.h"
 #include "saturate/exact_eval.h"
 
@@ -42,7 +45,7 @@ DyadicTensor round_tensor(std::vector<int> shape, const double* x, std::size_t s
   t.numerators.resize(size);
   for (std::size_t i = 0; i < size; ++i) {
     const double v = std::ldexp(x[i], bits);
-    if (!std::isfinite(v) || std::abs(v) >= 0x1p62)
+    if (!std::isfinite(v) || std::abs(v) > static_cast<double>(kMaxNumerator))
       throw InputError(
           fmt::format("tensor '{}': {} * 2^{} does not fit a 64-bit numerator", name, x[i], bits));
     t.numerators[i] = std::llround(v);
@@ -186,59 +189,97 @@ void save_circuit(const std::filesystem::path& path, const Circuit& circuit) {
 }
 
 Circuit parse_circuit(const std::string& text, const std::string& source) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    bad(source, fmt::format("not JSON ({})", e.what()));
-  }
-  if (!j.is_object() || j.value("format", "") != "saturn-circuit")
+  require_memory(40.0 * static_cast<double>(text.size()), source, "reading this circuit");
+  const json j = parse_json(text, source);
+  const JsonNode root(j, source);
+  if (!j.is_object() || !j.contains("format") || j["format"] != "saturn-circuit")
     bad(source, "not a saturn circuit (field \"format\" must be \"saturn-circuit\")");
-  if (!j.contains("version") || !j["version"].is_number_integer())
-    bad(source, "field \"version\" is missing");
-  if (j["version"].get<int>() != kCircuitVersion)
+  root.only_keys({"format", "version", "comment", "language", "alphabet", "architecture",
+                  "attention", "denominator_bits", "tensors", "heads", "agreement"});
+  if (const auto version = root.at("version").integer(0, INT32_MAX); version != kCircuitVersion)
     bad(source, fmt::format("circuit version {} is not supported (this saturn reads version {})",
-                            j["version"].get<int>(), kCircuitVersion));
+                            version, kCircuitVersion));
   Circuit c;
-  try {
-    c.comment = j.value("comment", "");
-    c.language_name = j.at("language").at("name").get<std::string>();
-    c.language_spec = j.at("language").value("spec", "");
-    c.alphabet = Alphabet(j.at("alphabet").get<std::vector<std::string>>());
-    for (const auto& [key, value] : j.at("architecture").items())
-      c.config.set(key, value.get<std::string>());
-    c.config.validate();
-    c.tie.hard = parse_name<nets::HardAttention>(nets::kHardAttentionNames, "attention.rule",
-                                                 j.at("attention").at("rule").get<std::string>());
-    if (c.tie.hard == nets::HardAttention::none)
-      bad(source, "attention.rule must be average, leftmost or rightmost");
-    c.tie.tie_bits = j.at("attention").value("tie_bits", 16);
-    c.denominator_bits = j.at("denominator_bits").get<int>();
-    if (c.denominator_bits < 0 || c.denominator_bits > 62)
-      bad(source, fmt::format("denominator_bits {} is outside 0..62", c.denominator_bits));
-    for (const auto& [name, t] : j.at("tensors").items()) {
-      DyadicTensor d;
-      d.shape = t.at("shape").get<std::vector<int>>();
-      d.numerators = t.at("numerators").get<std::vector<long long>>();
-      c.tensors[name] = std::move(d);
+  if (auto comment = root.find("comment")) c.comment = comment->string();
+  const JsonNode language = root.at("language");
+  language.only_keys({"name", "spec"});
+  c.language_name = language.at("name").string();
+  if (auto spec = language.find("spec")) c.language_spec = spec->string();
+  {
+    const JsonNode alphabet = root.at("alphabet");
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < alphabet.size(); ++i) names.push_back(alphabet.at(i).string());
+    try {
+      c.alphabet = Alphabet(names);
+    } catch (const InputError& e) {
+      alphabet.fail(e.what());
     }
-    for (const auto& h : j.value("heads", json::array())) {
+  }
+  const JsonNode architecture = root.at("architecture");
+  for (const auto& key : architecture.keys()) {
+    const JsonNode value = *architecture.find(key);
+    const std::string text = value.string();
+    try {
+      c.config.set(key, text);
+    } catch (const InputError& e) {
+      value.fail(e.what());
+    }
+  }
+  try {
+    c.config.validate();
+  } catch (const InputError& e) {
+    architecture.fail(e.what());
+  }
+  const JsonNode attention = root.at("attention");
+  attention.only_keys({"rule", "tie_bits"});
+  try {
+    c.tie.hard = parse_name<nets::HardAttention>(nets::kHardAttentionNames, "rule",
+                                                 attention.at("rule").string());
+  } catch (const InputError& e) {
+    attention.at("rule").fail(e.what());
+  }
+  if (c.tie.hard == nets::HardAttention::none)
+    attention.at("rule").fail("expected average, leftmost or rightmost");
+  if (auto bits = attention.find("tie_bits"))
+    c.tie.tie_bits = static_cast<int>(bits->integer(1, 52));
+  c.denominator_bits = static_cast<int>(root.at("denominator_bits").integer(0, 62));
+  const JsonNode tensors = root.at("tensors");
+  for (const auto& name : tensors.keys()) {
+    const JsonNode t = *tensors.find(name);
+    t.only_keys({"shape", "numerators"});
+    DyadicTensor d;
+    const JsonNode shape = t.at("shape");
+    for (std::size_t i = 0; i < shape.size(); ++i)
+      d.shape.push_back(static_cast<int>(shape.at(i).integer(0, INT32_MAX)));
+    // Numerators are exact integers of at most 62 bits in absolute value: never a float, a
+    // boolean or a wrapped 64-bit value.
+    const JsonNode numerators = t.at("numerators");
+    d.numerators.reserve(numerators.size());
+    for (std::size_t i = 0; i < numerators.size(); ++i)
+      d.numerators.push_back(numerators.at(i).integer(-kMaxNumerator, kMaxNumerator));
+    c.tensors[name] = std::move(d);
+  }
+  if (auto heads = root.find("heads")) {
+    for (std::size_t i = 0; i < heads->size(); ++i) {
+      const JsonNode h = heads->at(i);
+      h.only_keys({"layer", "head", "label", "pattern", "mean_attended", "mean_fraction"});
       HeadRole r;
-      r.layer = h.at("layer"), r.head = h.at("head");
-      r.label = h.value("label", ""), r.pattern = h.value("pattern", "");
-      r.mean_attended = h.value("mean_attended", 0.0);
-      r.mean_fraction = h.value("mean_fraction", 0.0);
+      r.layer = static_cast<int>(h.at("layer").integer(0, c.config.n_layers - 1));
+      r.head = static_cast<int>(h.at("head").integer(0, c.config.n_heads - 1));
+      if (auto v = h.find("label")) r.label = v->string();
+      if (auto v = h.find("pattern")) r.pattern = v->string();
+      if (auto v = h.find("mean_attended")) r.mean_attended = v->number();
+      if (auto v = h.find("mean_fraction")) r.mean_fraction = v->number();
       c.heads.push_back(r);
     }
-    if (j.contains("agreement")) {
-      const auto& a = j["agreement"];
-      c.agreement = {a.value("probe_words", 0L), a.value("float_agree", 0L),
-                     a.value("exact_agree", 0L), a.value("undecided", 0L)};
-    }
-  } catch (const json::exception& e) {
-    bad(source, fmt::format("malformed field: {}", e.what()));
-  } catch (const InputError& e) {
-    bad(source, e.what());
+  }
+  if (auto a = root.find("agreement")) {
+    a->only_keys({"probe_words", "float_agree", "exact_agree", "undecided"});
+    auto count = [&](const char* key) {
+      return a->has(key) ? static_cast<long>(a->at(key).integer(0, INT64_MAX)) : 0L;
+    };
+    c.agreement = {count("probe_words"), count("float_agree"), count("exact_agree"),
+                   count("undecided")};
   }
   // Every tensor the architecture needs, with its shape and size.
   const nets::ParameterLayout layout(c.config, c.alphabet.size());
@@ -261,11 +302,7 @@ Circuit parse_circuit(const std::string& text, const std::string& source) {
 }
 
 Circuit load_circuit(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("{}: cannot open circuit file", path.string()));
-  std::stringstream s;
-  s << in.rdbuf();
-  return parse_circuit(s.str(), path.string());
+  return parse_circuit(read_file(path, "circuit file", memory_budget() / 40), path.string());
 }
 
 std::string circuit_dot(const Circuit& c) {

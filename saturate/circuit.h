@@ -25,6 +25,9 @@
 namespace saturn::saturate {
 
 inline constexpr int kCircuitVersion = 1;
+// The largest numerator in absolute value (2^62): larger ones are refused when a circuit is
+// made or read, never wrapped.
+inline constexpr long long kMaxNumerator = 1LL << 62;
 
 struct DyadicTensor {
   std::vector<int> shape;

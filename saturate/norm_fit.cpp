@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "base/json_read.h"
+#include "base/lines.h"
 
 namespace saturn::saturate {
 
@@ -31,27 +33,25 @@ NormSeries read_norm_series(const std::filesystem::path& run_dir) {
     throw InputError(
         fmt::format("{}: cannot open (is {} a run directory?)", path.string(), run_dir.string()));
   NormSeries s;
+  LineReader lines(in, path.string());
   std::string line;
-  for (int lineno = 1; std::getline(in, line); ++lineno) {
+  while (lines.next(line)) {
     if (line.empty()) continue;
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception&) {
-      throw InputError(fmt::format("{}:{}: not a JSON line", path.string(), lineno));
-    }
-    if (!j.contains("step") || j.contains("eval")) continue;  // evaluation lines
-    if (!j.contains("param_norm") || !j["param_norm"].is_number())
-      throw InputError(fmt::format("{}:{}: no param_norm", path.string(), lineno));
+    const std::string where = fmt::format("{}:{}", path.string(), lines.line_number());
+    const auto j = parse_json(line, where);
+    const JsonNode row(j, where);
+    if (!j.is_object()) row.fail("expected a JSON object");
+    if (!j.contains("step")) continue;  // evaluation lines
+    const double step = row.at("step").number(), norm = row.at("param_norm").number();
     if (s.step.empty())
       for (const auto& [key, value] : j.items())
         if (key.rfind("norm.", 0) == 0) s.group_names.push_back(key.substr(5));
     s.group_norm.resize(s.group_names.size());
-    s.step.push_back(j["step"].get<double>());
-    s.norm.push_back(j["param_norm"].get<double>());
+    s.step.push_back(step);
+    s.norm.push_back(norm);
     for (std::size_t g = 0; g < s.group_names.size(); ++g) {
       const auto key = "norm." + s.group_names[g];
-      s.group_norm[g].push_back(j.contains(key) ? j[key].get<double>() : NAN);
+      s.group_norm[g].push_back(row.has(key) ? row.at(key).number() : NAN);
     }
   }
   if (s.step.empty()) throw InputError(fmt::format("{}: no training steps logged", path.string()));

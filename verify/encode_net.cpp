@@ -548,23 +548,13 @@ SolverAnswer smt_query(const saturate::Circuit& circuit, const Language* languag
   return answer;
 }
 
-// Whether the encoding may be nonlinear: norm layers and qk-norm (r^2 q = 1), or a second
-// layer whose scores multiply two symbolic rows.
-bool may_be_nonlinear(const saturate::Circuit& c) {
-  const auto& cfg = c.config;
-  return cfg.n_layers > 1 || cfg.qk_norm || cfg.has_norm_layers();
-}
-
 }  // namespace
 
 SolverAnswer smt_differs_at_length(const saturate::Circuit& circuit, const Language* language,
                                    const saturate::Circuit* other, int length,
                                    double timeout_seconds) {
-  const bool nonlinear = may_be_nonlinear(circuit) || (other && may_be_nonlinear(*other));
-  if (timeout_seconds <= 0 || !nonlinear)
-    return smt_query(circuit, language, other, length, timeout_seconds);
-  // Z3 does not always stop at its deadline in nonlinear arithmetic: such queries run in a
-  // child process that is killed when the time is up.
+  // Every query runs in a child process: Z3 does not always stop at its deadline in nonlinear
+  // arithmetic, and Ctrl-C must stop it at once; the child is killed in both cases.
   return detail::run_isolated(timeout_seconds, [&] {
     return smt_query(circuit, language, other, length, timeout_seconds);
   });

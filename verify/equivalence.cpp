@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "base/error.h"
+#include "base/interrupt.h"
 #include "saturate/exact_eval.h"
 #include "verify/encode.h"
 
@@ -77,7 +78,7 @@ LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const Refer
 #pragma omp for schedule(dynamic)
     for (long c = 0; c < chunks; ++c) {
       if (out_of_time.load(std::memory_order_relaxed) || c * kChunk > first_differ.load()) continue;
-      if (has_deadline && Clock::now() > deadline) {
+      if ((has_deadline && Clock::now() > deadline) || interrupted()) {
         out_of_time = true;
         continue;
       }
@@ -101,6 +102,7 @@ LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const Refer
       }
     }
   }
+  check_interrupt();
   LengthResult out;
   if (first_differ.load() != std::numeric_limits<long>::max()) {
     out.kind = LengthResult::differ;
@@ -205,6 +207,7 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
     if (methods_used.find(name) == std::string::npos)
       methods_used += (methods_used.empty() ? "" : "+") + std::string(name);
     v.method = methods_used;
+    check_interrupt();
     if (tty) fmt::print(stderr, "\rverify: length {}/{}, {}, {:.1f} s   ", n, N, name, since(t0));
     if (has_deadline && Clock::now() > deadline) {
       v.reason = fmt::format("timeout after {:.1f} s, before length {}", since(t0), n);

@@ -1,11 +1,14 @@
 #include "verify/isolated.h"
 
+#include "base/interrupt.h"
+
 #include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 #include <string>
@@ -42,18 +45,24 @@ SolverAnswer run_isolated(double seconds, const std::function<SolverAnswer()>& q
     _exit(0);
   }
   close(fds[1]);
+  const bool has_deadline = seconds > 0;
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds + 1);
   std::string text;
   char buffer[4096];
   bool finished = false;
-  while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          deadline - std::chrono::steady_clock::now())
-                          .count();
-    if (left <= 0) break;
+  while (!interrupted()) {
+    // Short waits, so that Ctrl-C stops the solver at once.
+    long wait = 100;
+    if (has_deadline) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - std::chrono::steady_clock::now())
+                            .count();
+      if (left <= 0) break;
+      wait = std::min(wait, static_cast<long>(left));
+    }
     pollfd p{fds[0], POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+    if (poll(&p, 1, static_cast<int>(wait)) <= 0) continue;
     const ssize_t n = read(fds[0], buffer, sizeof buffer);
     if (n <= 0) {
       finished = true;  // end of file: the child wrote its answer and exited
@@ -64,6 +73,7 @@ SolverAnswer run_isolated(double seconds, const std::function<SolverAnswer()>& q
   close(fds[0]);
   if (!finished) kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
+  check_interrupt();
   SolverAnswer a;
   a.kind = SolverAnswer::unknown;
   if (!finished) {

@@ -10,8 +10,9 @@
 namespace saturn::verify::detail {
 
 // `query`'s answer, computed in a child process, or unknown if it has not answered `seconds`
-// (plus a second's grace for Z3's own timeout) after the start: the child is then killed.
-// Without fork (or a pipe), the query runs in this process.
+// (plus a second's grace for Z3's own timeout) after the start (seconds <= 0: no deadline):
+// the child is then killed. Ctrl-C kills the child and throws Interrupted. Without fork (or a
+// pipe), the query runs in this process.
 SolverAnswer run_isolated(double seconds, const std::function<SolverAnswer()>& query);
 
 }  // namespace saturn::verify::detail

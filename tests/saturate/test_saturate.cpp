@@ -7,9 +7,9 @@
 #include <fstream>
 #include <random>
 
+#include "base/error.h"
 #include "hand_built.h"
 #include "lang/builtin.h"
-#include "base/error.h"
 #include "nets/attention.h"
 #include "nets/batch.h"
 #include "saturate/circuit.h"
@@ -367,7 +367,7 @@ TEST_CASE("bad circuit files are named errors", "[saturate]") {
     return std::string("no error");
   };
   CHECK(error_of(good) == "no error");
-  CHECK_THAT(error_of(good.substr(0, good.size() / 2)), Catch::Contains("c.json: not JSON"));
+  CHECK_THAT(error_of(good.substr(0, good.size() / 2)), Catch::Contains("c.json: not valid JSON"));
   std::string v2 = good;
   v2.replace(v2.find("\"version\": 1"), 12, "\"version\": 2");
   CHECK_THAT(error_of(v2), Catch::Contains("circuit version 2 is not supported"));
@@ -384,4 +384,45 @@ TEST_CASE("pointwise attention has no saturated network", "[saturate]") {
   nets::ModelConfig cfg;
   cfg.attention_softmax = false;
   CHECK_THROWS_WITH(require_softmax(cfg), Catch::Contains("no argmax limit"));
+}
+
+TEST_CASE("circuit numbers are exact or refused by their JSON path", "[saturate]") {
+  auto model = test::uniform_majority_model();
+  const std::string good =
+      circuit_json(make_circuit(model.config(), model.params, Alphabet({"a", "b"}), 4, TieRule{}));
+  auto error_of = [](const std::string& text) {
+    try {
+      parse_circuit(text, "c.json");
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  // The first numerator of embed.wte, replaced by a value that used to be wrapped or coerced.
+  const std::string key =
+      "\"embed.wte\": {\n   \"shape\": [\n    4,\n    4\n   ],\n   \"numerators\": [\n    ";
+  REQUIRE(good.find(key) != std::string::npos);
+  auto with_first = [&](const std::string& value) {
+    std::string text = good;
+    const auto at = good.find(key) + key.size();
+    text.replace(at, good.find_first_of(",\n", at) - at, value);
+    return text;
+  };
+  CHECK(error_of(with_first("3")) == "no error");
+  for (const std::string bad : {"9223372036854775813", "4611686018427387905", "256.9", "true",
+                                "-9223372036854775808", "1e3", "\"7\""})
+    CHECK_THAT(error_of(with_first(bad)),
+               Catch::Contains("c.json: tensors[\"embed.wte\"].numerators[0]: expected an integer "
+                               "in [-2^62, 2^62]") ||
+                   Catch::Contains("expected an integer in [-2^62, 2^62], got \"7\""));
+  // Deep nesting anywhere, even in a key nobody reads, is refused before parsing.
+  std::string deep = good;
+  deep.insert(deep.rfind('}'), ", \"x\": " + std::string(1000000, '[') + std::string(1000000, ']'));
+  CHECK_THAT(error_of(deep), Catch::Contains("c.json: JSON nested deeper than 64 levels"));
+  std::string tie = good;
+  tie.replace(tie.find("\"tie_bits\": 16"), 14, "\"tie_bits\": 16.5");
+  CHECK_THAT(error_of(tie), Catch::Contains("attention.tie_bits: expected an integer in [1, 52]"));
+  std::string arch = good;
+  arch.replace(arch.find("\"d_model\": \"4\""), 14, "\"d_model\": 4");
+  CHECK_THAT(error_of(arch), Catch::Contains("architecture.d_model: expected a string, got 4"));
 }

@@ -8,8 +8,8 @@
 #include <random>
 #include <sstream>
 
-#include "lang/builtin.h"
 #include "base/error.h"
+#include "lang/builtin.h"
 #include "saturate/exact_eval.h"
 #include "verify/constructions/constructions.h"
 #include "verify/encode.h"
@@ -346,4 +346,18 @@ TEST_CASE("saturn verify's exit codes", "[verify]") {
   CHECK(output(first + " 2>/dev/null") ==
         "counterexample: 01 (length 2): circuit says reject, last says accept\n");
   CHECK_THAT(output(first + " 2>&1 >/dev/null"), Catch::StartsWith("(enumerate, "));
+}
+
+TEST_CASE("verify's numeric flags are range-checked", "[verify][cli]") {
+  const std::string saturn = SATURN_BINARY,
+                    circuit = std::string(SATURN_SOURCE_DIR) + "/examples/circuits/majority.json";
+  for (const std::string flags :
+       {"--timeout nan", "--timeout inf", "--timeout -1", "--max-length -1",
+        "--max-length 3 --min-length 4", "--max-length 99999999999"}) {
+    INFO(flags);
+    const int rc = std::system(
+        (saturn + " verify " + circuit + " --against majority " + flags + " >/dev/null 2>&1")
+            .c_str());
+    CHECK(WEXITSTATUS(rc) == 2);
+  }
 }
