@@ -6,7 +6,8 @@ ifeq ($(CI),true)
   CMAKE_FLAGS += -DSATURN_WERROR=ON
 endif
 
-.PHONY: all deps build test test-interop demo asan bench bench-torch format clean
+.PHONY: all deps build test test-interop demo asan asan-lang fuzz fuzz-smoke fuzz-long bench \
+	bench-torch format clean
 
 all: build
 
@@ -39,6 +40,32 @@ asan: deps
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
 
+# base/ and lang/ under ASan + UBSan without the binary's [cli] tests and the two longest
+# exact-count sweeps (they run in `make test` and `make asan`): what CI adds to the fuzz run.
+asan-lang: deps
+	cmake -S . -B build-asan-lang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSATURN_SANITIZE=ON \
+	  -DSATURN_WERROR=OFF -DSATURN_CLI_TESTS=OFF
+	cmake --build build-asan-lang -j $(JOBS) --target base_tests lang_tests
+	build-asan-lang/tests/base_tests
+	build-asan-lang/tests/lang_tests '~[cli]' '~Dyck-k counts*' '~every built-in samples*'
+
+# libFuzzer targets, one per reader (tests/fuzz/), built with clang, ASan and UBSan.
+FUZZ_SECONDS ?= 20
+FUZZ_RUNS ?= 1000000
+fuzz:
+	bash scripts/install-deps.sh --fuzz
+	cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DSATURN_FUZZ=ON -DBUILD_TESTING=OFF
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_all
+
+# Each target for FUZZ_SECONDS over its seed corpus (CI); fails on a crash, leak or timeout.
+fuzz-smoke: fuzz
+	bash scripts/fuzz.sh build-fuzz --seconds $(FUZZ_SECONDS)
+
+# Each target for FUZZ_RUNS executions (the figures in bench/RESULTS.md).
+fuzz-long: fuzz
+	bash scripts/fuzz.sh build-fuzz --runs $(FUZZ_RUNS)
+
 bench: build
 	bash bench/run_lang.sh $(BUILD)
 
@@ -54,4 +81,4 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
 
 clean:
-	rm -rf $(BUILD) build-asan build-native
+	rm -rf $(BUILD) build-asan build-asan-lang build-native build-fuzz

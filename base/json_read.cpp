@@ -63,9 +63,10 @@ nlohmann::ordered_json parse_json(std::string_view text, const std::string& sour
         fmt::format("{}: JSON nested deeper than {} levels (at byte {})", source, max_depth, *at));
   try {
     return nlohmann::ordered_json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 5: ...":
-    // keep what follows the tag.
+  } catch (const nlohmann::json::exception& e) {
+    // A syntax error, or a number too large for a double (out_of_range.406). e.what() is
+    // "[json.exception.parse_error.101] parse error at line 1, column 5: ...": keep what
+    // follows the tag.
     std::string what = e.what();
     const auto tag = what.find("] ");
     if (tag != std::string::npos) what = what.substr(tag + 2);

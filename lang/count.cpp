@@ -16,7 +16,7 @@ const BigInt kZero = 0;
 
 // Bytes a table entry holds: the key, the big integer's limbs, the hash node.
 std::size_t entry_bytes(const Key& key, const BigInt& value) {
-  const std::size_t limbs = value == 0 ? 1 : boost::multiprecision::msb(abs(value)) / 64 + 1;
+  const std::size_t limbs = value.backend().size();
   return key.size() * sizeof(std::int64_t) + limbs * sizeof(std::uint64_t) + 96;
 }
 }  // namespace
@@ -60,7 +60,13 @@ const BigInt& CountTable::power(int r) {
 const BigInt& CountTable::accepted(int n) {
   const Config start = language_->runner().start();
   if (n < 0) throw InputError(fmt::format("negative length {}", n));
-  if (!lookup(start, n)) predict(start, n);
+  // Sizing a table costs about as much as building it: it is done for long lengths only, and
+  // again only when the length has grown by a quarter since (the entry and memory checks made
+  // while the table grows cover the rest, only more slowly).
+  if (n >= kPredictFrom && n > predicted_length_ + predicted_length_ / 4 && !lookup(start, n)) {
+    predict(start, n);
+    predicted_length_ = n;
+  }
   return count(start, n);
 }
 
@@ -126,40 +132,41 @@ const BigInt* CountTable::lookup(const Config& c, int r) {
 const BigInt& CountTable::count(const Config& start, int r0) {
   if (const BigInt* known = lookup(start, r0)) return *known;
   // Depth-first over (configuration, remaining) with an explicit stack: the depth is the word
-  // length, which may be 10^5 and more.
+  // length, which may be 10^5 and more. Frames are reused across calls, so that their
+  // configurations and keys keep their capacity (no allocation per step once warm).
   const Machine& m = language_->machine();
   const int k = language_->alphabet().size();
-  struct Frame {
-    Config c;
-    Key key;
-    int r;
-    int next_symbol = 0;
-    BigInt total = 0;
+  std::size_t top = 0;  // frames_[0, top) are live
+  auto push = [&](const Config& c, int r) {
+    if (top == frames_.size()) frames_.emplace_back();
+    Frame& f = frames_[top++];
+    f.c = c;
+    f.key = key_;
+    f.r = r;
+    f.next_symbol = 0;
+    f.total = 0;
   };
-  std::vector<Frame> stack;
-  stack.push_back(Frame{start, key_, r0});
+  push(start, r0);
   const BigInt* result = nullptr;
   long steps = 0;
-  while (!stack.empty()) {
+  while (top > 0) {
     if ((++steps & 0xffff) == 0) check_interrupt();
-    Frame& f = stack.back();
+    Frame& f = frames_[top - 1];
     if (f.r > 0 && f.next_symbol < k) {
-      Config next = f.c;
-      m.step(next, static_cast<Symbol>(f.next_symbol++));
-      if (const BigInt* known = lookup(next, f.r - 1)) {
+      next_ = f.c;
+      m.step(next_, static_cast<Symbol>(f.next_symbol++));
+      if (const BigInt* known = lookup(next_, f.r - 1))
         f.total += *known;
-      } else {
-        const int r = f.r - 1;
-        stack.push_back(Frame{std::move(next), key_, r});  // f is invalid from here on
-      }
+      else
+        push(next_, f.r - 1);  // f may be invalid from here on
       continue;
     }
     if (f.r == 0) f.total = m.accepting(f.c) ? 1 : 0;
     if (memo_.size() >= max_entries_)
       throw LimitError(fmt::format(
-          "{}: the exact count table exceeds {} entries (at {} symbols remaining): this "
-          "language's configuration space is too large for exact counting and sampling at this "
-          "length (raise --table-limit)",
+          "--table-limit: {}: the exact count table exceeds {} entries (at {} symbols "
+          "remaining): this language's configuration space is too large for exact counting and "
+          "sampling at this length",
           language_->name(), max_entries_, f.r));
     bytes_ += entry_bytes(f.key, f.total);
     if (static_cast<double>(bytes_) > static_cast<double>(memory_budget()))
@@ -167,8 +174,8 @@ const BigInt& CountTable::count(const Config& start, int r0) {
                      fmt::format("{}: the exact count table (at {} symbols remaining)",
                                  language_->name(), f.r));
     result = &memo_.emplace(std::move(f.key), std::move(f.total)).first->second;
-    stack.pop_back();
-    if (!stack.empty()) stack.back().total += *result;
+    --top;
+    if (top > 0) frames_[top - 1].total += *result;
   }
   return *result;
 }

@@ -48,8 +48,20 @@ class CountTable {
   // Throws LimitError when counting length n from `start` would exceed the table's budgets.
   void predict(const Config& start, int n);
 
+  static constexpr int kPredictFrom = 256;  // shorter lengths are not sized in advance
+  struct Frame {  // of the depth-first count
+    Config c;
+    Key key;
+    int r = 0;
+    int next_symbol = 0;
+    BigInt total = 0;
+  };
+
   std::shared_ptr<const Language> language_;
   std::size_t max_entries_;
+  int predicted_length_ = 0;
+  std::vector<Frame> frames_;
+  Config next_;
   std::unordered_map<Key, BigInt, KeyHash> memo_;
   std::size_t bytes_ = 0;  // held by memo_, checked against the memory budget
   BigInt power_;

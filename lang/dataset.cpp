@@ -162,6 +162,11 @@ std::vector<Example> read_json_lines(const std::string& path, const Alphabet& al
                                      int max_length) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(fmt::format("{}: cannot read data file", path));
+  return read_json_lines(in, path, alphabet, max_length);
+}
+
+std::vector<Example> read_json_lines(std::istream& in, const std::string& path,
+                                     const Alphabet& alphabet, int max_length) {
   std::vector<Example> out;
   LineReader lines(in, path);
   std::string line;

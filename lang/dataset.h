@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <istream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,6 +66,9 @@ std::string to_json_line(const Example& example, const Alphabet& alphabet);
 // max_length (>= 0) is refused; the examples are held against the memory budget.
 std::vector<Example> read_json_lines(const std::string& path, const Alphabet& alphabet,
                                      int max_length = -1);
+// The same from a stream; `source` names it in messages.
+std::vector<Example> read_json_lines(std::istream& in, const std::string& source,
+                                     const Alphabet& alphabet, int max_length = -1);
 
 // "A:B" (or "A") to a length range; throws InputError naming `flag`.
 std::pair<int, int> parse_length_range(const std::string& text, const std::string& flag);

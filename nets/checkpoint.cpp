@@ -66,13 +66,15 @@ void save_checkpoint(const std::filesystem::path& path, const Checkpoint& c) {
 }
 
 Checkpoint load_checkpoint(const std::filesystem::path& path) {
-  const std::string where = path.string();
+  // A checkpoint holds the parameters and Adam's two moments: the file is read whole, within
+  // a quarter of the memory budget.
+  return parse_checkpoint(read_file(path, "checkpoint", memory_budget() / 4), path.string());
+}
+
+Checkpoint parse_checkpoint(std::string_view bytes, const std::string& where) {
   auto fail = [&](const std::string& what) -> Checkpoint {
     throw InputError(fmt::format("{}: {}", where, what));
   };
-  // A checkpoint holds the parameters and Adam's two moments: the file is read whole, within
-  // a quarter of the memory budget.
-  const std::string bytes = read_file(path, "checkpoint", memory_budget() / 4);
   if (bytes.size() < 8)
     return fail(fmt::format("truncated: {} bytes, not a safetensors file", bytes.size()));
   std::uint64_t n = 0;
@@ -84,7 +86,7 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
                     bytes.size()));
   nlohmann::ordered_json header;
   try {
-    header = parse_json(std::string_view(bytes).substr(8, n), where + " (header)");
+    header = parse_json(bytes.substr(8, n), where + " (header)");
   } catch (const InputError&) {
     return fail("header is not valid JSON: not a safetensors file");
   }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lang/language.h"
@@ -32,6 +33,8 @@ void save_checkpoint(const std::filesystem::path& path, const Checkpoint& checkp
 // Checks header length, JSON, format tag, dtypes, shapes against the config and the file
 // size; throws InputError naming the file and what is wrong.
 Checkpoint load_checkpoint(const std::filesystem::path& path);
+// The same checks on a checkpoint's bytes; `source` names it in messages.
+Checkpoint parse_checkpoint(std::string_view bytes, const std::string& source);
 
 // The checkpoint with the highest step in a run directory (ckpt-STEP.safetensors), or a file.
 std::filesystem::path latest_checkpoint(const std::filesystem::path& run_or_file);

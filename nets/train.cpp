@@ -150,8 +150,10 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
   const ModelConfig& mc = config.model;
   const TrainConfig& tc = config.train;
   const int k = language->alphabet().size();
-  auto [train_lo, train_hi] = parse_length_range(tc.train_lengths, "train_lengths");
-  auto [test_lo, test_hi] = parse_length_range(tc.test_lengths, "test_lengths");
+  // Plain ints, not structured bindings: the lambdas below capture them.
+  int train_lo, train_hi, test_lo, test_hi;
+  std::tie(train_lo, train_hi) = parse_length_range(tc.train_lengths, "train_lengths");
+  std::tie(test_lo, test_hi) = parse_length_range(tc.test_lengths, "test_lengths");
   if (std::max(train_hi, test_hi) > mc.max_length)
     throw InputError(fmt::format("max_length ({}) is below the longest train/test length ({})",
                                  mc.max_length, std::max(train_hi, test_hi)));

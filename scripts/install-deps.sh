@@ -4,6 +4,7 @@
 # installs only what is missing. Must run as root (or with sudo available).
 #   scripts/install-deps.sh            build + test dependencies
 #   scripts/install-deps.sh --interop  also python3-torch + libopenblas (PyTorch parity tests)
+#   scripts/install-deps.sh --fuzz     also clang + libclang-rt-14-dev (libFuzzer: make fuzz)
 set -euo pipefail
 
 packages=(
@@ -14,9 +15,13 @@ packages=(
   libtomlplusplus-dev nlohmann-json3-dev
   graphviz gnuplot-nox
 )
-if [[ "${1:-}" == "--interop" ]]; then
-  packages+=(python3-torch libopenblas-dev python3-numpy)
-fi
+for option in "$@"; do
+  case "$option" in
+    --interop) packages+=(python3-torch libopenblas-dev python3-numpy) ;;
+    --fuzz) packages+=(clang libclang-rt-14-dev libomp-14-dev) ;;
+    *) echo "install-deps: unknown option $option" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

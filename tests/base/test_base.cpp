@@ -129,6 +129,10 @@ TEST_CASE("JSON: a nesting bound before parsing, values named by path, never coe
   // Brackets inside strings do not count.
   CHECK_NOTHROW(parse_json("{\"a\": \"" + std::string(1000, '[') + "\\\"\"}", "f"));
   CHECK_THAT(error_of([] { parse_json("{\"a\": ", "f"); }), Catch::Contains("f: not valid JSON"));
+  // Found by fuzz_jsonl: a number too large for a double is an error too, not an exception
+  // of another type.
+  CHECK_THAT(error_of([] { parse_json("[2222222222E2222222]", "f"); }),
+             Catch::Contains("f: not valid JSON (number overflow"));
   const auto j = parse_json(
       R"({"tensors": {"layers.0.w": {"numerators": [1, 256.9, true, 9223372036854775808, -3]}},
           "ok": 7})",
