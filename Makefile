@@ -69,13 +69,10 @@ fuzz-long: fuzz
 bench: build
 	bash bench/run_lang.sh $(BUILD)
 
-# Training throughput against PyTorch: a -march=native build (OpenBLAS dispatches to the
-# machine's vector units at run time; a baseline x86-64 Eigen would be held to SSE2).
-bench-torch: deps
+# Training throughput against PyTorch, with the default (native) build.
+bench-torch: build
 	bash scripts/install-deps.sh --interop
-	cmake -S . -B build-native -DCMAKE_BUILD_TYPE=Release -DSATURN_NATIVE=ON -DBUILD_TESTING=OFF
-	cmake --build build-native -j $(JOBS) --target saturn
-	bash bench/train_vs_torch.sh build-native
+	bash bench/train_vs_torch.sh $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

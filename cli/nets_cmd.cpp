@@ -152,7 +152,7 @@ void add_nets_commands(CLI::App& app) {
       auto language = lang->empty() ? nets::checkpoint_language(c) : resolve_language(*lang);
       nets::check_alphabet(c, *language);
       nets::Transformer<float> model(c.config.model, c.num_symbols);
-      model.params = c.params;
+      model.params.assign(c.params.begin(), c.params.end());
       if (!data->empty()) {
         // The file's words in batches of 64: the raw outputs, and accuracy for recognizers.
         const auto examples =

@@ -84,6 +84,7 @@ void add_verify_commands(CLI::App& app) {
         j["seconds"] = v.seconds;
         j["min_length"] = *min_length;
         j["max_length"] = *max_length;
+        j["proved_up_to"] = v.proved_up_to;
         j["tie"] = nets::kHardAttentionNames[static_cast<int>(circuit.tie.hard)];
         if (v.kind == verify::Verdict::counterexample) {
           j["word"] = circuit.alphabet.format(v.word);

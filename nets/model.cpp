@@ -205,13 +205,13 @@ bool Transformer<T>::readout_only(int l) const {
 }
 
 template <class T>
-const std::vector<T>& Transformer<T>::final_states() const {
+const Buffer<T>& Transformer<T>::final_states() const {
   if (!introspect_) throw std::logic_error("final_states() needs set_introspection(true)");
   return xf_;
 }
 
 template <class T>
-const std::vector<T>& Transformer<T>::attention_weights(int l) const {
+const Buffer<T>& Transformer<T>::attention_weights(int l) const {
   if (!introspect_) throw std::logic_error("attention_weights() needs set_introspection(true)");
   return layers_[l].att;
 }
@@ -374,7 +374,7 @@ T Transformer<T>::forward(const Batch<T>& b) {
   embedding_forward(x0_.data(), b.tokens.data(), b.lengths.data(), p("embed.wte"),
                     config_.positional == Positional::fraction ? p("embed.wfrac") : p("embed.wpe"),
                     config_.positional, b.B, b.Tn, C);
-  std::vector<T>* x = &x0_;
+  Buffer<T>* x = &x0_;
   for (int l = 0; l < config_.n_layers; ++l) {
     layer_forward(l, b, x->data(), xL_.data());
     x = &xL_;
@@ -495,7 +495,7 @@ void Transformer<T>::layer_backward(int l, const Batch<T>& b, T* dout, T* din) {
                      b.B, b.Tn, C, H, query_pos);
   if (config_.qk_norm) {
     // Back through the per-head norms of q and k; v passes unchanged.
-    std::vector<T>& tmp = scratch_qk_;
+    Buffer<T>& tmp = scratch_qk_;
     for (int n = 0; n < N; ++n)
       for (int part = 0; part < 2; ++part) {
         if (part == 0 && compact && n % b.Tn != query_pos[n / b.Tn]) continue;  // as in forward
@@ -558,8 +558,8 @@ void Transformer<T>::backward(const Batch<T>& b) {
   std::fill(dlogits_.begin(), dlogits_.end(), T(0));
   // Members reused across steps: dL/d(final representation) (R,C), the running layer gradient,
   // and the readout gradient.
-  std::vector<T>& dx = grad_x_;
-  std::vector<T>& dcur = grad_cur_;
+  Buffer<T>& dx = grad_x_;
+  Buffer<T>& dcur = grad_cur_;
   dx.assign(NC, T(0));
   dcur.assign(NC, T(0));
   if (config_.objective == Objective::next_symbol) {
@@ -570,7 +570,7 @@ void Transformer<T>::backward(const Batch<T>& b) {
   } else {
     bce_backward(dlogits_.data(), logits_.data(), b.targets.data(), static_cast<const T*>(nullptr),
                  static_cast<long>(b.B));
-    std::vector<T>& dr = grad_readout_;
+    Buffer<T>& dr = grad_readout_;
     dr.assign(static_cast<std::size_t>(b.B) * C, T(0));
     linear_backward(dr.data(), grad("head.w"), grad("head.b"), dlogits_.data(), readout_.data(),
                     p("head.w"), b.B, C, 1);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "nets/attention.h"
+#include "nets/buffer.h"
 #include "nets/config.h"
 
 namespace saturn::nets {
@@ -61,7 +62,7 @@ struct Batch {
   std::vector<int> lengths;  // (B): word length + 2
   // recognize: targets (B) in {0,1}. next-symbol: targets and mask (B, Tn, k+1): position t
   // (BOS = 0) holds the prefix w[:t]; outputs are the k symbols and "end" (prefix accepted).
-  std::vector<T> targets, mask;
+  Buffer<T> targets, mask;
 };
 
 template <class T>
@@ -84,7 +85,7 @@ class Transformer {
   // Accumulates dloss/dparams into grads (call zero_grad first). Needs the last forward.
   void backward(const Batch<T>& batch);
   void zero_grad();
-  const std::vector<T>& logits() const { return logits_; }
+  const Buffer<T>& logits() const { return logits_; }
 
   // Inference-time attention (saturate/): scaled scores or the hard limit (attention.h). A
   // model with spec.hard set has no backward pass.
@@ -98,16 +99,16 @@ class Transformer {
   void set_introspection(bool on) { introspect_ = on; }
   // After forward with introspection: what the readout reads (B, Tn, C) (after the final norm
   // under pre-LN), and layer l's attention weights (B, H, Tn, Tn).
-  const std::vector<T>& final_states() const;
-  const std::vector<T>& attention_weights(int l) const;
+  const Buffer<T>& final_states() const;
+  const Buffer<T>& attention_weights(int l) const;
 
-  std::vector<T> params, grads;
+  Buffer<T> params, grads;
 
  private:
   struct Layer {  // activations kept for backward, (B, Tn, ...) each
-    std::vector<T> in, a_in, ln1_mean, ln1_rstd, qkv_raw, qkv, qk_mean, qk_rstd, att, ao, gate, ag,
-        s1, mid, f_in, ln2_mean, ln2_rstd, f1, fa, s2;
-    std::vector<T> r_in, r_a_in;  // in and a_in at the readout rows (readout-only layer)
+    Buffer<T> in, a_in, ln1_mean, ln1_rstd, qkv_raw, qkv, qk_mean, qk_rstd, att, ao, gate, ag, s1,
+        mid, f_in, ln2_mean, ln2_rstd, f1, fa, s2;
+    Buffer<T> r_in, r_a_in;  // in and a_in at the readout rows (readout-only layer)
   };
   void resize(int B, int Tn);
   // Whether layer l computes only the readout position of each sequence.
@@ -128,11 +129,11 @@ class Transformer {
   bool introspect_ = false, sized_introspect_ = false;
   int B_ = 0, Tn_ = 0;
   std::vector<int> query_pos_;  // (B): the readout position of each sequence
-  std::vector<T> x0_, xL_, xf_, lnf_mean_, lnf_rstd_, readout_, logits_, dlogits_;
+  Buffer<T> x0_, xL_, xf_, lnf_mean_, lnf_rstd_, readout_, logits_, dlogits_;
   std::vector<Layer> layers_;
-  std::vector<T> scratch_a_, scratch_b_, scratch_c_, scratch_qkv_,
+  Buffer<T> scratch_a_, scratch_b_, scratch_c_, scratch_qkv_,
       scratch_qk_;  // backward workspaces
-  std::vector<T> grad_x_, grad_cur_, grad_readout_, scratch_rows_;
+  Buffer<T> grad_x_, grad_cur_, grad_readout_, scratch_rows_;
 };
 
 }  // namespace saturn::nets

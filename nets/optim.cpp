@@ -28,7 +28,7 @@ Optimizer::Optimizer(const OptimizerConfig& config, std::size_t n) : config_(con
   }
 }
 
-double Optimizer::step(std::vector<float>& params, std::vector<float>& grads) {
+double Optimizer::step(std::span<float> params, std::span<const float> grads) {
   ++t_;
   const double lr = learning_rate(config_, t_);
   const float wd = static_cast<float>(config_.weight_decay), flr = static_cast<float>(lr);
@@ -57,13 +57,13 @@ double Optimizer::step(std::vector<float>& params, std::vector<float>& grads) {
   return lr;
 }
 
-double l2_norm(const std::vector<float>& x) {
+double l2_norm(std::span<const float> x) {
   double s = 0;
   for (float v : x) s += static_cast<double>(v) * v;
   return std::sqrt(s);
 }
 
-double clip_gradients(std::vector<float>& grads, double max_norm) {
+double clip_gradients(std::span<float> grads, double max_norm) {
   const double norm = l2_norm(grads);
   if (max_norm > 0 && norm > max_norm) {
     const float scale = static_cast<float>(max_norm / (norm + 1e-6));

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,7 @@ class Optimizer {
  public:
   Optimizer(const OptimizerConfig& config, std::size_t num_params);
   // One update at the schedule's rate for the next step; returns that rate.
-  double step(std::vector<float>& params, std::vector<float>& grads);
+  double step(std::span<float> params, std::span<const float> grads);
   long steps_taken() const { return t_; }
 
   // State for checkpoints: moment estimates and the step count.
@@ -49,8 +50,8 @@ class Optimizer {
 };
 
 // L2 norm of a buffer (double accumulation).
-double l2_norm(const std::vector<float>& x);
+double l2_norm(std::span<const float> x);
 // Scales grads so that their global norm is at most max_norm; returns the norm before.
-double clip_gradients(std::vector<float>& grads, double max_norm);
+double clip_gradients(std::span<float> grads, double max_norm);
 
 }  // namespace saturn::nets

@@ -198,7 +198,7 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
     if (!checkpoints.empty()) {
       Checkpoint c = load_checkpoint(checkpoints.back().second);
       check_resumable(c, *language, config, checkpoints.back().second);
-      model.params = c.params;
+      model.params.assign(c.params.begin(), c.params.end());
       if (!c.adam_m.empty()) optimizer.m = c.adam_m, optimizer.v = c.adam_v;
       optimizer.set_steps_taken(c.optimizer_steps);
       std::istringstream(c.rng_state) >> rng;
@@ -254,7 +254,7 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
     state << rng;
     c.rng_state = state.str();
     c.optimizer_steps = optimizer.steps_taken();
-    c.params = model.params;
+    c.params.assign(model.params.begin(), model.params.end());
     c.adam_m = optimizer.m;
     c.adam_v = optimizer.v;
     save_checkpoint(options.out / fmt::format("ckpt-{}.safetensors", step), c);
@@ -415,7 +415,7 @@ LearnabilityReport learnability(std::shared_ptr<const Language> language, const 
     train(language, c, {dir, false, quiet, overwrite});
     Checkpoint ck = load_checkpoint(latest_checkpoint(dir));
     Transformer<float> model(ck.config.model, ck.num_symbols);
-    model.params = ck.params;
+    model.params.assign(ck.params.begin(), ck.params.end());
     // The same test words for every seed: a fixed evaluation seed, unlike any training stream.
     report.seeds.push_back(c.model.seed);
     report.in_range.push_back(

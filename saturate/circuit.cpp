@@ -86,7 +86,7 @@ nets::Transformer<double> circuit_model(const Circuit& circuit) {
   return model;
 }
 
-Circuit make_circuit(const nets::ModelConfig& config, const std::vector<double>& params,
+Circuit make_circuit(const nets::ModelConfig& config, std::span<const double> params,
                      const Alphabet& alphabet, int bits, const TieRule& tie) {
   Circuit c;
   c.alphabet = alphabet;
@@ -108,7 +108,7 @@ Circuit export_circuit(const nets::Checkpoint& checkpoint, const Alphabet& alpha
                        const std::vector<Example>& probes, const TieRule& tie, int bits) {
   require_softmax(checkpoint.config.model);
   nets::Transformer<double> model = double_model(checkpoint);
-  const std::vector<double> params = model.params;
+  const std::vector<double> params(model.params.begin(), model.params.end());
   const std::vector<bool> reference = hard_decisions(model, probes, tie);
   auto agreeing = [&](const std::vector<bool>& d) {
     long same = 0;

@@ -14,6 +14,7 @@
 
 #include <filesystem>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -60,7 +61,7 @@ struct Circuit {
 nets::Transformer<double> circuit_model(const Circuit& circuit);
 
 // Circuit of a model's parameters rounded to denominator 2^bits.
-Circuit make_circuit(const nets::ModelConfig& config, const std::vector<double>& params,
+Circuit make_circuit(const nets::ModelConfig& config, std::span<const double> params,
                      const Alphabet& alphabet, int bits, const TieRule& tie);
 
 // Exports a checkpoint: picks the smallest k in [1, 40] (or uses `bits` > 0) for which the

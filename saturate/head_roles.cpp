@@ -162,10 +162,12 @@ void write_attention_svg(const std::filesystem::path& path, nets::Transformer<do
   model.set_attention(spec);
   model.set_introspection(true);  // keep the attention weights
   model.forward(batch);
-  for (int l = 0; l < L; ++l) soft[l] = model.attention_weights(l);
+  for (int l = 0; l < L; ++l)
+    soft[l].assign(model.attention_weights(l).begin(), model.attention_weights(l).end());
   set_hard(model, tie);
   model.forward(batch);
-  for (int l = 0; l < L; ++l) hard[l] = model.attention_weights(l);
+  for (int l = 0; l < L; ++l)
+    hard[l].assign(model.attention_weights(l).begin(), model.attention_weights(l).end());
   model.set_attention(original);
 
   const int cell = 14, gap = 30, label = 40;

@@ -23,7 +23,7 @@ void set_scale(nets::Transformer<double>& model, const std::vector<double>& base
     for (std::size_t i = 0; i < base.size(); ++i) model.params[i] = c * base[i];
     spec.score_scale = 1;
   } else {
-    model.params = base;
+    model.params.assign(base.begin(), base.end());
     spec.score_scale = c;
   }
   model.set_attention(spec);
@@ -49,7 +49,7 @@ SaturationRow saturation_report(const nets::Checkpoint& checkpoint,
                                 const std::vector<double>& cs) {
   require_softmax(checkpoint.config.model);
   nets::Transformer<double> model = double_model(checkpoint);
-  const std::vector<double> base = model.params;
+  const std::vector<double> base(model.params.begin(), model.params.end());
   const int C = checkpoint.config.model.d_model;
   SaturationRow row;
   row.step = checkpoint.step;

@@ -23,9 +23,15 @@ struct SolverAnswer {
 // over symbol pairs), hard attention as a max with tie flags and a linear average; the language
 // as its configuration graph unrolled to the length. Throws InputError for circuits the
 // encoding does not cover (norm layers).
+// The query runs in a child process (verify/isolated.h) that is killed at the deadline or on
+// Ctrl-C.
 SolverAnswer smt_differs_at_length(const saturate::Circuit& circuit, const Language* language,
                                    const saturate::Circuit* other, int length,
                                    double timeout_seconds);
+// The same query in this process (Z3's own timeout only): what the child runs.
+SolverAnswer smt_query_at_length(const saturate::Circuit& circuit, const Language* language,
+                                 const saturate::Circuit* other, int length,
+                                 double timeout_seconds);
 
 // Why the counts method does not apply, or nullopt when it does: the circuit must be
 // permutation-invariant at its readout (no positions, not causal, bos/eos readout, average-

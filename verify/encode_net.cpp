@@ -495,10 +495,9 @@ z3::expr unrolled_accepts(z3::context& ctx, z3::solver& solver, const UnrolledMa
 
 }  // namespace
 
-namespace {
-
-SolverAnswer smt_query(const saturate::Circuit& circuit, const Language* language,
-                       const saturate::Circuit* other, int length, double timeout_seconds) {
+SolverAnswer smt_query_at_length(const saturate::Circuit& circuit, const Language* language,
+                                 const saturate::Circuit* other, int length,
+                                 double timeout_seconds) {
   z3::context ctx;
   z3::solver solver(ctx);
   set_timeout(ctx, solver, timeout_seconds);
@@ -548,15 +547,13 @@ SolverAnswer smt_query(const saturate::Circuit& circuit, const Language* languag
   return answer;
 }
 
-}  // namespace
-
 SolverAnswer smt_differs_at_length(const saturate::Circuit& circuit, const Language* language,
                                    const saturate::Circuit* other, int length,
                                    double timeout_seconds) {
   // Every query runs in a child process: Z3 does not always stop at its deadline in nonlinear
   // arithmetic, and Ctrl-C must stop it at once; the child is killed in both cases.
   return detail::run_isolated(timeout_seconds, [&] {
-    return smt_query(circuit, language, other, length, timeout_seconds);
+    return smt_query_at_length(circuit, language, other, length, timeout_seconds);
   });
 }
 

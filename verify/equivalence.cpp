@@ -3,15 +3,20 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <exception>
+#include <functional>
 #include <limits>
+#include <thread>
 
 #include "base/error.h"
 #include "base/interrupt.h"
 #include "saturate/exact_eval.h"
 #include "verify/encode.h"
+#include "verify/isolated.h"
 
 namespace saturn::verify {
 
@@ -57,7 +62,7 @@ Word decode(long index, int k, int n) {
 }
 
 struct LengthResult {
-  enum Kind { agree, differ, undecided, timeout } kind = agree;
+  enum Kind { agree, differ, undecided, timeout, stopped } kind = agree;
   Word word;
   std::string reason;
 };
@@ -65,11 +70,12 @@ struct LengthResult {
 // Every word of length n: the smallest (in symbol order) disagreement, else the first
 // undecided word, else agreement.
 LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const ReferenceEval& ref,
-                              int k, int n, Clock::time_point deadline, bool has_deadline) {
+                              int k, int n, Clock::time_point deadline, bool has_deadline,
+                              const std::function<bool()>& stop = {}) {
   const long total = power(k, n, std::numeric_limits<long>::max() / 2);
   std::atomic<long> first_differ{std::numeric_limits<long>::max()};
   std::atomic<long> first_undecided{std::numeric_limits<long>::max()};
-  std::atomic<bool> out_of_time{false};
+  std::atomic<bool> out_of_time{false}, stopped{false};
   constexpr long kChunk = 4096;
   const long chunks = (total + kChunk - 1) / kChunk;
 #pragma omp parallel
@@ -77,9 +83,15 @@ LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const Refer
     saturate::ExactEvaluator::Cache cache;  // consecutive words share prefixes
 #pragma omp for schedule(dynamic)
     for (long c = 0; c < chunks; ++c) {
-      if (out_of_time.load(std::memory_order_relaxed) || c * kChunk > first_differ.load()) continue;
+      if (out_of_time.load(std::memory_order_relaxed) || stopped.load(std::memory_order_relaxed) ||
+          c * kChunk > first_differ.load())
+        continue;
       if ((has_deadline && Clock::now() > deadline) || interrupted()) {
         out_of_time = true;
+        continue;
+      }
+      if (stop && stop()) {
+        stopped = true;
         continue;
       }
       const long end = std::min(total, (c + 1) * kChunk);
@@ -104,6 +116,10 @@ LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const Refer
   }
   check_interrupt();
   LengthResult out;
+  if (stopped) {
+    out.kind = LengthResult::stopped;
+    return out;
+  }
   if (first_differ.load() != std::numeric_limits<long>::max()) {
     out.kind = LengthResult::differ;
     out.word = decode(first_differ.load(), k, n);
@@ -157,9 +173,11 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
   const bool tty = options.progress && ::isatty(2);
 
   Verdict v;
+  v.min_length = M;
   v.max_length = N;
   auto finish = [&](Verdict::Kind kind) {
     v.kind = kind;
+    if (kind == Verdict::equivalent) v.proved_up_to = N;
     v.seconds = since(t0);
     if (tty) fmt::print(stderr, "\r{:60}\r", "");
     return v;
@@ -176,6 +194,9 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
       return finish(Verdict::unknown);
     }
     v.word = w;
+    // Lengths are checked in order (counts finds the shortest length too): every shorter
+    // length agreed.
+    v.proved_up_to = std::max(M, static_cast<int>(w.size())) - 1;
     v.circuit_accepts = c.verdict == saturate::Verdict::accept;
     v.reference_accepts = *r;
     v.method = method;
@@ -198,25 +219,100 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
     return finish(Verdict::unknown);
   }
 
-  std::string methods_used;
+  // Length by length. auto: enumeration alone while a length has few words, smt alone when
+  // enumeration is hopeless, and in between both at once, the first decisive answer winning
+  // (each has at least half the machine, so auto is within about 2x of the faster).
+  std::vector<std::string> methods_used;
+  auto used = [&](const char* name) {
+    if (std::find(methods_used.begin(), methods_used.end(), name) == methods_used.end())
+      methods_used.push_back(name);
+    v.method = fmt::format("{}", fmt::join(methods_used, "+"));
+  };
+  v.proved_up_to = M - 1;
   for (int n = M; n <= N; ++n) {
-    const bool small = power(k, n, options.enumerate_limit) <= options.enumerate_limit;
-    const Method m = options.method == Method::automatic ? (small ? Method::enumerate : Method::smt)
-                                                         : options.method;
-    const char* name = m == Method::enumerate ? "enumerate" : "smt";
-    if (methods_used.find(name) == std::string::npos)
-      methods_used += (methods_used.empty() ? "" : "+") + std::string(name);
-    v.method = methods_used;
     check_interrupt();
-    if (tty) fmt::print(stderr, "\rverify: length {}/{}, {}, {:.1f} s   ", n, N, name, since(t0));
+    const long words = power(k, n, options.race_limit);
+    enum class Plan { enumerate, smt, race } plan = Plan::race;
+    if (options.method == Method::enumerate ||
+        (options.method == Method::automatic && words <= options.enumerate_limit))
+      plan = Plan::enumerate;
+    else if (options.method == Method::smt || words > options.race_limit)
+      plan = Plan::smt;
+    if (tty)
+      fmt::print(stderr, "\rverify: length {}/{}, {}, {:.1f} s   ", n, N,
+                 plan == Plan::race  ? "enumerate | smt"
+                 : plan == Plan::smt ? "smt"
+                                     : "enumerate",
+                 since(t0));
     if (has_deadline && Clock::now() > deadline) {
       v.reason = fmt::format("timeout after {:.1f} s, before length {}", since(t0), n);
       return finish(Verdict::unknown);
     }
-    if (m == Method::enumerate) {
-      const auto r = enumerate_length(exact, ref, k, n, deadline, has_deadline);
-      if (r.kind == LengthResult::differ) return counterexample(r.word, methods_used);
-      if (r.kind == LengthResult::timeout) {
+    const double left = has_deadline ? std::max(0.001, options.timeout_seconds - since(t0)) : 0.0;
+    LengthResult r;
+    std::optional<SolverAnswer> a;
+    if (plan == Plan::enumerate) {
+      r = enumerate_length(exact, ref, k, n, deadline, has_deadline);
+    } else if (plan == Plan::smt) {
+      try {
+        a = smt_differs_at_length(circuit, reference.language.get(), reference.circuit.get(), n,
+                                  left);
+      } catch (const InputError& e) {
+        // auto chose smt for a length too long to enumerate: what it cannot encode is not the
+        // user's input error.
+        if (options.method != Method::automatic) throw;
+        v.reason = fmt::format(
+            "length {} has too many words to enumerate and smt does not "
+            "apply: {}",
+            n, e.what());
+        return finish(Verdict::unknown);
+      }
+    } else {
+      // Both at once: smt in a child process, enumeration here; each stops the other.
+      detail::IsolatedQuery query([&] {
+        return smt_query_at_length(circuit, reference.language.get(), reference.circuit.get(), n,
+                                   left);
+      });
+      std::atomic<int> smt_state{0};  // 0 running, 1 decisive, 2 no decisive answer
+      std::atomic<bool> enumerated{false};
+      SolverAnswer answer;
+      std::exception_ptr failure;
+      std::thread waiter([&] {
+        try {
+          answer = query.wait(left, [&] { return enumerated.load(); });
+        } catch (...) {
+          failure = std::current_exception();
+        }
+        smt_state = answer.kind != SolverAnswer::unknown ? 1 : 2;
+      });
+      try {
+        r = enumerate_length(exact, ref, k, n, deadline, has_deadline,
+                             [&] { return smt_state.load() == 1; });
+      } catch (...) {
+        enumerated = true;
+        waiter.join();
+        throw;
+      }
+      enumerated = true;
+      waiter.join();
+      if (failure) std::rethrow_exception(failure);
+      // Enumeration's answer unless it was stopped, or could not decide where smt did.
+      if (answer.kind != SolverAnswer::unknown &&
+          (r.kind == LengthResult::stopped || r.kind == LengthResult::undecided ||
+           r.kind == LengthResult::timeout))
+        a = answer;
+    }
+    if (a) {
+      used("smt");
+      if (a->kind == SolverAnswer::sat) return counterexample(a->word, v.method);
+      if (a->kind == SolverAnswer::unknown) {
+        v.reason = fmt::format("solver unknown at length {}: {}", n, a->reason);
+        return finish(Verdict::unknown);
+      }
+    } else {
+      used("enumerate");
+      if (r.kind == LengthResult::differ) return counterexample(r.word, v.method);
+      if (r.kind == LengthResult::timeout || r.kind == LengthResult::stopped) {
         v.reason = fmt::format("timeout after {:.1f} s at length {}", since(t0), n);
         return finish(Verdict::unknown);
       }
@@ -225,29 +321,8 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
                                word_text(circuit.alphabet, r.word), r.reason);
         return finish(Verdict::unknown);
       }
-    } else {
-      const double left = has_deadline ? std::max(0.001, options.timeout_seconds - since(t0)) : 0.0;
-      SolverAnswer a;
-      try {
-        a = smt_differs_at_length(circuit, reference.language.get(), reference.circuit.get(), n,
-                                  left);
-      } catch (const InputError& e) {
-        // auto chose smt for a length too long to enumerate: what it cannot encode is
-        // not the user's input error, and nothing was proved beyond length n - 1.
-        if (options.method != Method::automatic) throw;
-        v.reason =
-            fmt::format("{}; length {} has too many words to enumerate and smt does not apply: {}",
-                        n > M ? fmt::format("agreed on every word of lengths {}..{}", M, n - 1)
-                              : std::string("nothing checked"),
-                        n, e.what());
-        return finish(Verdict::unknown);
-      }
-      if (a.kind == SolverAnswer::sat) return counterexample(a.word, methods_used);
-      if (a.kind == SolverAnswer::unknown) {
-        v.reason = fmt::format("solver unknown at length {}: {}", n, a.reason);
-        return finish(Verdict::unknown);
-      }
     }
+    v.proved_up_to = n;
   }
   return finish(Verdict::equivalent);
 }
@@ -264,7 +339,10 @@ std::string describe(const Verdict& v, const saturate::Circuit& circuit,
                          v.circuit_accepts ? "accept" : "reject", reference.name,
                          v.reference_accepts ? "accept" : "reject");
     default:
-      return fmt::format("unknown: {}", v.reason);
+      return fmt::format("unknown: {} ({})", v.reason,
+                         v.proved_up_to >= v.min_length
+                             ? fmt::format("proved up to length {}", v.proved_up_to)
+                             : std::string("nothing proved"));
   }
 }
 

@@ -4,7 +4,10 @@
 //   smt:       one Z3 query per length over symbolic words (encode_net.h);
 //   counts:    one Z3 query over symbol counts for every length at once, when the circuit is
 //              permutation-invariant and the language is defined by counts (encode_counts.h);
-//   auto:      counts if it applies, else enumerate while k^L is small, else smt.
+//   auto:      counts if it applies; else per length: enumerate while a length has at most
+//              enumerate_limit words, smt alone past race_limit words, and in between both at
+//              once (smt in a child process, enumeration here), the first decisive answer
+//              winning.
 // A counterexample is a shortest one and is replayed on the exact circuit and the reference
 // before it is reported; anything undecided is `unknown`, never `equivalent`.
 #pragma once
@@ -35,7 +38,8 @@ struct Options {
   Method method = Method::automatic;
   double timeout_seconds = 0;       // 0: none
   bool progress = false;            // a progress line on stderr
-  long enumerate_limit = 1L << 22;  // auto: enumerate lengths with at most this many words
+  long enumerate_limit = 1L << 15;  // auto: lengths with at most this many words: enumerate
+  long race_limit = 1L << 40;       // auto: past this many words, smt alone (else a race)
 };
 
 struct Verdict {
@@ -45,7 +49,9 @@ struct Verdict {
   Word word;  // counterexample
   bool circuit_accepts = false, reference_accepts = false;
   std::string reason;  // unknown: why
-  int max_length = 0;
+  int min_length = 0, max_length = 0;
+  // Every length min_length..proved_up_to was checked and agreed (min_length - 1: none).
+  int proved_up_to = -1;
 };
 
 // Throws InputError for bad input (alphabet mismatch, N < M, a method that does not apply

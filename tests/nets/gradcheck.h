@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <random>
+#include <span>
 #include <vector>
 
 namespace saturn::test {
@@ -18,7 +19,7 @@ inline std::vector<double> random_vector(std::size_t n, std::mt19937& rng, doubl
 
 // Largest relative error between `analytic` (dL/dx) and central differences of `loss` (which
 // reads x), over every element of x. |a - n| / max(1, |a|, |n|).
-inline double gradient_error(std::vector<double>& x, const std::vector<double>& analytic,
+inline double gradient_error(std::span<double> x, std::span<const double> analytic,
                              const std::function<double()>& loss, double h = 1e-5) {
   double worst = 0;
   for (std::size_t i = 0; i < x.size(); ++i) {

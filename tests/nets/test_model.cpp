@@ -115,10 +115,10 @@ TEST_CASE("the whole model's gradient matches finite differences", "[nets]") {
   // Introspection (every position of every layer computed, weights kept rather than
   // recomputed) changes the work done, not the logits or the gradients.
   const double lean_loss = loss();
-  const std::vector<double> lean_logits = model.logits();
+  const std::vector<double> lean_logits(model.logits().begin(), model.logits().end());
   model.zero_grad();
   model.backward(batch);
-  const std::vector<double> lean_grads = model.grads;
+  const std::vector<double> lean_grads(model.grads.begin(), model.grads.end());
   model.set_introspection(true);
   CHECK(model.forward(batch) == Approx(lean_loss).epsilon(1e-12));
   REQUIRE(model.logits().size() == lean_logits.size());
@@ -130,6 +130,23 @@ TEST_CASE("the whole model's gradient matches finite differences", "[nets]") {
     CHECK(model.grads[i] == Approx(lean_grads[i]).epsilon(1e-10).margin(1e-13));
   CHECK(model.attention_weights(0).size() == 3u * 2 * batch.Tn * batch.Tn);
 }
+
+namespace {
+
+// With SSE2 (a portable build) Eigen's matrix kernels treat every row alike, and a word's
+// logits are bit-identical alone and in a batch. With wider vectors (the default -march=native
+// build) the rows past the last full panel of a product go through smaller kernels that sum in
+// another order, so a word's logits can move by a rounding error with its batch-mates: equal to
+// 1e-6 relative then. Padding or masking bugs move them by far more.
+bool same_logit(float alone, float batched) {
+#if defined(__AVX__)
+  return batched == Approx(alone).epsilon(1e-6).margin(1e-7);
+#else
+  return alone == batched;
+#endif
+}
+
+}  // namespace
 
 TEST_CASE("a word's logits are identical alone and inside a padded batch", "[nets]") {
   auto objective = GENERATE(as<std::string>{}, "recognize", "next-symbol");
@@ -149,15 +166,15 @@ TEST_CASE("a word's logits are identical alone and inside a padded batch", "[net
   Transformer<float> model(config, 2);
   model.init();
   model.forward(make_batch<float>({&a}, 2, config.objective));
-  std::vector<float> alone = model.logits();
+  const std::vector<float> alone(model.logits().begin(), model.logits().end());
   model.forward(make_batch<float>({&longer, &a}, 2, config.objective));
-  const std::vector<float>& batched = model.logits();
+  const auto& batched = model.logits();
   if (objective == "recognize") {
-    CHECK(alone[0] == batched[1]);
+    CHECK(same_logit(alone[0], batched[1]));
   } else {
     const int Tn_batch = 12, outputs = 3;
     for (int t = 0; t <= 3; ++t)
       for (int o = 0; o < outputs; ++o)
-        CHECK(alone[t * outputs + o] == batched[(Tn_batch + t) * outputs + o]);
+        CHECK(same_logit(alone[t * outputs + o], batched[(Tn_batch + t) * outputs + o]));
   }
 }

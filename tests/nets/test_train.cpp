@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "lang/builtin.h"
 #include "base/error.h"
+#include "lang/builtin.h"
 #include "nets/checkpoint.h"
 #include "nets/train.h"
 
@@ -48,7 +48,7 @@ std::vector<nlohmann::json> metrics(const fs::path& run) {
 double held_out_accuracy(const fs::path& run, const std::string& lang, int lo, int hi) {
   Checkpoint c = load_checkpoint(latest_checkpoint(run));
   Transformer<float> model(c.config.model, c.num_symbols);
-  model.params = c.params;
+  model.params.assign(c.params.begin(), c.params.end());
   Sampler sampler(builtin(lang));
   return evaluate(model, sampler, lo, hi, 50, false, /*seed, unlike training's*/ 987654321)
       .accuracy();

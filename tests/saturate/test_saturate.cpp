@@ -100,7 +100,7 @@ TEST_CASE("scaled bias-free norm-free models match their closed form", "[saturat
   cfg.seed = 3;
   nets::Transformer<double> model(cfg, 2);
   model.init();
-  const std::vector<double> base = model.params;
+  const std::vector<double> base(model.params.begin(), model.params.end());
   const Word word = {0, 1, 1, 0, 1};
   auto closed_form = [&](double c) {
     const int C = 3, F = 5, n = static_cast<int>(word.size()) + 2;
