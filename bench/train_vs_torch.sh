@@ -11,7 +11,8 @@
 #     split of N cores between OpenMP and OpenBLAS threads: (N, 1) and (1, N) are both run and
 #     the faster is reported (never (N, N), which oversubscribes N cores).
 # Peak RSS of each process from /usr/bin/time.
-# Usage: bench/train_vs_torch.sh [build dir] [steps]   (needs scripts/install-deps.sh --interop)
+# Usage: [THREADS="1 2"] [LENGTHS="64 256"] bench/train_vs_torch.sh [build dir] [steps]
+#   (needs scripts/install-deps.sh --interop)
 set -euo pipefail
 build=${1:-build}
 steps=${2:-200}
@@ -56,8 +57,8 @@ echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); 
 echo
 printf "| threads | length | saturn tok/s (per step) | saturn tok/s (whole process) | torch tok/s (best split) | ratio per step | ratio whole process | saturn RSS MB | torch RSS MB | RSS ratio |\n"
 printf "|---|---|---|---|---|---|---|---|---|---|\n"
-for threads in 1 2; do
-  for len in 64 256; do
+for threads in ${THREADS:-1 2}; do
+  for len in ${LENGTHS:-64 256}; do
     : > "$tmp/rows"
     for _ in $(seq 1 "$runs"); do
       read -r s_step s_process s_rss < <(saturn_run "$threads" "$len")

@@ -9,5 +9,6 @@ void add_lang_commands(CLI::App& app);
 void add_nets_commands(CLI::App& app);
 void add_saturate_commands(CLI::App& app);
 void add_verify_commands(CLI::App& app);
+void add_extract_command(CLI::App& app);
 
 }  // namespace saturn::cli

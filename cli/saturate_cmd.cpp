@@ -127,10 +127,16 @@ void add_norms(CLI::App& app) {
         "{}: parameter norm over {} steps ({:.3f} -> {:.3f}), fits rho(t) = a + b f(t) "
         "for t > {:g}\n\n",
         *run, s.step.size(), s.norm.front(), s.norm.back(), *skip);
-    fmt::print("f(t)        a          b          R^2\n");
+    const bool good = fits.front().r2 >= saturate::kGoodFit;
+    fmt::print("f(t)        a          b          R^2    adj. R^2\n");
     for (const auto& f : fits)
-      fmt::print("{:<9} {:>9.4f}  {:>9.4f}  {:>9.5f}{}\n", f.f, f.a, f.b, f.r2,
-                 &f == &fits.front() ? "  best" : "");
+      fmt::print(
+          "{:<9} {:>9.4f}  {:>9.4f}  {:>9.5f}  {:>9.5f}{}{}\n", f.f, f.a, f.b, f.r2, f.adjusted_r2,
+          f.f == "t^p"
+              ? fmt::format("  p = {:.3f} (95% interval {:.3f}..{:.3f})", f.p, f.p_lo, f.p_hi)
+              : "",
+          good && &f == &fits.front() ? "  best" : "");
+    if (!good) fmt::print("no form reaches R^2 >= {}: none is called best\n", saturate::kGoodFit);
     if (!s.group_names.empty()) {
       fmt::print("\nby group (first -> last step):\n");
       for (std::size_t g = 0; g < s.group_names.size(); ++g)
@@ -162,7 +168,8 @@ void add_norms(CLI::App& app) {
         "plot data using 1:2 with points pt 7 ps 0.3 lc rgb '#444444' title 'rho(t)'";
     for (std::size_t i = 0; i < fits.size(); ++i)
       script += fmt::format(", data using 1:{} with lines lw 2 title '{} (R^2 = {:.4f})'", i + 3,
-                            fits[i].f, fits[i].r2);
+                            fits[i].f == "t^p" ? fmt::format("t^{:.3f}", fits[i].p) : fits[i].f,
+                            fits[i].r2);
     const bool plotted = saturate::gnuplot_svg(fs::path(*run) / "norms.svg", data.str(), script);
     fmt::print("\nwrote {}/norms.csv{}\n", *run, plotted ? " and norms.svg" : "");
   });

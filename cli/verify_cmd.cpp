@@ -89,6 +89,7 @@ void add_verify_commands(CLI::App& app) {
         if (v.kind == verify::Verdict::counterexample) {
           j["word"] = circuit.alphabet.format(v.word);
           j["length"] = v.word.size();
+          j["canonical"] = v.canonical;
           j["circuit_accepts"] = v.circuit_accepts;
           j["reference_accepts"] = v.reference_accepts;
         }
@@ -100,7 +101,10 @@ void add_verify_commands(CLI::App& app) {
         // so they follow on stderr.
         if (v.kind != verify::Verdict::equivalent) {
           std::fflush(stdout);
-          fmt::print(stderr, "({}, {:.2f} s)\n", v.method, v.seconds);
+          fmt::print(stderr, "({}, {:.2f} s{})\n", v.method, v.seconds,
+                     v.kind == verify::Verdict::counterexample && !v.canonical
+                         ? "; time ran out before the least word of this length was found"
+                         : "");
         }
       }
       if (v.kind != verify::Verdict::equivalent)

@@ -20,21 +20,26 @@ inline int visible_keys(int i, int len, bool causal) {
   return causal ? std::min(i + 1, len) : len;
 }
 
-// Scores a[0..n) -> hard attention weights: the argmax set after rounding to the tie tolerance
-// gets weight 1/|set| (average) or one member gets 1 (leftmost / rightmost).
+// Scores a[0..n) -> hard attention weights: the keys within `tolerance` of the maximum after
+// rounding to the tie precision (all keys when it is infinite) get weight 1/|set| (average), or
+// one of them gets 1 (leftmost / rightmost).
 template <class T>
-void hard_attention_row(T* a, int n, const AttentionSpec& spec) {
-  round_scores(a, n, spec.tie_bits);
-  const T top = *std::max_element(a, a + n);
+void hard_attention_row(T* a, int n, const AttentionSpec& spec, T tolerance) {
+  if (std::isinf(tolerance)) {
+    std::fill(a, a + n, T(0));
+  } else {
+    round_scores(a, n, spec.tie_bits);
+  }
+  const T floor = *std::max_element(a, a + n) - (std::isinf(tolerance) ? T(0) : tolerance);
   int winners = 0, first = -1, last = -1;
   for (int j = 0; j < n; ++j)
-    if (a[j] == top) {
+    if (a[j] >= floor) {
       ++winners;
       last = j;
       if (first < 0) first = j;
     }
   for (int j = 0; j < n; ++j) {
-    const bool wins = a[j] == top;
+    const bool wins = a[j] >= floor;
     switch (spec.hard) {
       case HardAttention::average:
         a[j] = wins ? T(1) / T(winners) : T(0);
@@ -61,7 +66,7 @@ inline Queries queries_of(int b, int len, const int* query_pos) {
 // weights in place; entries past a row's visible keys are 0.
 template <class T>
 void head_weights(RowMatrix<T>& A, const Slice<T>& Q, const Slice<T>& K, Queries qs, int len,
-                  const AttentionSpec& spec, T factor) {
+                  const AttentionSpec& spec, T factor, T tolerance) {
   A.resize(qs.count, len);
   A.noalias() = factor * (Q * K.transpose());
   for (int r = 0; r < qs.count; ++r) {
@@ -70,7 +75,7 @@ void head_weights(RowMatrix<T>& A, const Slice<T>& Q, const Slice<T>& K, Queries
     row.tail(len - n).setZero();
     auto a = row.head(n).array();
     if (spec.hard != HardAttention::none) {
-      hard_attention_row(row.data(), n, spec);
+      hard_attention_row(row.data(), n, spec, tolerance);
     } else if (spec.softmax) {
       a = (a - a.maxCoeff()).exp();
       a /= a.sum();
@@ -111,7 +116,7 @@ void attention_forward(T* out, T* att, const T* qkv, const int* lengths, const A
       const Slice<T> Q(seq + qs.first * C3, qs.count, dh, Eigen::OuterStride<>(C3));
       const Slice<T> K(seq + C, len, dh, Eigen::OuterStride<>(C3));
       const Slice<T> V(seq + 2 * C, len, dh, Eigen::OuterStride<>(C3));
-      head_weights(A, Q, K, qs, len, spec, factor);
+      head_weights(A, Q, K, qs, len, spec, factor, static_cast<T>(spec.head_tolerance(H, h)));
       MutableSlice<T> O(out + static_cast<long>(b) * out_rows * C + h * dh, out_rows, dh,
                         Eigen::OuterStride<>(C));
       O.topRows(qs.count).noalias() = A * V;
@@ -154,7 +159,7 @@ void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* att, cons
                      Eigen::OuterStride<>(Tn))
                 .topLeftCorner(qs.count, len);
       } else {
-        head_weights(A, Q, K, qs, len, spec, factor);  // recomputed: T x T per layer not kept
+        head_weights(A, Q, K, qs, len, spec, factor, T(0));  // recomputed: T x T per layer not kept
       }
       dA.noalias() = dO * V.transpose();
       dV.noalias() += A.transpose() * dO;

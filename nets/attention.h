@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <vector>
 
 #include "nets/activation.h"
 
@@ -31,6 +32,16 @@ struct AttentionSpec {
   double score_scale = 1.0;
   HardAttention hard = HardAttention::none;
   int tie_bits = 16;
+  // Per-head tolerances of hard attention, layer-major (n_layers * n_heads; empty: all 0): a
+  // head attends to every key whose (rounded, scaled) score is within tolerance of the row's
+  // maximum; +infinity attends to every visible key (uniform averaging). `layer` says whose
+  // tolerances apply; the model sets it before each layer's attention.
+  std::vector<double> tolerance{};
+  int layer = 0;
+  double head_tolerance(int H, int h) const {
+    const std::size_t i = static_cast<std::size_t>(layer) * H + h;
+    return i < tolerance.size() ? tolerance[i] : 0.0;
+  }
 };
 
 // Rounds each score in s[0..n) to a multiple of 2^(e - tie_bits), with 2^e the row's largest

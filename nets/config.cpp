@@ -50,11 +50,28 @@ bool parse_bool(const std::string& key, const std::string& value) {
 }
 
 const std::vector<std::string>& model_keys() {
-  static const std::vector<std::string> keys = {
-      "d_model",        "n_heads",     "n_layers",  "d_ff",      "ffn_activation",  "norm_position",
-      "norm",           "norm_affine", "norm_eps",  "attention", "attention_alpha", "qk_norm",
-      "attention_gate", "positional",  "causal",    "bias",      "readout",         "objective",
-      "init_std",       "seed",        "max_length"};
+  static const std::vector<std::string> keys = {"d_model",
+                                                "n_heads",
+                                                "n_layers",
+                                                "d_ff",
+                                                "ffn_activation",
+                                                "norm_position",
+                                                "norm",
+                                                "norm_affine",
+                                                "norm_eps",
+                                                "attention",
+                                                "attention_alpha",
+                                                "qk_norm",
+                                                "attention_gate",
+                                                "positional",
+                                                "causal",
+                                                "bias",
+                                                "readout",
+                                                "objective",
+                                                "init_std",
+                                                "seed",
+                                                "max_length",
+                                                "attention_scale"};
   return keys;
 }
 
@@ -85,6 +102,8 @@ void ModelConfig::set(const std::string& key, const std::string& value) {
     if (!attention_softmax) attention_pointwise = static_cast<Activation>(index - 1);
   } else if (key == "attention_alpha")
     attention_alpha = parse_real(key, value, -16, 16);
+  else if (key == "attention_scale")
+    attention_scale = parse_real(key, value, 1e-6, 1e6);
   else if (key == "qk_norm")
     qk_norm = parse_bool(key, value);
   else if (key == "attention_gate")
@@ -131,6 +150,7 @@ std::map<std::string, std::string> ModelConfig::to_map() const {
           {"attention",
            q(kAttentionNames[attention_softmax ? 0 : 1 + static_cast<int>(attention_pointwise)])},
           {"attention_alpha", fmt::format("{}", attention_alpha)},
+          {"attention_scale", fmt::format("{}", attention_scale)},
           {"qk_norm", b(qk_norm)},
           {"attention_gate", b(attention_gate)},
           {"positional", q(to_string(positional))},

@@ -49,6 +49,9 @@ struct ModelConfig {
   bool attention_softmax = true;                      // `attention = "softmax"`
   Activation attention_pointwise = Activation::relu;  // `attention = "relu"` etc.
   double attention_alpha = 1.0;
+  // Softmax scores q.k / sqrt(dh) multiplied by this fixed inverse temperature, in training and
+  // inference (a knob that pushes training toward saturated attention; saturate/extract.h).
+  double attention_scale = 1.0;
   bool qk_norm = false;
   bool attention_gate = false;
   Positional positional = Positional::learned;

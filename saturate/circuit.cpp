@@ -55,9 +55,7 @@ DyadicTensor round_tensor(std::vector<int> shape, const double* x, std::size_t s
 
 std::vector<bool> hard_decisions(nets::Transformer<double>& model,
                                  const std::vector<Example>& probes, const TieRule& tie) {
-  nets::AttentionSpec spec = model.attention();
-  spec.hard = tie.hard, spec.tie_bits = tie.tie_bits, spec.score_scale = 1;
-  model.set_attention(spec);
+  tie.apply(model);
   const Outputs out = run_model(model, probes);
   std::vector<bool> accept;
   for (double z : out.decision) accept.push_back(z > 0);
@@ -69,6 +67,58 @@ std::vector<bool> hard_decisions(nets::Transformer<double>& model,
 }
 
 }  // namespace
+
+Faithfulness::Count Faithfulness::in_range() const {
+  Count c;
+  for (const auto& [n, x] : per_length)
+    if (n <= train_max) c.words += x.words, c.agree += x.agree, c.undecided += x.undecided;
+  return c;
+}
+
+Faithfulness::Count Faithfulness::out_of_range() const {
+  Count c;
+  for (const auto& [n, x] : per_length)
+    if (n > train_max) c.words += x.words, c.agree += x.agree, c.undecided += x.undecided;
+  return c;
+}
+
+long long Circuit::head_tolerance(int layer, int head) const {
+  const std::size_t i = static_cast<std::size_t>(layer) * config.n_heads + head;
+  return i < tolerance.size() ? tolerance[i] : 0;
+}
+
+namespace {
+// The model's score per unit of raw score q.k: attention_scale / sqrt(dh).
+double score_unit(const nets::ModelConfig& config) {
+  return config.attention_scale / std::sqrt(double(config.d_model / config.n_heads));
+}
+}  // namespace
+
+std::vector<long long> tolerance_numerators(const std::vector<double>& scaled,
+                                            const nets::ModelConfig& config, int bits) {
+  std::vector<long long> out;
+  for (double t : scaled) {
+    if (std::isinf(t) && t > 0) {
+      out.push_back(kUniform);
+      continue;
+    }
+    const double v = std::floor(std::ldexp(t / score_unit(config), bits));
+    if (!(v >= 0 && v <= static_cast<double>(kMaxNumerator)))
+      throw InputError(
+          fmt::format("tolerance {} does not fit a 62-bit numerator at 2^-{}", t, bits));
+    out.push_back(static_cast<long long>(v));
+  }
+  return out;
+}
+
+std::vector<double> scaled_tolerances(const std::vector<long long>& numerators,
+                                      const nets::ModelConfig& config, int bits) {
+  std::vector<double> out;
+  for (long long n : numerators)
+    out.push_back(n == kUniform ? INFINITY
+                                : std::ldexp(static_cast<double>(n), -bits) * score_unit(config));
+  return out;
+}
 
 const DyadicTensor* Circuit::find(const std::string& name) const {
   auto it = tensors.find(name);
@@ -93,6 +143,8 @@ Circuit make_circuit(const nets::ModelConfig& config, std::span<const double> pa
   c.config = config;
   c.tie = tie;
   c.denominator_bits = bits;
+  c.tolerance = tolerance_numerators(tie.tolerance, config, bits);
+  c.tie.tolerance = scaled_tolerances(c.tolerance, config, bits);
   const nets::ParameterLayout layout(config, alphabet.size());
   for (const auto& t : layout.tensors())
     c.tensors[t.name] = round_tensor(t.shape, params.data() + t.offset, t.size, bits, t.name);
@@ -120,7 +172,7 @@ Circuit export_circuit(const nets::Checkpoint& checkpoint, const Alphabet& alpha
   for (int k = bits > 0 ? bits : 1; k <= (bits > 0 ? bits : 40); ++k) {
     circuit = make_circuit(checkpoint.config.model, params, alphabet, k, tie);
     nets::Transformer<double> m = circuit_model(circuit);
-    rounded = hard_decisions(m, probes, tie);
+    rounded = hard_decisions(m, probes, circuit.tie);
     if (agreeing(rounded) == static_cast<long>(probes.size())) break;
   }
   circuit.language_name = checkpoint.language_name;
@@ -131,7 +183,7 @@ Circuit export_circuit(const nets::Checkpoint& checkpoint, const Alphabet& alpha
   circuit.agreement.float_agree = agreeing(rounded);
   {
     nets::Transformer<double> m = circuit_model(circuit);
-    circuit.heads = head_roles(m, alphabet, probes, tie);
+    circuit.heads = head_roles(m, alphabet, probes, circuit.tie);
   }
   const ExactEvaluator exact(circuit);
   long agree = 0, undecided = 0;
@@ -163,6 +215,18 @@ std::string circuit_json(const Circuit& c) {
   j["architecture"] = arch;
   j["attention"] = {{"rule", nets::kHardAttentionNames[static_cast<int>(c.tie.hard)]},
                     {"tie_bits", c.tie.tie_bits}};
+  if (!c.tolerance.empty()) {
+    json layers = json::array();
+    for (int l = 0; l < c.config.n_layers; ++l) {
+      json heads = json::array();
+      for (int h = 0; h < c.config.n_heads; ++h) {
+        const long long t = c.head_tolerance(l, h);
+        heads.push_back(t == kUniform ? json("uniform") : json(t));
+      }
+      layers.push_back(heads);
+    }
+    j["attention"]["tolerance"] = layers;
+  }
   j["denominator_bits"] = c.denominator_bits;
   json tensors = json::object();
   for (const auto& [name, t] : c.tensors)
@@ -181,6 +245,18 @@ std::string circuit_json(const Circuit& c) {
                     {"float_agree", c.agreement.float_agree},
                     {"exact_agree", c.agreement.exact_agree},
                     {"undecided", c.agreement.undecided}};
+  if (!c.train_lengths.empty()) j["train_lengths"] = c.train_lengths;
+  if (c.faithfulness) {
+    const auto& f = *c.faithfulness;
+    json per = json::array();
+    for (const auto& [n, x] : f.per_length)
+      per.push_back(
+          {{"length", n}, {"words", x.words}, {"agree", x.agree}, {"undecided", x.undecided}});
+    j["faithfulness"] = {{"train_max", f.train_max},
+                         {"in_range", f.in_range().rate()},
+                         {"out_of_range", f.out_of_range().rate()},
+                         {"per_length", per}};
+  }
   return j.dump(1) + "\n";
 }
 
@@ -195,7 +271,8 @@ Circuit parse_circuit(const std::string& text, const std::string& source) {
   if (!j.is_object() || !j.contains("format") || j["format"] != "saturn-circuit")
     bad(source, "not a saturn circuit (field \"format\" must be \"saturn-circuit\")");
   root.only_keys({"format", "version", "comment", "language", "alphabet", "architecture",
-                  "attention", "denominator_bits", "tensors", "heads", "agreement"});
+                  "attention", "denominator_bits", "tensors", "heads", "agreement", "train_lengths",
+                  "faithfulness"});
   if (const auto version = root.at("version").integer(0, INT32_MAX); version != kCircuitVersion)
     bad(source, fmt::format("circuit version {} is not supported (this saturn reads version {})",
                             version, kCircuitVersion));
@@ -231,7 +308,7 @@ Circuit parse_circuit(const std::string& text, const std::string& source) {
     architecture.fail(e.what());
   }
   const JsonNode attention = root.at("attention");
-  attention.only_keys({"rule", "tie_bits"});
+  attention.only_keys({"rule", "tie_bits", "tolerance"});
   try {
     c.tie.hard = parse_name<nets::HardAttention>(nets::kHardAttentionNames, "rule",
                                                  attention.at("rule").string());
@@ -243,6 +320,41 @@ Circuit parse_circuit(const std::string& text, const std::string& source) {
   if (auto bits = attention.find("tie_bits"))
     c.tie.tie_bits = static_cast<int>(bits->integer(1, 52));
   c.denominator_bits = static_cast<int>(root.at("denominator_bits").integer(0, 62));
+  if (auto tolerance = attention.find("tolerance")) {
+    if (tolerance->size() != static_cast<std::size_t>(c.config.n_layers))
+      tolerance->fail(fmt::format("expected {} layers", c.config.n_layers));
+    for (int l = 0; l < c.config.n_layers; ++l) {
+      const JsonNode layer = tolerance->at(static_cast<std::size_t>(l));
+      if (layer.size() != static_cast<std::size_t>(c.config.n_heads))
+        layer.fail(fmt::format("expected {} heads", c.config.n_heads));
+      for (int h = 0; h < c.config.n_heads; ++h) {
+        const JsonNode t = layer.at(static_cast<std::size_t>(h));
+        if (t.value().is_string()) {
+          if (t.string() != "uniform") t.fail("expected a numerator >= 0 or \"uniform\"");
+          c.tolerance.push_back(kUniform);
+        } else {
+          c.tolerance.push_back(t.integer(0, kMaxNumerator));
+        }
+      }
+    }
+    c.tie.tolerance = scaled_tolerances(c.tolerance, c.config, c.denominator_bits);
+  }
+  if (auto lengths = root.find("train_lengths")) c.train_lengths = lengths->string();
+  if (auto f = root.find("faithfulness")) {
+    f->only_keys({"train_max", "in_range", "out_of_range", "per_length"});
+    Faithfulness faith;
+    faith.train_max = static_cast<int>(f->at("train_max").integer(0, INT32_MAX));
+    const JsonNode per = f->at("per_length");
+    for (std::size_t i = 0; i < per.size(); ++i) {
+      const JsonNode x = per.at(i);
+      x.only_keys({"length", "words", "agree", "undecided"});
+      auto& count = faith.per_length[static_cast<int>(x.at("length").integer(0, INT32_MAX))];
+      count.words = x.at("words").integer(0, INT64_MAX);
+      count.agree = x.at("agree").integer(0, count.words);
+      count.undecided = x.at("undecided").integer(0, count.words);
+    }
+    c.faithfulness = faith;
+  }
   const JsonNode tensors = root.at("tensors");
   for (const auto& name : tensors.keys()) {
     const JsonNode t = *tensors.find(name);

@@ -4,16 +4,20 @@
 //
 // JSON schema (version 1; README, "Saturate and extract circuits"):
 //   format "saturn-circuit", version 1, language {name, spec}, alphabet [names],
-//   architecture {model config keys: text values}, attention {rule, tie_bits},
+//   architecture {model config keys: text values}, attention {rule, tie_bits, tolerance
+//   (optional: per layer, per head, a numerator over 2^k of the tolerance on raw scores q.k, or
+//   "uniform")},
 //   denominator_bits k, tensors {name: {shape [..], numerators [..]}} (value = numerator / 2^k),
 //   heads [{layer, head, label, pattern, mean_attended, mean_fraction}],
-//   agreement {probe_words, float_agree, exact_agree, undecided}, comment (optional text).
+//   agreement {probe_words, float_agree, exact_agree, undecided}, comment (optional text),
+//   train_lengths "A:B" (optional), faithfulness (optional, see Faithfulness).
 // Sinusoidal positions are stored as a tensor "embed.sinusoidal" (max_length + 2, C), rounded
 // like every weight, so evaluation needs no transcendental function.
 #pragma once
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -29,6 +33,8 @@ inline constexpr int kCircuitVersion = 1;
 // The largest numerator in absolute value (2^62): larger ones are refused when a circuit is
 // made or read, never wrapped.
 inline constexpr long long kMaxNumerator = 1LL << 62;
+// A head's tolerance numerator meaning "every visible key" (uniform averaging).
+inline constexpr long long kUniform = -1;
 
 struct DyadicTensor {
   std::vector<int> shape;
@@ -42,20 +48,46 @@ struct CircuitAgreement {
   long undecided = 0;    // exact evaluation could not decide
 };
 
+// Agreement of the circuit's exact decisions with the trained soft model's, per probe length:
+// the number that says whether the circuit is the model's (issue: faithful extraction).
+struct Faithfulness {
+  struct Count {
+    long words = 0, agree = 0, undecided = 0;
+    double rate() const { return words ? double(agree) / words : 0.0; }
+  };
+  int train_max = 0;  // lengths <= train_max are "in range"
+  std::map<int, Count> per_length;
+  Count in_range() const;
+  Count out_of_range() const;
+};
+
 struct Circuit {
   int version = kCircuitVersion;
   std::string language_name, language_spec;
   Alphabet alphabet;
   nets::ModelConfig config;
-  TieRule tie;
+  TieRule tie;  // tie.tolerance is derived from `tolerance` (circuit_model uses it)
+  // Per head (layer-major; empty: all 0): the attended set is every key j whose raw score q.k_j
+  // is >= max - tolerance / 2^denominator_bits, or every visible key for kUniform.
+  std::vector<long long> tolerance;
   int denominator_bits = 0;
+  std::string train_lengths;  // of the model it came from ("A:B"), empty if unknown
+  std::optional<Faithfulness> faithfulness;
   std::map<std::string, DyadicTensor> tensors;
   std::vector<HeadRole> heads;
   CircuitAgreement agreement;
   std::string comment;  // where it came from (hand-built circuits: the construction)
 
   const DyadicTensor* find(const std::string& name) const;
+  long long head_tolerance(int layer, int head) const;  // 0 when none is recorded
 };
+
+// Tolerance numerators (raw-score units q.k over 2^bits) of float tolerances on the model's
+// scores (attention_scale q.k / sqrt(dh)), rounded down; +infinity gives kUniform. And back.
+std::vector<long long> tolerance_numerators(const std::vector<double>& scaled,
+                                            const nets::ModelConfig& config, int bits);
+std::vector<double> scaled_tolerances(const std::vector<long long>& numerators,
+                                      const nets::ModelConfig& config, int bits);
 
 // The circuit as a floating-point model (double; its attention spec is soft until set).
 nets::Transformer<double> circuit_model(const Circuit& circuit);

@@ -84,6 +84,17 @@ ExactEvaluator::ExactEvaluator(const Circuit& circuit) : circuit_(circuit) {
     doubles->by_name.emplace(name, std::move(d));
     small->by_name.emplace(name, std::move(q));
   }
+  // Tolerances: numerators over 2^k like the weights.
+  for (long long t : circuit_.tolerance) {
+    const long long n = t == kUniform ? 0 : t;
+    rational->tolerance.push_back(Rational(n) / denominator);
+    doubles->tolerance.push_back(std::ldexp(static_cast<double>(n), -circuit_.denominator_bits));
+    exact_doubles = exact_doubles && std::llabs(n) < (1LL << 53);
+    small->tolerance.push_back(small_fits ? SmallRational(n, 1LL << circuit_.denominator_bits)
+                                          : SmallRational(0));
+    for (auto* u : {&rational->uniform, &doubles->uniform, &small->uniform})
+      u->push_back(t == kUniform);
+  }
   rational->resolve(cfg.n_layers);
   rational_ = rational;
   if (exact_doubles) doubles->resolve(cfg.n_layers), double_ = doubles;

@@ -26,6 +26,9 @@ struct ExactEvaluator::Weights {
   };
   std::vector<Layer> layers;
   const M *wte, *wpe, *sinusoidal, *wfrac, *lnf_g, *lnf_b, *head_w, *head_b;
+  // Per head (layer-major): the tolerance on raw scores, and whether it attends to every key.
+  std::vector<T> tolerance;
+  std::vector<char> uniform;
 
   const M* find(const std::string& key) const {
     auto it = by_name.find(key);
@@ -348,15 +351,36 @@ void Pass<A>::score_keys(int l, int i, int visible) {
 // overlap; hence a key whose upper end is below the largest lower end has a different row
 // and provably loses. Every other key must provably win (>= every key of another row), else
 // the maximum is undecided.
+//   With a tolerance t > 0 the attended keys are those with score >= maximum - t: a key is in
+// when its lower end clears the threshold's upper end, out when its upper end is below the
+// threshold's lower end, and undecided otherwise. A uniform head attends to every visible key.
 template <class A>
 void Pass<A>::maxima(int l, int h, int i, int visible, std::vector<int>& winners) {
+  winners.clear();
+  const std::size_t head = static_cast<std::size_t>(l) * H_ + h;
+  if (!w_.uniform.empty() && w_.uniform[head]) {
+    for (int j = 0; j < visible; ++j) winners.push_back(j);
+    return;
+  }
   auto score = [&](int j) -> const Iv& { return scores_[static_cast<std::size_t>(j) * H_ + h]; };
   Num top_lo = score(0).lo, top_hi = score(0).hi;
   for (int j = 1; j < visible; ++j) {
     top_lo = std::max(top_lo, score(j).lo);
     top_hi = std::max(top_hi, score(j).hi);
   }
-  winners.clear();
+  if (!w_.tolerance.empty() && w_.tolerance[head] > 0) {
+    const Iv floor = A::sub(Iv{top_lo, top_hi}, A::point(w_.tolerance[head]));
+    for (int j = 0; j < visible; ++j) {
+      if (score(j).hi < floor.lo) continue;
+      if (score(j).lo < floor.hi)
+        throw Undecided{
+            fmt::format("layer {} head {} query {}: the score of key {} is not separated from the "
+                        "tolerance's threshold",
+                        l, h, i, j)};
+      winners.push_back(j);
+    }
+    return;
+  }
   for (int j = 0; j < visible; ++j) {
     if (score(j).hi < top_lo) continue;
     if (score(j).lo < top_hi)

@@ -14,14 +14,6 @@ namespace saturn::saturate {
 
 namespace {
 
-void set_hard(nets::Transformer<double>& model, const TieRule& tie) {
-  nets::AttentionSpec spec = model.attention();
-  spec.hard = tie.hard;
-  spec.tie_bits = tie.tie_bits;
-  spec.score_scale = 1;
-  model.set_attention(spec);
-}
-
 std::string token_name(const Alphabet& alphabet, int token) {
   const int k = alphabet.size();
   return token < k ? alphabet.name(static_cast<Symbol>(token)) : token == k ? "BOS" : "EOS";
@@ -32,7 +24,9 @@ struct RowPatterns {
   std::map<int, long> offsets;                  // single attended position: j - i
   std::map<std::pair<int, int>, long> queries;  // (i, visible keys): where an offset is possible
   long bos = 0, eos = 0;                        // exactly {0}; exactly {len - 1}
-  std::map<int, long> all_of_token;             // exactly every visible position holding this token
+  long first = 0, last = 0;  // exactly {1} (the word's first symbol); exactly {n} (its last)
+  long every = 0;            // every visible position (uniform averaging)
+  std::map<int, long> all_of_token;  // exactly every visible position holding this token
 };
 
 }  // namespace
@@ -48,7 +42,7 @@ std::vector<HeadRole> head_roles(nets::Transformer<double>& model, const Alphabe
                                  const std::vector<Example>& probes, const TieRule& tie,
                                  const HeadThresholds& th) {
   require_softmax(model.config());
-  set_hard(model, tie);
+  tie.apply(model);
   const auto& cfg = model.config();
   const int L = cfg.n_layers, H = cfg.n_heads, k = alphabet.size();
   struct Acc {
@@ -87,7 +81,11 @@ std::vector<HeadRole> head_roles(nets::Transformer<double>& model, const Alphabe
               ++a.patterns.offsets[attended[0] - i];
               a.patterns.bos += attended[0] == 0;
               a.patterns.eos += attended[0] == len - 1;
+              // Absolute positions of the word (BOS is 0): its first symbol and its last.
+              a.patterns.first += len >= 3 && attended[0] == 1;
+              a.patterns.last += len >= 3 && attended[0] == len - 2;
             }
+            a.patterns.every += visible > 1 && static_cast<int>(attended.size()) == visible;
             if (attended.empty()) continue;
             const int token = tokens[attended[0]];
             bool all_of = true;
@@ -125,6 +123,9 @@ std::vector<HeadRole> head_roles(nets::Transformer<double>& model, const Alphabe
       };
       consider(a.patterns.bos / rows, "BOS", 0);
       consider(a.patterns.eos / rows, "EOS", 0);
+      consider(a.patterns.first / rows, "position 1", 0);
+      consider(a.patterns.last / rows, "position n", 0);
+      consider(a.patterns.every / rows, "all positions", 0);
       // An offset pattern is judged on the queries where that offset exists (BOS has no
       // previous position), and only when those are most of the queries.
       for (const auto& [off, count] : a.patterns.offsets) {
@@ -158,13 +159,13 @@ void write_attention_svg(const std::filesystem::path& path, nets::Transformer<do
   const nets::AttentionSpec original = model.attention();
   nets::AttentionSpec spec = original;
   spec.hard = nets::HardAttention::none;
-  spec.score_scale = 1;
+  spec.score_scale = cfg.attention_scale;
   model.set_attention(spec);
   model.set_introspection(true);  // keep the attention weights
   model.forward(batch);
   for (int l = 0; l < L; ++l)
     soft[l].assign(model.attention_weights(l).begin(), model.attention_weights(l).end());
-  set_hard(model, tie);
+  tie.apply(model);
   model.forward(batch);
   for (int l = 0; l < L; ++l)
     hard[l].assign(model.attention_weights(l).begin(), model.attention_weights(l).end());

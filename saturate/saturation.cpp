@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "base/names.h"
@@ -12,7 +13,20 @@ std::string TieRule::describe() const {
   const char* rule = hard == nets::HardAttention::average    ? "average-hard"
                      : hard == nets::HardAttention::leftmost ? "unique-hard (leftmost)"
                                                              : "unique-hard (rightmost)";
-  return fmt::format("{}, scores tie when equal to {} significant bits", rule, tie_bits);
+  std::string text =
+      fmt::format("{}, scores tie when equal to {} significant bits", rule, tie_bits);
+  if (std::any_of(tolerance.begin(), tolerance.end(), [](double t) { return t != 0; }))
+    text += ", per-head tolerances";
+  return text;
+}
+
+void TieRule::apply(nets::Transformer<double>& model) const {
+  nets::AttentionSpec spec = model.attention();
+  spec.hard = hard;
+  spec.tie_bits = tie_bits;
+  spec.tolerance = tolerance;
+  spec.score_scale = model.config().attention_scale;
+  model.set_attention(spec);
 }
 
 void set_scale(nets::Transformer<double>& model, const std::vector<double>& base, Scaling scaling,
@@ -21,10 +35,10 @@ void set_scale(nets::Transformer<double>& model, const std::vector<double>& base
   spec.hard = nets::HardAttention::none;
   if (scaling == Scaling::all) {
     for (std::size_t i = 0; i < base.size(); ++i) model.params[i] = c * base[i];
-    spec.score_scale = 1;
+    spec.score_scale = model.config().attention_scale;
   } else {
     model.params.assign(base.begin(), base.end());
-    spec.score_scale = c;
+    spec.score_scale = c * model.config().attention_scale;
   }
   model.set_attention(spec);
 }
@@ -69,10 +83,7 @@ SaturationRow saturation_report(const nets::Checkpoint& checkpoint,
     }
   }
   set_scale(model, base, Scaling::logits, 1);
-  nets::AttentionSpec spec = model.attention();
-  spec.hard = tie.hard;
-  spec.tie_bits = tie.tie_bits;
-  model.set_attention(spec);
+  tie.apply(model);
   const Outputs hard = run_model(model, probes);
 
   for (std::size_t i = 0; i < probes.size(); ++i) {

@@ -20,8 +20,14 @@ inline constexpr std::array<const char*, 2> kScalingNames = {"all", "logits"};
 // The hard-attention limit used for the saturated network, always reported with its results.
 struct TieRule {
   nets::HardAttention hard = nets::HardAttention::average;
-  int tie_bits = 16;             // ties: scores equal after rounding to this many significant bits
+  int tie_bits = 16;  // ties: scores equal after rounding to this many significant bits
+  // Per-head tolerances (layer-major; empty: every head 0, the c -> infinity limit): a head
+  // attends to the keys whose score q.k/sqrt(dh) is within its tolerance of the row's maximum;
+  // +infinity means every visible key (uniform averaging). See saturate/extract.h.
+  std::vector<double> tolerance{};
   std::string describe() const;  // e.g. "average-hard, ties within 16 bits"
+  // The model's attention spec with this rule (hard, score scale 1).
+  void apply(nets::Transformer<double>& model) const;
 };
 
 // The same model at scale c: parameters times c (all), or scores times c (logits).

@@ -53,4 +53,10 @@ step "$saturn" verify "$out/anbn-broken.json" --against anbn --max-length 12 || 
 step "$saturn" verify "$run/circuit.json" --against majority --max-length 12 || true
 
 echo
+echo "== the loop on a counting language: train, extract the most faithful saturated circuit, prove it"
+rm -rf "$out/majority-extract"
+step "$saturn" train --lang majority --config examples/extract/majority.toml --out "$out/majority-extract"
+step "$saturn" extract "$out/majority-extract" --against majority --max-length 200
+
+echo
 echo "demo done; outputs in $out/"

@@ -13,8 +13,10 @@ namespace saturn::verify {
 
 struct SolverAnswer {
   enum Kind { unsat, sat, unknown } kind = unknown;
-  Word word;           // sat: a word on which the two sides differ
+  Word word;  // sat: a word on which the two sides differ, the least in symbol order of its
+              // length unless canonical is false (the search for it ran out of time)
   std::string reason;  // unknown: the solver's reason (timeout, incomplete, ...)
+  bool canonical = true;
 };
 
 // Is there a word of exactly `length` on which the circuit and the reference (a language, or

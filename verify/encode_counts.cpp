@@ -3,10 +3,11 @@
 #include <fmt/format.h>
 
 #include <z3++.h>
+#include <chrono>
 #include <map>
 
-#include "lang/components.h"
 #include "base/error.h"
+#include "lang/components.h"
 #include "verify/z3_support.h"
 
 namespace saturn::verify {
@@ -157,11 +158,19 @@ SolverAnswer counts_differ(const saturate::Circuit& circuit, const Language& lan
     std::vector<Rational> score(types);
     for (int t = 0; t < types; ++t)
       for (int e = 0; e < dh; ++e) score[t] += qkv[query][h * dh + e] * qkv[t][C + h * dh + e];
+    // A present type is attended unless a present type's score exceeds its own by more than
+    // the head's tolerance (a uniform head attends to every present type).
+    const long long tn = circuit.head_tolerance(0, h);
+    const Rational tolerance = tn == saturate::kUniform
+                                   ? Rational(-1)
+                                   : Rational(tn) / Rational(boost::multiprecision::mpz_int(1)
+                                                             << circuit.denominator_bits);
     std::vector<z3::expr> tie;
     for (int t = 0; t < types; ++t) {
       z3::expr beaten = ctx.bool_val(false);
-      for (int o = 0; o < types; ++o)
-        if (score[o] > score[t]) beaten = beaten || present[o];
+      if (tolerance >= 0)
+        for (int o = 0; o < types; ++o)
+          if (score[o] > score[t] + tolerance) beaten = beaten || present[o];
       tie.push_back(present[t] && !beaten);
     }
     z3::expr Kh = ctx.int_val(0);
@@ -202,26 +211,64 @@ SolverAnswer counts_differ(const saturate::Circuit& circuit, const Language& lan
 
   SolverAnswer answer;
   // The shortest: tighten the length bound while a difference remains.
+  auto counts_of = [&](const z3::model& model) {
+    std::vector<long> counts;
+    for (const auto& v : n) counts.push_back(model.eval(v, true).get_numeral_int64());
+    return counts;
+  };
   std::optional<std::vector<long>> best;
+  long shortest = 0;
+  // --timeout is a promise for the whole search: every check gets what is left of it.
+  const auto start = std::chrono::steady_clock::now();
+  auto check = [&]() -> z3::check_result {
+    if (timeout_seconds > 0) {
+      const double left =
+          timeout_seconds -
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (left <= 0) return z3::unknown;
+      set_timeout(ctx, solver, left);
+    }
+    return solver.check();
+  };
+  solver.push();
   while (true) {
-    const auto r = solver.check();
+    const auto r = check();
     if (r == z3::unknown) {
       if (best) break;  // a difference is known; report the shortest found
       return {SolverAnswer::unknown, {}, solver.reason_unknown()};
     }
     if (r == z3::unsat) break;
-    const z3::model model = solver.get_model();
-    std::vector<long> counts;
-    long total = 0;
-    for (const auto& v : n) {
-      counts.push_back(model.eval(v, true).get_numeral_int64());
-      total += counts.back();
-    }
-    best = counts;
-    solver.add(length < static_cast<int>(total));
+    best = counts_of(solver.get_model());
+    shortest = 0;
+    for (long c : *best) shortest += c;
+    solver.add(length < static_cast<int>(shortest));
   }
+  solver.pop();
   if (!best) return {SolverAnswer::unsat, {}, ""};
   answer.kind = SolverAnswer::sat;
+  // Canonical: both sides depend on the counts only, so every arrangement of a counterexample
+  // is one, and the least word of the shortest length in symbol order is a sorted one with the
+  // most of symbol 0, then of symbol 1, ...: raise each count while a difference remains.
+  solver.add(length == static_cast<int>(shortest));
+  // Each count by bisection between the best model's and the length: O(k log L) checks.
+  for (int s = 0; s + 1 < k && answer.canonical; ++s) {
+    long lo = (*best)[s], hi = shortest;  // a difference has n_s = lo; none has n_s > hi
+    while (lo < hi && answer.canonical) {
+      const long mid = lo + (hi - lo + 1) / 2;
+      solver.push();
+      solver.add(n[s] >= static_cast<int>(mid));
+      const auto r = check();
+      if (r == z3::sat) best = counts_of(solver.get_model());
+      solver.pop();
+      if (r == z3::sat)
+        lo = (*best)[s];
+      else if (r == z3::unsat)
+        hi = mid - 1;
+      else
+        answer.canonical = false;
+    }
+    solver.add(n[s] == static_cast<int>((*best)[s]));
+  }
   for (int s = 0; s < k; ++s)
     for (long i = 0; i < (*best)[s]; ++i) answer.word.push_back(static_cast<Symbol>(s));
   return answer;

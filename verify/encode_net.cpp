@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <z3++.h>
+
+#include <chrono>
 #include <map>
 #include <optional>
 
@@ -357,7 +359,7 @@ class CircuitEncoder {
             s.push_back(d.simplify());
           }
         }
-        const auto head = attend(s, values, h * dh, dh);
+        const auto head = attend(s, values, h * dh, dh, c_.head_tolerance(l, h));
         ao.insert(ao.end(), head.begin(), head.end());
       }
       if (cfg.attention_gate) {
@@ -390,12 +392,19 @@ class CircuitEncoder {
     return out;
   }
 
-  // Hard attention over scores s (visible keys) and value columns [offset, offset + width).
+  // Hard attention over scores s (visible keys) and value columns [offset, offset + width): the
+  // keys with score >= max - tolerance (tolerance numerator over 2^k; kUniform: every key).
   std::vector<z3::expr> attend(const std::vector<z3::expr>& s,
                                const std::vector<std::vector<z3::expr>>& values, int offset,
-                               int width) {
+                               int width, long long tolerance_numerator) {
     const int n = static_cast<int>(s.size());
     const auto rule = c_.tie.hard;
+    if (tolerance_numerator == saturate::kUniform) {
+      std::vector<Rational> zeros(s.size(), Rational(0));
+      return average_known(zeros, values, offset, width, rule, Rational(0));
+    }
+    const Rational tolerance = Rational(tolerance_numerator) /
+                               Rational(boost::multiprecision::mpz_int(1) << c_.denominator_bits);
     // Constant scores: the winners are known.
     if (std::all_of(s.begin(), s.end(), [](const z3::expr& e) { return e.is_numeral(); })) {
       std::vector<Rational> v;
@@ -404,7 +413,7 @@ class CircuitEncoder {
         e.is_numeral(text);  // "p/q" or "p"
         v.push_back(Rational(text));
       }
-      return average_known(v, values, offset, width, rule);
+      return average_known(v, values, offset, width, rule, tolerance);
     }
     z3::expr m = fresh("max");
     z3::expr_vector attained(ctx_);
@@ -414,7 +423,7 @@ class CircuitEncoder {
     }
     solver_.add(z3::mk_or(attained));
     std::vector<z3::expr> tie;
-    for (const auto& e : s) tie.push_back(e == m);
+    for (const auto& e : s) tie.push_back(tolerance == 0 ? e == m : e >= m - real(ctx_, tolerance));
     std::vector<z3::expr> out;
     if (rule == nets::HardAttention::average) {
       z3::expr count = ctx_.int_val(0);
@@ -449,11 +458,12 @@ class CircuitEncoder {
 
   std::vector<z3::expr> average_known(const std::vector<Rational>& s,
                                       const std::vector<std::vector<z3::expr>>& values, int offset,
-                                      int width, nets::HardAttention rule) {
-    const Rational top = *std::max_element(s.begin(), s.end());
+                                      int width, nets::HardAttention rule,
+                                      const Rational& tolerance) {
+    const Rational floor = *std::max_element(s.begin(), s.end()) - tolerance;
     std::vector<int> winners;
     for (int j = 0; j < static_cast<int>(s.size()); ++j)
-      if (s[j] == top) winners.push_back(j);
+      if (s[j] >= floor) winners.push_back(j);
     if (rule == nets::HardAttention::leftmost) winners.resize(1);
     if (rule == nets::HardAttention::rightmost) winners = {winners.back()};
     std::vector<z3::expr> out;
@@ -498,6 +508,7 @@ z3::expr unrolled_accepts(z3::context& ctx, z3::solver& solver, const UnrolledMa
 SolverAnswer smt_query_at_length(const saturate::Circuit& circuit, const Language* language,
                                  const saturate::Circuit* other, int length,
                                  double timeout_seconds) {
+  const auto start = std::chrono::steady_clock::now();
   z3::context ctx;
   z3::solver solver(ctx);
   set_timeout(ctx, solver, timeout_seconds);
@@ -531,13 +542,8 @@ SolverAnswer smt_query_at_length(const saturate::Circuit& circuit, const Languag
       break;
     case z3::sat: {
       answer.kind = SolverAnswer::sat;
-      const z3::model model = solver.get_model();
-      for (int t = 0; t < length; ++t)
-        for (int s = 0; s < k; ++s)
-          if (model.eval(x[t][s], true).is_true()) {
-            answer.word.push_back(static_cast<Symbol>(s));
-            break;
-          }
+      answer.word =
+          detail::least_word(solver, x, length, k, timeout_seconds, start, answer.canonical);
       break;
     }
     default:

@@ -65,6 +65,7 @@ struct LengthResult {
   enum Kind { agree, differ, undecided, timeout, stopped } kind = agree;
   Word word;
   std::string reason;
+  bool canonical = true;
 };
 
 // Every word of length n: the smallest (in symbol order) disagreement, else the first
@@ -78,24 +79,34 @@ LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const Refer
   std::atomic<bool> out_of_time{false}, stopped{false};
   constexpr long kChunk = 4096;
   const long chunks = (total + kChunk - 1) / kChunk;
+  // Chunks are handed out in increasing order from a shared counter, so a thread leaves as soon
+  // as time is up or its chunk starts past a known disagreement (an omp for would still visit
+  // each of up to 2^42 / 4096 chunks).
+  std::atomic<long> next_chunk{0};
 #pragma omp parallel
   {
     saturate::ExactEvaluator::Cache cache;  // consecutive words share prefixes
-#pragma omp for schedule(dynamic)
-    for (long c = 0; c < chunks; ++c) {
-      if (out_of_time.load(std::memory_order_relaxed) || stopped.load(std::memory_order_relaxed) ||
-          c * kChunk > first_differ.load())
-        continue;
+    while (true) {
+      const long c = next_chunk.fetch_add(1);
+      if (c >= chunks || out_of_time.load(std::memory_order_relaxed) ||
+          stopped.load(std::memory_order_relaxed) || c * kChunk > first_differ.load())
+        break;
       if ((has_deadline && Clock::now() > deadline) || interrupted()) {
         out_of_time = true;
-        continue;
+        break;
       }
       if (stop && stop()) {
         stopped = true;
-        continue;
+        break;
       }
       const long end = std::min(total, (c + 1) * kChunk);
       for (long i = c * kChunk; i < end; ++i) {
+        // The deadline holds inside a chunk too: one word of a long length can take a
+        // millisecond, a chunk seconds.
+        if (i % 16 == 15 && ((has_deadline && Clock::now() > deadline) || interrupted())) {
+          out_of_time = true;
+          break;
+        }
         const Word w = decode(i, k, n);
         const auto verdict = exact.verdict(w, cache);
         const auto expected = ref.accepts(w);
@@ -123,6 +134,7 @@ LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const Refer
   if (first_differ.load() != std::numeric_limits<long>::max()) {
     out.kind = LengthResult::differ;
     out.word = decode(first_differ.load(), k, n);
+    out.canonical = !out_of_time;  // a chunk before it may not have been finished
   } else if (out_of_time) {
     out.kind = LengthResult::timeout;
   } else if (first_undecided.load() != std::numeric_limits<long>::max()) {
@@ -175,6 +187,7 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
   Verdict v;
   v.min_length = M;
   v.max_length = N;
+  v.proved_up_to = M - 1;  // nothing yet
   auto finish = [&](Verdict::Kind kind) {
     v.kind = kind;
     if (kind == Verdict::equivalent) v.proved_up_to = N;
@@ -183,7 +196,7 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
     return v;
   };
   // A counterexample is reported only after replaying it on both sides.
-  auto counterexample = [&](const Word& w, const std::string& method) {
+  auto counterexample = [&](const Word& w, const std::string& method, bool canonical = true) {
     const auto c = exact.run(w);
     const auto r = ref.accepts(w);
     if (c.verdict == saturate::Verdict::undecided || !r ||
@@ -194,6 +207,7 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
       return finish(Verdict::unknown);
     }
     v.word = w;
+    v.canonical = canonical;
     // Lengths are checked in order (counts finds the shortest length too): every shorter
     // length agreed.
     v.proved_up_to = std::max(M, static_cast<int>(w.size())) - 1;
@@ -214,7 +228,7 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
     const auto a = counts_differ(circuit, *reference.language, M, N, options.timeout_seconds);
     v.method = "counts";
     if (a.kind == SolverAnswer::unsat) return finish(Verdict::equivalent);
-    if (a.kind == SolverAnswer::sat) return counterexample(a.word, "counts");
+    if (a.kind == SolverAnswer::sat) return counterexample(a.word, "counts", a.canonical);
     v.reason = a.reason;
     return finish(Verdict::unknown);
   }
@@ -304,14 +318,14 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
     }
     if (a) {
       used("smt");
-      if (a->kind == SolverAnswer::sat) return counterexample(a->word, v.method);
+      if (a->kind == SolverAnswer::sat) return counterexample(a->word, v.method, a->canonical);
       if (a->kind == SolverAnswer::unknown) {
         v.reason = fmt::format("solver unknown at length {}: {}", n, a->reason);
         return finish(Verdict::unknown);
       }
     } else {
       used("enumerate");
-      if (r.kind == LengthResult::differ) return counterexample(r.word, v.method);
+      if (r.kind == LengthResult::differ) return counterexample(r.word, v.method, r.canonical);
       if (r.kind == LengthResult::timeout || r.kind == LengthResult::stopped) {
         v.reason = fmt::format("timeout after {:.1f} s at length {}", since(t0), n);
         return finish(Verdict::unknown);

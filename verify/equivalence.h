@@ -8,8 +8,10 @@
 //              enumerate_limit words, smt alone past race_limit words, and in between both at
 //              once (smt in a child process, enumeration here), the first decisive answer
 //              winning.
-// A counterexample is a shortest one and is replayed on the exact circuit and the reference
-// before it is reported; anything undecided is `unknown`, never `equivalent`.
+// A counterexample is a shortest one and, whatever the method, the least word of its length in
+// symbol order (canonical; smt and counts search for it after their first answer and say when
+// time ran out first); it is replayed on the exact circuit and the reference before it is
+// reported. Anything undecided is `unknown`, never `equivalent`.
 #pragma once
 
 #include <functional>
@@ -46,7 +48,8 @@ struct Verdict {
   enum Kind { equivalent, counterexample, unknown } kind = unknown;
   std::string method;  // the method that produced the verdict ("counts", "enumerate", "smt", ...)
   double seconds = 0;
-  Word word;  // counterexample
+  Word word;              // counterexample
+  bool canonical = true;  // the least word of its length (false: the search ran out of time)
   bool circuit_accepts = false, reference_accepts = false;
   std::string reason;  // unknown: why
   int min_length = 0, max_length = 0;

@@ -21,9 +21,10 @@ double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// The answer crosses the pipe as "kind length symbols... reason".
+// The answer crosses the pipe as "kind canonical length symbols... reason".
 std::string encode_answer(const SolverAnswer& a) {
-  std::string text = fmt::format("{} {}", static_cast<int>(a.kind), a.word.size());
+  std::string text =
+      fmt::format("{} {} {}", static_cast<int>(a.kind), a.canonical ? 1 : 0, a.word.size());
   for (Symbol s : a.word) text += fmt::format(" {}", static_cast<int>(s));
   return text + " " + a.reason;
 }
@@ -32,9 +33,9 @@ SolverAnswer decode_answer(const std::string& text) {
   SolverAnswer a;
   a.kind = SolverAnswer::unknown;
   std::istringstream in(text);
-  int kind = 0;
+  int kind = 0, canonical = 0;
   std::size_t size = 0;
-  if (!(in >> kind >> size) || kind < 0 || kind > 2) {
+  if (!(in >> kind >> canonical >> size) || kind < 0 || kind > 2) {
     a.reason = "the solver process ended without an answer";
     return a;
   }
@@ -45,6 +46,7 @@ SolverAnswer decode_answer(const std::string& text) {
   }
   std::getline(in >> std::ws, a.reason);
   a.kind = static_cast<SolverAnswer::Kind>(kind);
+  a.canonical = canonical == 1;
   return a;
 }
 
@@ -97,10 +99,14 @@ void IsolatedQuery::kill_child() {
   }
 }
 
+// How long after its timeout a child may still answer (Z3's own timeout returns unknown):
+// --timeout is a promise, so this is short.
+constexpr double kGrace = 0.25;
+
 SolverAnswer IsolatedQuery::wait(double seconds, const std::function<bool()>& stop) {
   if (answer_) return *answer_;
   const bool has_deadline = seconds > 0;
-  const double deadline = started_ + seconds + 1;
+  const double deadline = started_ + seconds + kGrace;
   std::string text;
   char buffer[4096];
   bool finished = false, stopped = false;

@@ -21,8 +21,8 @@ class IsolatedQuery {
   IsolatedQuery(const IsolatedQuery&) = delete;
   IsolatedQuery& operator=(const IsolatedQuery&) = delete;
 
-  // The answer, or unknown when it has not come `seconds` (plus a second's grace for Z3's own
-  // timeout; <= 0: no limit) after the start, or when `stop()` turns true (polled ten times a
+  // The answer, or unknown when it has not come `seconds` (plus a quarter second's grace for Z3's
+  // own timeout; <= 0: no limit) after the start, or when `stop()` turns true (polled ten times a
   // second): the child is then killed. Ctrl-C kills it and throws Interrupted.
   SolverAnswer wait(double seconds, const std::function<bool()>& stop = {});
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <z3++.h>
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -52,5 +53,15 @@ inline void set_timeout(z3::context& ctx, z3::solver& solver, double seconds) {
   p.set("timeout", static_cast<unsigned>(std::max(1.0, seconds * 1000)));
   solver.set(p);
 }
+
+// The word of a sat solver's model, made the least in symbol order among the words of this
+// length that satisfy the query: position by position, the smallest symbol below the model's
+// that keeps the query satisfiable is fixed (each check a push / pop). The search stops,
+// keeping the word found so far (canonical = false), when a check is not decided or 90% of
+// the query's timeout (counted from `start`) has passed: the whole query must answer before
+// its deadline.
+Word least_word(z3::solver& solver, const std::vector<std::vector<z3::expr>>& x, int length, int k,
+                double timeout_seconds, std::chrono::steady_clock::time_point start,
+                bool& canonical);
 
 }  // namespace saturn::verify::detail

@@ -231,7 +231,7 @@ TEST_CASE("exact circuits agree with the float saturated network", "[saturate]")
   nets::Transformer<double> model(cfg, 2);
   model.init();
   const Alphabet ab({"a", "b"});
-  const TieRule rule{tie, 16};
+  const TieRule rule{tie, 16, {}};
   const Circuit circuit = make_circuit(cfg, model.params, ab, 20, rule);
   // Round trip through JSON.
   const Circuit loaded = parse_circuit(circuit_json(circuit), "test");
@@ -297,11 +297,11 @@ TEST_CASE("an evaluator's cache shares rows and scores without changing a result
   nets::Transformer<double> model(cfg, 2);
   model.init();
   const Alphabet ab({"a", "b"});
-  const ExactEvaluator exact(make_circuit(cfg, model.params, ab, 12, TieRule{tie, 16}));
+  const ExactEvaluator exact(make_circuit(cfg, model.params, ab, 12, TieRule{tie, 16, {}}));
   cfg.seed = 7;
   nets::Transformer<double> other_model(cfg, 2);
   other_model.init();
-  const ExactEvaluator other(make_circuit(cfg, other_model.params, ab, 12, TieRule{tie, 16}));
+  const ExactEvaluator other(make_circuit(cfg, other_model.params, ab, 12, TieRule{tie, 16, {}}));
   ExactEvaluator::Cache cache;
   long words = 0, decided = 0;
   // The second evaluator starts at the first's last length: only the owner tells them apart.

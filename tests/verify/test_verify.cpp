@@ -8,9 +8,15 @@
 #include <random>
 #include <sstream>
 
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
 #include "base/error.h"
 #include "lang/builtin.h"
 #include "saturate/exact_eval.h"
+#include "support/run_saturn.h"
 #include "verify/constructions/constructions.h"
 #include "verify/encode.h"
 #include "verify/equivalence.h"
@@ -98,7 +104,8 @@ TEST_CASE("smt and enumerate agree on random circuits", "[verify]") {
     CHECK(s.kind == e.kind);
     if (e.kind == Verdict::counterexample) {
       ++counterexamples;
-      CHECK(s.word.size() == e.word.size());  // both shortest
+      CHECK(s.word == e.word);  // both the least word among the shortest (canonical)
+      CHECK(s.canonical);
       const saturate::ExactEvaluator exact(circuit);
       for (const Word& w : {e.word, s.word}) {  // replay
         REQUIRE(ref.language);
@@ -152,7 +159,8 @@ TEST_CASE("smt with norm layers agrees with enumerate whenever it decides", "[ve
     if (s.kind == Verdict::equivalent) ++proved;
     if (e.kind == Verdict::counterexample) {
       ++counterexamples;
-      CHECK(s.word.size() == e.word.size());  // both shortest
+      CHECK(s.word == e.word);  // both the least word among the shortest (canonical)
+      CHECK(s.canonical);
       const saturate::ExactEvaluator exact(circuit);
       if (!against.circuit)
         CHECK((exact.run(s.word).verdict == saturate::Verdict::accept) !=
@@ -265,7 +273,7 @@ TEST_CASE("counts agrees with enumerate where it applies and refuses elsewhere",
     const Verdict c = run(circuit, ref, 7, Method::counts);
     INFO(describe(e, circuit, ref) << " | " << describe(c, circuit, ref));
     CHECK(c.kind == e.kind);
-    if (e.kind == Verdict::counterexample) CHECK(c.word.size() == e.word.size());
+    if (e.kind == Verdict::counterexample) CHECK(c.word == e.word);  // canonical
   }
   CHECK(compared == 40);
   // Refusals name the reason.
@@ -360,4 +368,45 @@ TEST_CASE("verify's numeric flags are range-checked", "[verify][cli]") {
             .c_str());
     CHECK(WEXITSTATUS(rc) == 2);
   }
+}
+
+TEST_CASE("saturn extract closes the loop on a trained majority model", "[verify][cli]") {
+  // The recipe examples/extract/majority.toml, shortened: train, extract, verify by counts.
+  const auto dir = test::scratch_dir("extract");
+  const std::string run = (dir / "run").string();
+  const auto trained = test::run_saturn(fmt::format(
+      "train --lang majority --config {}/examples/extract/majority.toml --set steps=800 "
+      "--out {} -q --overwrite",
+      SATURN_SOURCE_DIR, run));
+  REQUIRE(trained.code == 0);
+  const auto x =
+      test::run_saturn(fmt::format("extract {} --against majority --max-length 100 --json", run));
+  INFO(x.out << x.err);
+  REQUIRE(x.code == 0);
+  const auto j = nlohmann::json::parse(x.out);
+  CHECK(j["verdict"] == "equivalent");
+  CHECK(j["method"] == "counts");
+  CHECK(j["proved_up_to"] == 100);
+  CHECK(j["faithfulness_in"].get<double>() >= 0.99);
+  CHECK(j["faithfulness_out"].get<double>() >= 0.99);
+  CHECK(j["heads"][0]["setting"] == "uniform");
+  CHECK(std::filesystem::exists(j["circuit"].get<std::string>()));
+  // The circuit file records where it came from and how faithful it is.
+  const auto c = saturate::load_circuit(j["circuit"].get<std::string>());
+  CHECK(c.train_lengths == "1:40");
+  REQUIRE(c.faithfulness);
+  CHECK(c.faithfulness->train_max == 40);
+  // Verified far enough, the circuit's fixed-precision threshold fails: a counterexample
+  // outside the training lengths, flagged as such, exit 1 (or equivalent if it holds).
+  const auto far =
+      test::run_saturn(fmt::format("extract {} --against majority --max-length 1000 --json", run));
+  const auto jf = nlohmann::json::parse(far.out);
+  if (far.code == 1) {
+    CHECK(jf["outside_training_lengths"] == true);
+    CHECK(jf["canonical"] == true);
+    CHECK(jf["proved_up_to"].get<int>() + 1 == jf["length"].get<int>());
+  } else {
+    CHECK(far.code == 0);
+  }
+  std::filesystem::remove_all(dir);
 }
