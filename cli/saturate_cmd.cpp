@@ -16,6 +16,7 @@
 #include "lang/builtin.h"
 #include "saturate/circuit.h"
 #include "saturate/exact_eval.h"
+#include "saturate/extract.h"
 #include "saturate/head_roles.h"
 #include "saturate/norm_fit.h"
 #include "saturate/plot.h"
@@ -353,17 +354,31 @@ void add_circuit(CLI::App& app) {
     const fs::path path = opt->checkpoints(*run).front();
     const nets::Checkpoint c = nets::load_checkpoint(path);
     const auto probes = opt->probes(c);
-    const auto circuit =
+    auto circuit =
         saturate::export_circuit(c, probes.language->alphabet(), probes.words, tie, *bits);
+    // Faithfulness: the exact circuit against the trained soft model's own decisions.
+    const int train_max = parse_length_range(c.config.train.train_lengths, "train_lengths").second;
+    circuit.train_lengths = c.config.train.train_lengths;
+    circuit.faithfulness = saturate::faithfulness(
+        circuit, probes.words, saturate::soft_decisions(c, probes.words), train_max);
     save_circuit(*out, circuit);
     const auto& a = circuit.agreement;
     fmt::print(
         "{} (step {}) -> {}\nsaturated network: {}\nweights: multiples of 2^-{}\n"
         "probe words: {} at lengths {}\n  rounded vs unrounded float saturated network: {}/{} "
-        "agree\n  exact circuit vs float saturated network: {}/{} agree, {} undecided\n\n",
+        "agree\n  exact circuit vs float saturated network: {}/{} agree, {} undecided\n",
         path.string(), c.step, *out, tie.describe(), circuit.denominator_bits, a.probe_words,
         probes.lengths, a.float_agree, a.probe_words, a.exact_agree, a.probe_words - a.undecided,
         a.undecided);
+    const auto in = circuit.faithfulness->in_range(), beyond = circuit.faithfulness->out_of_range();
+    auto rate = [](const saturate::Faithfulness::Count& x) {
+      return x.words ? fmt::format("{}/{} = {:.4f}", x.agree, x.words, x.rate())
+                     : std::string("no probe words");
+    };
+    fmt::print(
+        "  exact circuit vs the trained model (faithfulness): {} within the training lengths, "
+        "{} beyond\n\n",
+        rate(in), rate(beyond));
     print_heads(circuit.heads);
     if (!dot->empty()) {
       write_file_atomically(*dot, saturate::circuit_dot(circuit));
