@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <unordered_map>
 #include <memory>
+#include <unordered_map>
 
 #include "base/budget.h"
 #include "base/interrupt.h"
@@ -24,10 +24,8 @@ using NodePtr = std::unique_ptr<Node>;
 // NFA construction and the syntax tree's destructor recurse once per level.
 constexpr int kMaxNesting = 500;
 // Thompson's NFA of a regex with large repeats grows multiplicatively ((a{1000}){1000} has
-// 10^6 copies of a); it is estimated from the syntax tree and refused past this many states.
-constexpr double kMaxNfaStates = 4e6;
-// The subset construction stops past this many DFA states (before minimisation).
-constexpr std::size_t kMaxSubsetStates = 200000;
+// 10^6 copies of a); it is estimated from the syntax tree and refused past RegexLimits's
+// states; the subset construction stops past its DFA states (before minimisation).
 
 class Parser {
  public:
@@ -314,12 +312,12 @@ struct Nfa {
 
 }  // namespace
 
-Dfa compile_regex(std::string_view pattern, const Alphabet& alphabet) {
+Dfa compile_regex(std::string_view pattern, const Alphabet& alphabet, const RegexLimits& limits) {
   NodePtr ast = Parser(pattern, alphabet).parse();
-  if (const double states = nfa_size(*ast); states > kMaxNfaStates)
+  if (const double states = nfa_size(*ast); states > limits.nfa_states)
     throw RegexError(fmt::format("regex expands to about {:.3g} automaton states, over the limit "
                                  "of {:.0g} (repeats of repeats multiply)",
-                                 states, kMaxNfaStates),
+                                 states, limits.nfa_states),
                      0);
   Nfa nfa;
   const auto [entry_state, exit_state] = nfa.build(*ast);
@@ -343,8 +341,8 @@ Dfa compile_regex(std::string_view pattern, const Alphabet& alphabet) {
     nfa.close(set);
     auto it = ids.find(set);
     if (it != ids.end()) return it->second;
-    if (sets.size() >= kMaxSubsetStates)
-      throw RegexError(fmt::format("regex expands to more than {} DFA states", kMaxSubsetStates),
+    if (sets.size() >= limits.dfa_states)
+      throw RegexError(fmt::format("regex expands to more than {} DFA states", limits.dfa_states),
                        0);
     stored += static_cast<double>(set.size());
     require_memory(2 * stored * sizeof(int) + 200.0 * static_cast<double>(sets.size()), "regex",

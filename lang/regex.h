@@ -4,6 +4,7 @@
 // where c is an operator (e.g. \( for a bracket symbol). White space is ignored.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 #include "base/error.h"
@@ -19,7 +20,16 @@ class RegexError : public InputError {
   int offset;
 };
 
+// Limits of compile_regex (README, "Limits and errors"): automaton states estimated from the
+// syntax tree, and DFA states of the subset construction. The fuzz target lowers them so that
+// it spends its time on many inputs rather than a few huge automata.
+struct RegexLimits {
+  double nfa_states = 4e6;
+  std::size_t dfa_states = 200000;
+};
+
 // Minimal complete DFA for the whole-word language of `pattern`. Throws RegexError.
-Dfa compile_regex(std::string_view pattern, const Alphabet& alphabet);
+Dfa compile_regex(std::string_view pattern, const Alphabet& alphabet,
+                  const RegexLimits& limits = {});
 
 }  // namespace saturn
