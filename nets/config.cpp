@@ -40,7 +40,9 @@ double parse_real(const std::string& key, const std::string& value, double min, 
     throw InputError(fmt::format("{}: expected a finite number, got '{}'", key, value));
   if (out < min || out > max)
     throw InputError(fmt::format("{}: must be in [{}, {}] (got {})", key, min, max, value));
-  return out;
+  // -0 is 0: no key gives the sign of zero a meaning, and the configuration must read back
+  // as written (the config fuzzer found `lr = -0.0` written as "-0" and read as 0).
+  return out == 0 ? 0.0 : out;
 }
 
 bool parse_bool(const std::string& key, const std::string& value) {

@@ -3,6 +3,8 @@
 // and never mixed, resume that checks what it continues, words longer than max_length refused.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/file.h>
@@ -88,6 +90,13 @@ TEST_CASE("configuration values: ranges, finite, never coerced", "[nets]") {
       Catch::Contains("unknown key 'stepz': not a model or training key (did you mean 'steps'?)"));
   c.set("seed", "18446744073709551615");
   CHECK(c.model.seed == UINT64_MAX);
+  // -0 reads as 0 and writes back as 0 (found by the config fuzzer: "-0" read back as 0).
+  RunConfig zero;
+  zero.load_text("lr = -0.0\n", "run.toml");
+  CHECK(!std::signbit(zero.train.optimizer.lr));
+  RunConfig again;
+  again.load_text(zero.to_toml(), "again.toml");
+  CHECK(again.to_map() == zero.to_map());
   // A TOML float is not an integer, even when whole; errors carry file:line:col.
   CHECK_THAT(error_of([&] { RunConfig().load_text("steps = 1000.0\n", "run.toml"); }),
              Catch::Contains("run.toml:1:9: steps: expected a whole number, got '1000.0'"));
