@@ -49,7 +49,7 @@ class CountTable {
   void predict(const Config& start, int n);
 
   static constexpr int kPredictFrom = 256;  // shorter lengths are not sized in advance
-  struct Frame {  // of the depth-first count
+  struct Frame {                            // of the depth-first count
     Config c;
     Key key;
     int r = 0;

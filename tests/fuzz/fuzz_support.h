@@ -10,10 +10,10 @@
 #include "base/budget.h"
 #include "base/error.h"
 
-#define SATURN_FUZZ_INIT                                                 \
-  extern "C" int LLVMFuzzerInitialize(int*, char***) {                   \
-    saturn::set_memory_budget(std::uint64_t(256) << 20);                 \
-    return 0;                                                            \
+#define SATURN_FUZZ_INIT                                 \
+  extern "C" int LLVMFuzzerInitialize(int*, char***) {   \
+    saturn::set_memory_budget(std::uint64_t(256) << 20); \
+    return 0;                                            \
   }
 
 namespace saturn::fuzz {

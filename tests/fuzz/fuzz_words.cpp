@@ -22,9 +22,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   try {
     std::istringstream in(t);
-    saturn::read_words(in, "fuzz.txt", alphabet, [&](const std::string& text, const saturn::Word& w) {
-      saturn::fuzz::require(saturn::parse_word(text, alphabet) == w, "line text parses to the word");
-    });
+    saturn::read_words(in, "fuzz.txt", alphabet,
+                       [&](const std::string& text, const saturn::Word& w) {
+                         saturn::fuzz::require(saturn::parse_word(text, alphabet) == w,
+                                               "line text parses to the word");
+                       });
   } catch (const saturn::InputError&) {
   }
   return 0;
