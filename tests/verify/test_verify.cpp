@@ -410,3 +410,18 @@ TEST_CASE("saturn extract closes the loop on a trained majority model", "[verify
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("saturn extract's bad input is a named error, exit 2", "[verify][cli]") {
+  for (const std::string args :
+       {"/nonexistent-run --against majority --max-length 10",
+        "/nonexistent-run --against majority --max-length 10 --timeout nan",
+        "/nonexistent-run --against majority --max-length 10 --bits 99",
+        "/nonexistent-run --against majority --max-length 10 --per-length -1",
+        "/nonexistent-run --against majority --max-length 10 --method guess"}) {
+    INFO(args);
+    const auto r = test::run_saturn("extract " + args);
+    CHECK(r.code == 2);
+    CHECK(r.err.rfind("saturn: ", 0) == 0);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);  // one line
+  }
+}
