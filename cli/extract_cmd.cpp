@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "base/names.h"
 #include "cli/commands.h"
+#include "cli/verdict_output.h"
 #include "lang/builtin.h"
 #include "lang/sample.h"
 #include "saturate/extract.h"
@@ -154,36 +155,16 @@ void run_extract(const ExtractArgs& a) {
                             {"near_uniform", h.near_uniform},
                             {"distance", h.distance},
                             {"argmax_distance", h.argmax_distance}});
-    j["verdict"] = v.kind == verify::Verdict::equivalent       ? "equivalent"
-                   : v.kind == verify::Verdict::counterexample ? "counterexample"
-                                                               : "unknown";
-    j["proved_up_to"] = v.proved_up_to;
-    j["method"] = v.method;
-    j["seconds"] = v.seconds;
-    j["min_length"] = o.min_length;
-    j["max_length"] = o.max_length;
-    if (v.kind == verify::Verdict::counterexample) {
-      j["word"] = x.circuit.alphabet.format(v.word);
-      j["length"] = v.word.size();
-      j["outside_training_lengths"] = outside;
-      j["canonical"] = v.canonical;
-      j["circuit_accepts"] = v.circuit_accepts;
-      j["reference_accepts"] = v.reference_accepts;
-    }
-    if (v.kind == verify::Verdict::unknown) j["reason"] = v.reason;
+    add_verdict_fields(j, v, x.circuit);
+    if (v.kind == verify::Verdict::counterexample) j["outside_training_lengths"] = outside;
     fmt::print("{}\n", j.dump(2));
   } else {
-    fmt::print("{}\n", verify::describe(v, x.circuit, reference));
-    if (v.kind != verify::Verdict::equivalent) {
-      std::fflush(stdout);
-      fmt::print(stderr, "({}, {:.2f} s{})\n", v.method, v.seconds,
-                 outside ? fmt::format("; length {} is outside the training lengths {}",
-                                       v.word.size(), c.config.train.train_lengths)
-                         : "");
-    }
+    print_verdict(v, x.circuit, reference,
+                  outside ? fmt::format("; length {} is outside the training lengths {}",
+                                        v.word.size(), c.config.train.train_lengths)
+                          : "");
   }
-  if (v.kind != verify::Verdict::equivalent)
-    throw CLI::RuntimeError(v.kind == verify::Verdict::counterexample ? 1 : 3);
+  exit_with_verdict(v);
 }
 
 }  // namespace

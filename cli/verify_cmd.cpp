@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "base/names.h"
 #include "cli/commands.h"
+#include "cli/verdict_output.h"
 #include "lang/builtin.h"
 #include "saturate/circuit.h"
 #include "verify/constructions/constructions.h"
@@ -77,38 +78,13 @@ void add_verify_commands(CLI::App& app) {
         nlohmann::ordered_json j;
         j["circuit"] = *circuit_file;
         j["against"] = reference.name;
-        j["verdict"] = v.kind == verify::Verdict::equivalent       ? "equivalent"
-                       : v.kind == verify::Verdict::counterexample ? "counterexample"
-                                                                   : "unknown";
-        j["method"] = v.method;
-        j["seconds"] = v.seconds;
-        j["min_length"] = *min_length;
-        j["max_length"] = *max_length;
-        j["proved_up_to"] = v.proved_up_to;
+        add_verdict_fields(j, v, circuit);
         j["tie"] = nets::kHardAttentionNames[static_cast<int>(circuit.tie.hard)];
-        if (v.kind == verify::Verdict::counterexample) {
-          j["word"] = circuit.alphabet.format(v.word);
-          j["length"] = v.word.size();
-          j["canonical"] = v.canonical;
-          j["circuit_accepts"] = v.circuit_accepts;
-          j["reference_accepts"] = v.reference_accepts;
-        }
-        if (v.kind == verify::Verdict::unknown) j["reason"] = v.reason;
         fmt::print("{}\n", j.dump(2));
       } else {
-        fmt::print("{}\n", verify::describe(v, circuit, reference));
-        // The equivalent line names its method and time; the others' fixed format does not,
-        // so they follow on stderr.
-        if (v.kind != verify::Verdict::equivalent) {
-          std::fflush(stdout);
-          fmt::print(stderr, "({}, {:.2f} s{})\n", v.method, v.seconds,
-                     v.kind == verify::Verdict::counterexample && !v.canonical
-                         ? "; time ran out before the least word of this length was found"
-                         : "");
-        }
+        print_verdict(v, circuit, reference);
       }
-      if (v.kind != verify::Verdict::equivalent)
-        throw CLI::RuntimeError(v.kind == verify::Verdict::counterexample ? 1 : 3);
+      exit_with_verdict(v);
     });
   }
   {
