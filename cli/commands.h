@@ -10,5 +10,7 @@ void add_nets_commands(CLI::App& app);
 void add_saturate_commands(CLI::App& app);
 void add_verify_commands(CLI::App& app);
 void add_extract_command(CLI::App& app);
+void add_inspect_command(CLI::App& app);
+void add_theory_command(CLI::App& app);
 
 }  // namespace saturn::cli

@@ -61,6 +61,8 @@ int main(int argc, char** argv) {
   saturn::cli::add_saturate_commands(app);
   saturn::cli::add_verify_commands(app);
   saturn::cli::add_extract_command(app);
+  saturn::cli::add_inspect_command(app);
+  saturn::cli::add_theory_command(app);
   saturn::install_interrupt_handler();
   try {
     std::vector<std::string> args(argv, argv + argc);

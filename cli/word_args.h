@@ -31,6 +31,7 @@ class WordsCommand : public CLI::App {
   void for_each_word(const Alphabet& alphabet,
                      const std::function<void(const std::string&, const Word&)>& fn) const;
   bool words_from_file() const { return !file_.empty(); }
+  bool has_words() const { return !words_.empty() || !file_.empty(); }
 
  private:
   std::vector<std::string> words_;

@@ -94,6 +94,14 @@ const Buffer<T>& Transformer<T>::attention_weights(int l) const {
 }
 
 template <class T>
+typename Transformer<T>::LayerStates Transformer<T>::layer_states(int l) const {
+  if (!introspect_) throw std::logic_error("layer_states() needs set_introspection(true)");
+  const Layer& L = layers_[l];
+  const Buffer<T>* out = l + 1 < config_.n_layers ? &layers_[l + 1].in : &xL_;
+  return {&L.in, &L.mid, &L.fa, out};
+}
+
+template <class T>
 void Transformer<T>::resize(int B, int Tn) {
   if (B == B_ && Tn == Tn_ && introspect_ == sized_introspect_) return;
   B_ = B, Tn_ = Tn, sized_introspect_ = introspect_;

@@ -54,6 +54,13 @@ double parameter_norm(const ParameterLayout& layout, const float* params);
 std::vector<std::pair<std::string, double>> parameter_group_norms(const ParameterLayout& layout,
                                                                   const float* params);
 
+// The L2 norm of every tensor (all of them, vectors included), in layout order; and of every
+// layer's tensors together ("layer.0", ...). Used for gradients (log_grad_norms, inspect).
+std::vector<std::pair<std::string, double>> tensor_norms(const ParameterLayout& layout,
+                                                         const float* data);
+std::vector<std::pair<std::string, double>> layer_norms(const ParameterLayout& layout,
+                                                        const float* data);
+
 // A batch of words as token ids: symbols 0..k-1, BOS = k, EOS = k+1, padding after EOS.
 template <class T>
 struct Batch {
@@ -101,6 +108,14 @@ class Transformer {
   // under pre-LN), and layer l's attention weights (B, H, Tn, Tn).
   const Buffer<T>& final_states() const;
   const Buffer<T>& attention_weights(int l) const;
+  // After forward with introspection, layer l's activations at every position: its input (the
+  // residual stream, (B, Tn, C)), the stream after the attention sublayer (after N1 under
+  // post-LN), the FFN's hidden activations f(x W1^T + b1) ((B, Tn, d_ff): Geva et al.'s memory
+  // coefficients), and its output (after N2 under post-LN).
+  struct LayerStates {
+    const Buffer<T>*in, *after_attention, *ffn_hidden, *out;
+  };
+  LayerStates layer_states(int l) const;
 
   Buffer<T> params, grads;
 

@@ -138,4 +138,26 @@ std::vector<std::pair<std::string, double>> parameter_group_norms(const Paramete
   return out;
 }
 
+std::vector<std::pair<std::string, double>> tensor_norms(const ParameterLayout& layout,
+                                                         const float* data) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& t : layout.tensors())
+    out.emplace_back(t.name, std::sqrt(sum_of_squares(data + t.offset, t.size)));
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> layer_norms(const ParameterLayout& layout,
+                                                        const float* data) {
+  std::vector<double> sums;
+  for (const auto& t : layout.tensors())
+    if (const int l = layer_of(t.name); l >= 0) {
+      if (sums.size() <= static_cast<std::size_t>(l)) sums.resize(l + 1, 0.0);
+      sums[l] += sum_of_squares(data + t.offset, t.size);
+    }
+  std::vector<std::pair<std::string, double>> out;
+  for (std::size_t l = 0; l < sums.size(); ++l)
+    out.emplace_back(fmt::format("layer.{}", l), std::sqrt(sums[l]));
+  return out;
+}
+
 }  // namespace saturn::nets

@@ -52,7 +52,8 @@ const std::vector<std::string>& training_keys() {
                                                 "train_lengths",
                                                 "test_lengths",
                                                 "negatives",
-                                                "data"};
+                                                "data",
+                                                "log_grad_norms"};
   return keys;
 }
 
@@ -92,6 +93,8 @@ void RunConfig::set(const std::string& key, const std::string& value) {
     parse_length_range(value, key), train.test_lengths = value;
   else if (key == "data")
     train.data = value;
+  else if (key == "log_grad_norms")
+    train.log_grad_norms = parse_bool(key, value);
   else if (key == "negatives")
     train.negatives = parse_name<Negatives>(kNegativesNames, key, value);
   else if (std::find(model_keys().begin(), model_keys().end(), key) != model_keys().end())
@@ -189,6 +192,7 @@ std::map<std::string, std::string> RunConfig::to_map() const {
   out["test_lengths"] = q(train.test_lengths);
   out["negatives"] = q(to_string(train.negatives));
   if (!train.data.empty()) out["data"] = q(train.data);
+  out["log_grad_norms"] = train.log_grad_norms ? "true" : "false";
   return out;
 }
 

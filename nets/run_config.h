@@ -25,6 +25,9 @@ struct TrainConfig {
   Negatives negatives = Negatives::uniform;
   int eval_per_length = 32;  // words per class per length at each evaluation
   std::string data;          // JSONL file (saturn lang sample) to train on; empty: fresh samples
+  // Every metrics line also carries "grad.TENSOR" (each tensor's gradient norm, by checkpoint
+  // name) and "grad.layer.L" (each layer's), before clipping.
+  bool log_grad_norms = false;
 };
 
 // The training keys (model keys: config.h's model_keys()).

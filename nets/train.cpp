@@ -143,6 +143,43 @@ std::string metrics_up_to(const std::filesystem::path& path, long step) {
 
 }  // namespace
 
+BatchDrawer::BatchDrawer(Sampler& sampler, const RunConfig& config)
+    : sampler_(sampler), objective_(config.model.objective), negatives_(config.train.negatives) {
+  int lo = 0;
+  std::tie(lo, train_hi_) = parse_length_range(config.train.train_lengths, "train_lengths");
+  for (int n = lo; n <= train_hi_; ++n) {
+    if (sampler.count_accepted(n) > 0) positive_lengths_.push_back(n);
+    if (sampler.count_rejected(n) > 0) negative_lengths_.push_back(n);
+  }
+  if (positive_lengths_.empty())
+    throw InputError(fmt::format("{}: no accepted words at lengths {}", sampler.language().name(),
+                                 config.train.train_lengths));
+}
+
+void BatchDrawer::draw(std::vector<Example>& examples, Rng& rng) {
+  std::uniform_int_distribution<std::size_t> pick;
+  for (std::size_t i = 0; i < examples.size(); ++i) {
+    Example& e = examples[i];
+    const bool positive =
+        objective_ == Objective::next_symbol || i % 2 == 0 || negative_lengths_.empty();
+    const auto& lengths = positive ? positive_lengths_ : negative_lengths_;
+    const int n = lengths[pick(rng, decltype(pick)::param_type(0, lengths.size() - 1))];
+    if (positive) {
+      e.word = *sampler_.accepted(n, rng);
+    } else {
+      const bool near =
+          negatives_ == Negatives::near_miss ||
+          (negatives_ == Negatives::mixed && std::uniform_int_distribution<int>(0, 1)(rng));
+      std::optional<Word> w = near ? sampler_.near_miss(n, rng) : std::nullopt;
+      e.word = w ? *w : *sampler_.rejected(n, rng);
+    }
+    e.label = positive ? 1 : 0;
+    e.next = objective_ == Objective::next_symbol
+                 ? std::optional(sampler_.next_targets(e.word, train_hi_))
+                 : std::nullopt;
+  }
+}
+
 TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
                    const TrainOptions& options) {
   namespace fs = std::filesystem;
@@ -169,15 +206,7 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
                                       : options.overwrite ? RunDirectory::Mode::overwrite
                                                           : RunDirectory::Mode::fresh);
   Sampler sampler(language);
-  // Lengths in the training range with words of each class.
-  std::vector<int> positive_lengths, negative_lengths;
-  for (int n = train_lo; n <= train_hi; ++n) {
-    if (sampler.count_accepted(n) > 0) positive_lengths.push_back(n);
-    if (sampler.count_rejected(n) > 0) negative_lengths.push_back(n);
-  }
-  if (positive_lengths.empty())
-    throw InputError(
-        fmt::format("{}: no accepted words at lengths {}", language->name(), tc.train_lengths));
+  BatchDrawer drawer(sampler, config);
   // A data file replaces the sampler: batches in file order, cycling through the file.
   std::vector<Example> file_examples;
   if (!tc.data.empty()) {
@@ -293,37 +322,24 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
   std::vector<Example> examples(tc.batch_size);
   std::vector<const Example*> ptrs;
   for (auto& e : examples) ptrs.push_back(&e);
-  std::uniform_int_distribution<std::size_t> pick;
   for (long step = start_step + 1; step <= tc.steps; ++step) {
     check_interrupt();
     const auto t0 = Clock::now();
     // Half accepted, half rejected words (recognition); accepted words only for next-symbol.
     for (int i = 0; i < tc.batch_size && !file_examples.empty(); ++i)
       examples[i] = file_examples[((step - 1) * tc.batch_size + i) % file_examples.size()];
-    for (int i = 0; i < tc.batch_size && file_examples.empty(); ++i) {
-      Example& e = examples[i];
-      const bool positive =
-          mc.objective == Objective::next_symbol || i % 2 == 0 || negative_lengths.empty();
-      const auto& lengths = positive ? positive_lengths : negative_lengths;
-      const int n = lengths[pick(rng, decltype(pick)::param_type(0, lengths.size() - 1))];
-      if (positive) {
-        e.word = *sampler.accepted(n, rng);
-      } else {
-        const bool near =
-            tc.negatives == Negatives::near_miss ||
-            (tc.negatives == Negatives::mixed && std::uniform_int_distribution<int>(0, 1)(rng));
-        std::optional<Word> w = near ? sampler.near_miss(n, rng) : std::nullopt;
-        e.word = w ? *w : *sampler.rejected(n, rng);
-      }
-      e.label = positive ? 1 : 0;
-      e.next = mc.objective == Objective::next_symbol
-                   ? std::optional(sampler.next_targets(e.word, train_hi))
-                   : std::nullopt;
-    }
+    if (file_examples.empty()) drawer.draw(examples, rng);
     auto batch = make_batch<float>(ptrs, k, mc.objective);
     const float loss = model.forward(batch);
     model.zero_grad();
     model.backward(batch);
+    nlohmann::ordered_json grad_norms;  // before clipping
+    if (tc.log_grad_norms) {
+      for (const auto& [name, norm] : tensor_norms(model.layout(), model.grads.data()))
+        grad_norms["grad." + name] = norm;
+      for (const auto& [name, norm] : layer_norms(model.layout(), model.grads.data()))
+        grad_norms["grad." + name] = norm;
+    }
     const double grad_norm = clip_gradients(model.grads, tc.optimizer.grad_clip);
     const double lr = optimizer.step(model.params, model.grads);
     // Training accuracy on this batch (before the update).
@@ -348,6 +364,7 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
     for (const auto& [group, norm] : parameter_group_norms(model.layout(), model.params.data()))
       j["norm." + group] = norm;
     j["grad_norm"] = grad_norm;
+    for (const auto& [name, norm] : grad_norms.items()) j[name] = norm;
     j["tokens_per_s"] = dt > 0 ? tokens / dt : 0.0;
     append(j.dump());
     summary.final_loss = loss;

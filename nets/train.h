@@ -24,6 +24,25 @@ struct EvalResult {
 EvalResult evaluate(Transformer<float>& model, Sampler& sampler, int lo, int hi, int per_length,
                     bool exhaustive, std::uint64_t seed, int batch_size = 64);
 
+// What train() draws each step: half accepted and half rejected words (recognition; accepted
+// words only for next-symbol), each length uniform over the training lengths that have words
+// of its class, negatives as the config says. Also used for one-batch gradients (inspect,
+// theory/). Throws InputError when the training lengths have no accepted word.
+class BatchDrawer {
+ public:
+  BatchDrawer(Sampler& sampler, const RunConfig& config);
+  // Overwrites examples[0..size) with one batch.
+  void draw(std::vector<Example>& examples, Rng& rng);
+  bool has_negatives() const { return !negative_lengths_.empty(); }
+
+ private:
+  Sampler& sampler_;
+  Objective objective_;
+  Negatives negatives_;
+  int train_hi_ = 0;
+  std::vector<int> positive_lengths_, negative_lengths_;
+};
+
 struct TrainSummary {
   long steps = 0;
   bool already_finished = false;  // --resume of a finished run: nothing was done

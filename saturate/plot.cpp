@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
@@ -11,6 +12,11 @@ namespace saturn::saturate {
 
 bool gnuplot_svg(const std::filesystem::path& svg, const std::string& data,
                  const std::string& script) {
+  return gnuplot_plot(svg, data, script);
+}
+
+bool gnuplot_plot(const std::filesystem::path& svg, const std::string& data,
+                  const std::string& script) {
   namespace fs = std::filesystem;
   if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
     fmt::print(stderr,
@@ -18,15 +24,18 @@ bool gnuplot_svg(const std::filesystem::path& svg, const std::string& data,
                svg.string());
     return false;
   }
-  const fs::path dir = fs::temp_directory_path() / fmt::format("saturn-plot-{}", ::getpid());
+  static std::atomic<long> counter{0};
+  const fs::path dir = fs::temp_directory_path() /
+                       fmt::format("saturn-plot-{}-{}", ::getpid(), counter.fetch_add(1));
+  const bool png = svg.extension() == ".png";
+  const char* terminal = png ? "pngcairo size 800,500 background rgb 'white'"
+                             : "svg size 800,500 dynamic background rgb 'white'";
   fs::create_directories(dir);
   const fs::path data_file = dir / "data.tsv", script_file = dir / "plot.gp";
   const fs::path tmp = svg.string() + ".tmp";
   std::ofstream(data_file) << data;
-  std::ofstream(script_file) << fmt::format(
-      "set terminal svg size 800,500 dynamic background rgb 'white'\nset output '{}'\n"
-      "data = '{}'\n{}\n",
-      tmp.string(), data_file.string(), script);
+  std::ofstream(script_file) << fmt::format("set terminal {}\nset output '{}'\ndata = '{}'\n{}\n",
+                                            terminal, tmp.string(), data_file.string(), script);
   const int rc = std::system(
       fmt::format("gnuplot '{}' 2>'{}'", script_file.string(), (dir / "err.txt").string()).c_str());
   std::string err;

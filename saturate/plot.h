@@ -12,5 +12,8 @@ namespace saturn::saturate {
 // gnuplot is not installed; throws on a gnuplot error.
 bool gnuplot_svg(const std::filesystem::path& svg, const std::string& data,
                  const std::string& script);
+// The same, with the terminal chosen by the extension: .svg, or .png (pngcairo).
+bool gnuplot_plot(const std::filesystem::path& out, const std::string& data,
+                  const std::string& script);
 
 }  // namespace saturn::saturate

@@ -59,4 +59,9 @@ step "$saturn" train --lang majority --config examples/extract/majority.toml --o
 step "$saturn" extract "$out/majority-extract" --against majority --max-length 200
 
 echo
+echo "== theory/: a paper's claims as numbers that can fail (Xiong et al. 2020, quick scale)"
+step "$saturn" inspect "$out/majority-extract" aab abb
+step "$saturn" theory --suite xiong --scale quick --out "$out/theory" || true
+
+echo
 echo "demo done; outputs in $out/"

@@ -1,0 +1,171 @@
+// [theory]: `saturn theory` end to end at the quick scale (report structure, resuming, exit
+// codes), its bad input, and `saturn inspect`'s outputs and shapes.
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "support/run_saturn.h"
+#include "theory/suite.h"
+
+using namespace saturn;
+using saturn::test::run_saturn;
+using saturn::test::scratch_dir;
+using saturn::test::slurp;
+
+TEST_CASE(
+    "saturn theory --scale quick: every claim reported with its criterion, numbers, figure "
+    "and a verdict; a second run reuses every finished experiment",
+    "[theory]") {
+  const auto dir = scratch_dir("theory-quick");
+  std::filesystem::remove_all(dir);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto first = run_saturn(fmt::format("theory --scale quick --out {}", dir.string()));
+  const double first_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  INFO(first.err);
+  // Exit 0 only when every claim holds, else 1.
+  REQUIRE((first.code == 0 || first.code == 1));
+  const auto results = nlohmann::json::parse(slurp(dir / "results.json"));
+  const auto report = slurp(dir / "report.md");
+  std::set<std::string> ids;
+  bool all_hold = true;
+  for (const auto& c : results["claims"]) {
+    const std::string id = c["id"];
+    ids.insert(id);
+    const std::string verdict = c["verdict"];
+    CHECK((verdict == "holds" || verdict == "fails" || verdict == "inconclusive"));
+    all_hold = all_hold && verdict == "holds";
+    CHECK(!c["criterion"].get<std::string>().empty());
+    CHECK(!c["setup"].get<std::string>().empty());
+    CHECK(!c["value"].get<std::string>().empty());
+    CHECK(!c["numbers"].empty());
+    CHECK(report.find("## " + id) != std::string::npos);
+    CHECK(first.out.find(id) != std::string::npos);  // the table
+    if (c.contains("figure")) {
+      CHECK(std::filesystem::file_size(dir / c["figure"][0].get<std::string>()) > 1000);
+      CHECK(std::filesystem::file_size(dir / c["figure"][1].get<std::string>()) > 1000);
+    }
+  }
+  CHECK(first.code == (all_hold ? 0 : 1));
+  CHECK(ids == std::set<std::string>{"merrill.norm-growth", "merrill.saturation",
+                                     "merrill.head-roles", "xiong.grad-depth",
+                                     "xiong.grad-by-layer", "xiong.warmup", "wortsman.alpha",
+                                     "wortsman.activations", "wortsman.qk-norm", "wortsman.gate"});
+  CHECK(report.find("Criterion (fixed before running)") != std::string::npos);
+  // Claims that held on every seed of the full run (bench/RESULTS.md) must hold here too.
+  for (const auto& c : results["claims"])
+    if (c["id"] == "xiong.grad-depth" || c["id"] == "wortsman.activations")
+      CHECK(c["verdict"] == "holds");
+
+  // Again into the same directory: nothing is retrained, the results are identical.
+  const auto t1 = std::chrono::steady_clock::now();
+  const auto second = run_saturn(fmt::format("theory --scale quick --out {}", dir.string()));
+  const double second_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  CHECK(second.code == first.code);
+  CHECK(nlohmann::json::parse(slurp(dir / "results.json")) == results);
+  CHECK(second_s < first_s / 2);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("saturn theory: bad input is one named line and exit 2", "[theory][cli]") {
+  const auto dir = scratch_dir("theory-bad");
+  struct Case {
+    std::string args, expect;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"theory --suite nope", "--suite: unknown suite 'nope'"},
+           {"theory --scale huge", "--scale: expected quick or full"},
+           {"theory --seeds -1", "--seeds"},
+           {"theory --threads 100000", "--threads"},
+           {fmt::format("theory --suite xiong --out {}/file", dir.string()), "not a directory"}}) {
+    if (c.expect == "not a directory") std::ofstream(dir / "file") << "x";
+    const auto r = run_saturn(c.args);
+    INFO(c.args << "\n" << r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err.find(c.expect) != std::string::npos);
+    CHECK(test::count_lines(r.err) == 1);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE(
+    "saturn inspect: per word and layer, states, attention and FFN activations with their "
+    "shapes; --grads per tensor and layer",
+    "[theory][cli]") {
+  const auto dir = scratch_dir("inspect");
+  const auto run = dir / "run";
+  REQUIRE(run_saturn(fmt::format("train --lang majority --set steps=20 --set checkpoint_every=10 "
+                                 "--set d_model=8 --set n_heads=2 --set d_ff=12 --set n_layers=3 "
+                                 "--set train_lengths=1:8 --set test_lengths=9:10 --out {} -q",
+                                 run.string()))
+              .code == 0);
+  const auto r = run_saturn(fmt::format("inspect {} --json ab abb \"\"", run.string()));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  std::istringstream lines(r.out);
+  std::string line;
+  std::vector<int> lengths;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line);
+    const int Tn = static_cast<int>(j["tokens"].size());
+    lengths.push_back(Tn - 2);
+    CHECK(j["tokens"][0] == 2);       // BOS = k
+    CHECK(j["tokens"][Tn - 1] == 3);  // EOS = k + 1
+    REQUIRE(j["layers"].size() == 3);
+    for (const auto& L : j["layers"]) {
+      CHECK(L["input"].size() == static_cast<std::size_t>(Tn));
+      CHECK(L["input"][0].size() == 8);
+      CHECK(L["after_attention"][Tn - 1].size() == 8);
+      CHECK(L["ffn_hidden"][0].size() == 12);
+      CHECK(L["output"].size() == static_cast<std::size_t>(Tn));
+      for (const char* kind : {"soft", "saturated"}) {
+        REQUIRE(L["attention"][kind].size() == 2);  // heads
+        for (const auto& head : L["attention"][kind]) {
+          REQUIRE(head.size() == static_cast<std::size_t>(Tn));
+          for (const auto& row : head) {
+            double sum = 0;
+            for (double w : row) sum += w;
+            CHECK(sum == Approx(1).margin(1e-9));
+          }
+        }
+      }
+    }
+    for (std::size_t l = 0; l + 1 < j["layers"].size(); ++l)
+      CHECK(j["layers"][l]["output"] == j["layers"][l + 1]["input"]);
+    CHECK(j["final"].size() == static_cast<std::size_t>(Tn));
+    CHECK((j["logit"].get<double>() > 0) == j["accept"].get<bool>());
+  }
+  CHECK(lengths == std::vector<int>{2, 3, 0});
+
+  const auto g = run_saturn(
+      fmt::format("inspect {}/ckpt-0.safetensors --grads --batch 8 --json", run.string()));
+  INFO(g.err);
+  REQUIRE(g.code == 0);
+  const auto gj = nlohmann::json::parse(g.out);
+  CHECK(gj["step"] == 0);
+  double sum = 0;
+  for (const auto& [name, v] : gj["tensors"].items()) sum += v.get<double>() * v.get<double>();
+  CHECK(std::sqrt(sum) == Approx(gj["grad_norm"].get<double>()).epsilon(1e-4));
+  CHECK(gj["layers"].size() == 3);
+  CHECK(gj["tensors"].contains("layers.2.ffn.w2"));
+
+  for (const auto& [args, expect] : std::vector<std::pair<std::string, std::string>>{
+           {fmt::format("inspect {} --grads ab", run.string()), "--grads: takes no words"},
+           {fmt::format("inspect {} abc", run.string()), "WORD 1"},
+           {fmt::format("inspect {} --grads --batch 0", run.string()), "--batch"},
+           {fmt::format("inspect {} --grads --lang parity", run.string()), "--lang"},
+           {fmt::format("inspect {}/nothing ab", dir.string()), "nothing"}}) {
+    const auto bad = run_saturn(args);
+    INFO(args << "\n" << bad.err);
+    CHECK(bad.code == 2);
+    CHECK(bad.err.find(expect) != std::string::npos);
+    CHECK(test::count_lines(bad.err) == 1);
+  }
+  std::filesystem::remove_all(dir);
+}

@@ -1,0 +1,277 @@
+#include "theory/suite.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <omp.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <fstream>
+#include <sstream>
+
+#include "base/atomic_file.h"
+#include "base/error.h"
+#include "base/interrupt.h"
+#include "lang/builtin.h"
+#include "nets/train.h"
+#include "saturate/plot.h"
+
+namespace saturn::theory {
+
+namespace fs = std::filesystem;
+
+std::string fnv_hex(const std::string& text) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  return fmt::format("{:016x}", h);
+}
+
+std::string fmt_num(double x, int digits) {
+  return fmt::format("{:.{}f}", x, digits);
+}
+
+std::vector<double> in_range(const std::vector<RunOutcome>& runs) {
+  std::vector<double> v;
+  for (const auto& r : runs) v.push_back(r.in_range);
+  return v;
+}
+
+Context::Context(const TheoryOptions& options) : options_(options) {
+  threads_ = options.threads > 0 ? options.threads : omp_get_num_procs();
+}
+
+int Context::seeds(int quick, int full_seeds) const {
+  if (options_.seeds > 0) return options_.seeds;
+  return full() ? full_seeds : quick;
+}
+
+void Context::progress(const std::string& line) const {
+  if (options_.progress) fmt::print(stderr, "[theory] {}\n", line);
+}
+
+void Context::parallel_for(int n, const std::function<void(int)>& fn) {
+  std::exception_ptr error;
+  const int saved_levels = omp_get_max_active_levels();
+  omp_set_max_active_levels(1);  // the kernels inside each call run on one thread
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
+  for (int i = 0; i < n; ++i) {
+    bool skip = false;
+#pragma omp critical(theory_error)
+    skip = static_cast<bool>(error);
+    if (skip) continue;
+    try {
+      fn(i);
+    } catch (...) {
+#pragma omp critical(theory_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  omp_set_max_active_levels(saved_levels);
+  if (error) std::rethrow_exception(error);
+}
+
+std::vector<RunOutcome> Context::train_all(const std::vector<RunRequest>& runs) {
+  std::vector<RunOutcome> outcomes(runs.size());
+  int done = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  parallel_for(static_cast<int>(runs.size()), [&](int i) {
+    const RunRequest& r = runs[i];
+    const std::string text = r.language + "\n" + r.config.to_toml();
+    const fs::path dir =
+        options_.out / "runs" / fmt::format("{}-{}", r.name, fnv_hex(text).substr(0, 8));
+    const fs::path summary = dir / "summary.json";
+    if (!fs::exists(summary)) {
+      const bool resume = fs::exists(dir / "config.toml");
+      nets::train(resolve_language(r.language), r.config,
+                  {.out = dir, .resume = resume, .quiet = true, .overwrite = !resume});
+    }
+    std::ifstream in(summary);
+    const Json s = Json::parse(in, nullptr, false);
+    if (s.is_discarded()) throw InputError(fmt::format("{}: not JSON", summary.string()));
+    RunOutcome& o = outcomes[i];
+    o.dir = dir;
+    o.in_range = s.value("in_range_accuracy", 0.0);
+    o.out_of_range = s.value("out_of_range_accuracy", 0.0);
+    o.final_loss = s.value("final_loss", 0.0);
+#pragma omp critical(theory_progress)
+    {
+      ++done;
+      if (options_.progress && ::isatty(STDERR_FILENO))
+        fmt::print(stderr, "\r[theory]   {}/{} runs, {:.0f} s   ", done, runs.size(),
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+  });
+  if (options_.progress && ::isatty(STDERR_FILENO) && !runs.empty()) fmt::print(stderr, "\n");
+  return outcomes;
+}
+
+Json Context::cached(const std::string& key, const std::function<Json()>& compute) {
+  const fs::path path = options_.out / "units" / (fnv_hex(key) + ".json");
+  if (fs::exists(path)) {
+    std::ifstream in(path);
+    const Json j = Json::parse(in, nullptr, false);
+    if (!j.is_discarded() && j.value("key", "") == key && j.contains("value")) return j["value"];
+  }
+  Json value = compute();
+  fs::create_directories(path.parent_path());
+  Json j;
+  j["key"] = key;
+  j["value"] = value;
+  write_file_atomically(path, j.dump() + "\n");
+  return value;
+}
+
+const std::vector<Suite>& suites();
+
+std::vector<const Suite*> select_suites(const std::string& names) {
+  std::vector<const Suite*> out;
+  if (names == "all") {
+    for (const auto& s : suites()) out.push_back(&s);
+    return out;
+  }
+  std::stringstream in(names);
+  std::string name;
+  std::vector<std::string> known;
+  for (const auto& s : suites()) known.push_back(s.name);
+  while (std::getline(in, name, ',')) {
+    auto it = std::find_if(suites().begin(), suites().end(),
+                           [&](const Suite& s) { return s.name == name; });
+    if (it == suites().end())
+      throw InputError(fmt::format("--suite: unknown suite '{}' (known: {}, or all)", name,
+                                   fmt::join(known, ", ")));
+    if (std::find(out.begin(), out.end(), &*it) == out.end()) out.push_back(&*it);
+  }
+  if (out.empty()) throw InputError("--suite: expected a suite name or all");
+  return out;
+}
+
+namespace {
+
+// flock on DIR/.lock for the whole run: a second `saturn theory` on DIR is refused.
+class DirLock {
+ public:
+  explicit DirLock(const fs::path& dir) {
+    fs::create_directories(dir);
+    const fs::path lock = dir / ".lock";
+    fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw InputError(fmt::format("--out: {}: cannot create a lock", lock.string()));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      throw InputError(fmt::format("--out: {} is in use by another saturn theory", dir.string()));
+    }
+  }
+  ~DirLock() {
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
+  }
+  DirLock(const DirLock&) = delete;
+  DirLock& operator=(const DirLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+std::string md_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
+}
+
+std::string report_markdown(const std::vector<ClaimResult>& results, const TheoryOptions& o) {
+  std::string md = fmt::format(
+      "# saturn theory report ({} scale)\n\nEach claim's criterion was fixed in the code "
+      "(theory/) before it ran. Verdicts: holds (the measured interval lies inside the expected "
+      "region), fails (it lies outside), inconclusive (it crosses the region's edge: the spread "
+      "is too wide to tell).\n\n| claim | paper | measured | expected | value | verdict |\n"
+      "|---|---|---|---|---|---|\n",
+      o.scale == Scale::full ? "full" : "quick");
+  for (const auto& r : results)
+    md += fmt::format("| {} | {} | {} | {} | {} | **{}** |\n", r.spec.id, r.spec.paper,
+                      md_escape(r.spec.measured), md_escape(r.spec.expected), md_escape(r.value),
+                      to_string(r.verdict));
+  for (const auto& r : results) {
+    md += fmt::format("\n## {} ({})\n\n", r.spec.id, r.spec.paper);
+    md += fmt::format("**Setup.** {}\n\n", r.setup);
+    md += fmt::format("**Criterion (fixed before running).** {}\n\n", r.spec.criterion);
+    md += fmt::format("**Result.** {} — **{}**.\n\n", r.value, to_string(r.verdict));
+    if (!r.differs.empty()) md += fmt::format("**How our setting differs.** {}\n\n", r.differs);
+    if (r.figure) md += fmt::format("![{}](figures/{}.svg)\n", r.spec.id, r.spec.id);
+  }
+  return md;
+}
+
+}  // namespace
+
+Json results_json(const std::vector<ClaimResult>& results, const TheoryOptions& o) {
+  Json j;
+  j["scale"] = o.scale == Scale::full ? "full" : "quick";
+  Json claims = Json::array();
+  for (const auto& r : results) {
+    Json c;
+    c["id"] = r.spec.id;
+    c["paper"] = r.spec.paper;
+    c["measured"] = r.spec.measured;
+    c["expected"] = r.spec.expected;
+    c["criterion"] = r.spec.criterion;
+    c["setup"] = r.setup;
+    c["value"] = r.value;
+    c["verdict"] = to_string(r.verdict);
+    c["differs"] = r.differs;
+    c["numbers"] = r.numbers;
+    if (r.figure) c["figure"] = {"figures/" + r.spec.id + ".svg", "figures/" + r.spec.id + ".png"};
+    claims.push_back(c);
+  }
+  j["claims"] = claims;
+  return j;
+}
+
+std::string format_table(const std::vector<ClaimResult>& results) {
+  std::size_t w_id = 5, w_paper = 5, w_meas = 8, w_exp = 8, w_val = 5;
+  for (const auto& r : results) {
+    w_id = std::max(w_id, r.spec.id.size());
+    w_paper = std::max(w_paper, r.spec.paper.size());
+    w_meas = std::max(w_meas, r.spec.measured.size());
+    w_exp = std::max(w_exp, r.spec.expected.size());
+    w_val = std::max(w_val, r.value.size());
+  }
+  std::string out =
+      fmt::format("{:<{}}  {:<{}}  {:<{}}  {:<{}}  {:<{}}  {}\n", "claim", w_id, "paper", w_paper,
+                  "measured", w_meas, "expected", w_exp, "value", w_val, "verdict");
+  for (const auto& r : results)
+    out += fmt::format("{:<{}}  {:<{}}  {:<{}}  {:<{}}  {:<{}}  {}\n", r.spec.id, w_id,
+                       r.spec.paper, w_paper, r.spec.measured, w_meas, r.spec.expected, w_exp,
+                       r.value, w_val, to_string(r.verdict));
+  return out;
+}
+
+std::vector<ClaimResult> run_theory(const std::vector<const Suite*>& selected,
+                                    const TheoryOptions& options) {
+  if (fs::exists(options.out) && !fs::is_directory(options.out))
+    throw InputError(fmt::format("--out: {} is not a directory", options.out.string()));
+  DirLock lock(options.out);
+  Context context(options);
+  std::vector<ClaimResult> results;
+  for (const Suite* s : selected) {
+    check_interrupt();
+    context.progress(fmt::format("suite {} ({}), {} scale, {} threads", s->name, s->paper,
+                                 context.scale_name(), context.threads()));
+    for (auto& r : s->run(context)) results.push_back(std::move(r));
+  }
+  fs::create_directories(options.out / "figures");
+  for (const auto& r : results) {
+    if (!r.figure) continue;
+    for (const char* ext : {".svg", ".png"})
+      if (!saturate::gnuplot_plot(options.out / "figures" / (r.spec.id + ext), r.figure->data,
+                                  "set termoption noenhanced\n" + r.figure->script))
+        break;
+  }
+  write_file_atomically(options.out / "results.json",
+                        results_json(results, options).dump(2) + "\n");
+  write_file_atomically(options.out / "report.md", report_markdown(results, options));
+  return results;
+}
+
+}  // namespace saturn::theory

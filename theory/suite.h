@@ -1,0 +1,117 @@
+// The theory-suite framework (`saturn theory`): claims with their criteria written down before
+// they run, a context that trains and measures with saturn's own libraries (finished runs and
+// measurements are kept in the output directory and not redone), and the report: a table,
+// DIR/report.md, DIR/results.json and figures (SVG and PNG through gnuplot).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nets/run_config.h"
+#include "theory/stats.h"
+
+namespace saturn::theory {
+
+using Json = nlohmann::ordered_json;
+
+// What a claim measures and how it is decided, fixed in the code before anything runs.
+struct ClaimSpec {
+  std::string id;         // "xiong.grad-depth"
+  std::string paper;      // "Xiong et al. 2020"
+  std::string measured;   // short: what is measured
+  std::string expected;   // short: the outcome as the paper states it
+  std::string criterion;  // the decision rule: holds / fails / inconclusive
+};
+
+// A figure: a gnuplot script reading the file named by the variable `data`.
+struct Figure {
+  std::string data, script;
+};
+
+struct ClaimResult {
+  explicit ClaimResult(ClaimSpec s) : spec(std::move(s)) {}
+  ClaimSpec spec;
+  std::string setup;  // one paragraph: models, languages, training, seeds
+  std::string value;  // the measured value with its spread or interval
+  Verdict verdict = Verdict::inconclusive;
+  std::string differs;  // how our setting differs from the paper's
+  Json numbers;         // every number behind the value
+  std::optional<Figure> figure;
+};
+
+enum class Scale { quick, full };
+
+struct TheoryOptions {
+  Scale scale = Scale::quick;
+  int seeds = 0;    // 0: the suite's default for the scale
+  int threads = 0;  // 0: every core
+  std::filesystem::path out = "saturn-theory";
+  bool progress = true;  // lines on stderr
+};
+
+// One training run a claim needs: a name (unique within the suite), a language, a config.
+struct RunRequest {
+  std::string name, language;
+  nets::RunConfig config;
+};
+struct RunOutcome {
+  std::filesystem::path dir;
+  double in_range = 0, out_of_range = 0, final_loss = 0;
+};
+
+class Context {
+ public:
+  explicit Context(const TheoryOptions& options);
+  bool full() const { return options_.scale == Scale::full; }
+  const char* scale_name() const { return full() ? "full" : "quick"; }
+  // The number of seeds: --seeds when given, else `quick` or `full`.
+  int seeds(int quick, int full) const;
+  int threads() const { return threads_; }
+  const std::filesystem::path& out() const { return options_.out; }
+
+  // Trains every run, `threads()` at a time, each on one core (so its result does not depend
+  // on the thread count). A run whose directory holds a summary is not trained again; an
+  // interrupted one resumes from its last checkpoint. Directories: DIR/runs/NAME-HASH, the
+  // hash over language and config.
+  std::vector<RunOutcome> train_all(const std::vector<RunRequest>& runs);
+  // fn(i) for i < n on threads() threads (each call single-threaded inside); exceptions are
+  // rethrown after the loop.
+  void parallel_for(int n, const std::function<void(int)>& fn);
+  // A measurement kept in DIR/units: computed once per key, read back afterwards.
+  Json cached(const std::string& key, const std::function<Json()>& compute);
+  void progress(const std::string& line) const;
+
+ private:
+  TheoryOptions options_;
+  int threads_ = 1;
+};
+
+struct Suite {
+  std::string name, paper;
+  std::vector<ClaimSpec> claims;
+  std::function<std::vector<ClaimResult>(Context&)> run;
+};
+
+// merrill, xiong, wortsman, in that order.
+const std::vector<Suite>& suites();
+// Names from "a,b" or "all"; throws InputError naming --suite for an unknown one.
+std::vector<const Suite*> select_suites(const std::string& names);
+
+// Runs the suites into options.out (locked while it runs): report.md, results.json, figures/.
+std::vector<ClaimResult> run_theory(const std::vector<const Suite*>& selected,
+                                    const TheoryOptions& options);
+// The table printed by `saturn theory`.
+std::string format_table(const std::vector<ClaimResult>& results);
+Json results_json(const std::vector<ClaimResult>& results, const TheoryOptions& options);
+
+// Shared helpers for the suites.
+std::string fnv_hex(const std::string& text);  // 16 hex digits of FNV-1a 64
+std::string fmt_num(double x, int digits = 3);
+// "holds (2/3 seeds)"-style counts and the mean accuracy of runs.
+std::vector<double> in_range(const std::vector<RunOutcome>& runs);
+
+}  // namespace saturn::theory
