@@ -262,6 +262,13 @@ void add_inspect_command(CLI::App& app) {
                  tie.describe());
     cmd->for_each_word(language->alphabet(), [&](const std::string& text, const Word& w) {
       nets::require_model_memory(mc, c.num_symbols, 1, w.size() + 2.0, false, "WORD", 8, true);
+      if (o->json) {  // one word's JSON object is built whole: ~48 bytes per number
+        const double Tn = w.size() + 2.0;
+        require_memory(
+            48 * (mc.n_layers * (2.0 * mc.n_heads * Tn * Tn + Tn * (3.0 * mc.d_model + mc.d_ff)) +
+                  Tn * (mc.d_model + 2.0 * (c.num_symbols + 1))),
+            "WORD", fmt::format("the JSON of a word of length {}", w.size()));
+      }
       inspect_word(soft, hard, language->alphabet(), text, w, o->json);
     });
   });

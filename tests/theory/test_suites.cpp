@@ -57,10 +57,14 @@ TEST_CASE(
                                      "xiong.grad-by-layer", "xiong.warmup", "wortsman.alpha",
                                      "wortsman.activations", "wortsman.qk-norm", "wortsman.gate"});
   CHECK(report.find("Criterion (fixed before running)") != std::string::npos);
-  // Claims that held on every seed of the full run (bench/RESULTS.md) must hold here too.
+  // What holds robustly (in the full run and at the quick scale's 10 seeds): Pre-LN's
+  // last-layer gradient falls like 1/sqrt(L).
   for (const auto& c : results["claims"])
-    if (c["id"] == "xiong.grad-depth" || c["id"] == "wortsman.activations")
-      CHECK(c["verdict"] == "holds");
+    if (c["id"] == "xiong.grad-depth") {
+      const auto ci = c["numbers"]["Pre-LN"]["slope_ci"];
+      CHECK(ci[0].get<double>() >= -0.75);
+      CHECK(ci[1].get<double>() <= -0.25);
+    }
 
   // Again into the same directory: nothing is retrained, the results are identical.
   const auto t1 = std::chrono::steady_clock::now();
@@ -160,7 +164,10 @@ TEST_CASE(
            {fmt::format("inspect {} abc", run.string()), "WORD 1"},
            {fmt::format("inspect {} --grads --batch 0", run.string()), "--batch"},
            {fmt::format("inspect {} --grads --lang parity", run.string()), "--lang"},
-           {fmt::format("inspect {}/nothing ab", dir.string()), "nothing"}}) {
+           {fmt::format("inspect {}/nothing ab", dir.string()), "nothing"},
+           {fmt::format("--memory-limit 1M inspect {} --json {}", run.string(),
+                        std::string(400, 'a')),
+            "WORD: "}}) {
     const auto bad = run_saturn(args);
     INFO(args << "\n" << bad.err);
     CHECK(bad.code == 2);
