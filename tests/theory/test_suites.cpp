@@ -57,13 +57,14 @@ TEST_CASE(
                                      "xiong.grad-by-layer", "xiong.warmup", "wortsman.alpha",
                                      "wortsman.activations", "wortsman.qk-norm", "wortsman.gate"});
   CHECK(report.find("Criterion (fixed before running)") != std::string::npos);
-  // What holds robustly (in the full run and at the quick scale's 10 seeds): Pre-LN's
-  // last-layer gradient falls like 1/sqrt(L).
+  // What held in the full run (10 seeds, d = 64) and at the quick scale (10 seeds, d = 32):
+  // Pre-LN's last-layer gradient falls with depth (slope interval below -0.25: full
+  // [-0.81, -0.46]) while Post-LN's does not (interval around 0: full [-0.13, 0.18]).
   for (const auto& c : results["claims"])
     if (c["id"] == "xiong.grad-depth") {
-      const auto ci = c["numbers"]["Pre-LN"]["slope_ci"];
-      CHECK(ci[0].get<double>() >= -0.75);
-      CHECK(ci[1].get<double>() <= -0.25);
+      CHECK(c["numbers"]["Pre-LN"]["slope_ci"][1].get<double>() <= -0.25);
+      CHECK(c["numbers"]["Post-LN"]["slope_ci"][0].get<double>() <= 0);
+      CHECK(c["numbers"]["Post-LN"]["slope_ci"][1].get<double>() >= 0);
     }
 
   // Again into the same directory: nothing is retrained, the results are identical.
