@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "base/names.h"
 #include "cli/commands.h"
+#include "cli/tie_option.h"
 #include "cli/verdict_output.h"
 #include "lang/builtin.h"
 #include "lang/sample.h"
@@ -82,9 +83,7 @@ void run_extract(const ExtractArgs& a) {
   }
 
   saturate::ExtractOptions options;
-  options.rule.hard = parse_name<nets::HardAttention>(nets::kHardAttentionNames, "--tie", a.tie);
-  if (options.rule.hard == nets::HardAttention::none)
-    throw InputError("--tie: expected average, leftmost or rightmost (got 'none')");
+  options.rule = parse_tie_rule(a.tie);
   options.bits = a.bits;
   options.search = !a.no_search;
   const auto x = saturate::extract_circuit(c, language->alphabet(), probes, hi, options);

@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "base/names.h"
 #include "cli/commands.h"
+#include "cli/tie_option.h"
 #include "cli/word_args.h"
 #include "lang/builtin.h"
 #include "lang/words.h"
@@ -243,13 +244,7 @@ void add_inspect_command(CLI::App& app) {
     }
     if (!o->lang.empty() || !o->lengths.empty())
       throw InputError("--lang and --lengths go with --grads (words are given as WORD...)");
-    saturate::TieRule tie;
-    tie.hard = parse_name<nets::HardAttention>(nets::kHardAttentionNames, "--tie", o->tie);
-    if (tie.hard == nets::HardAttention::none)
-      throw InputError("--tie: expected average, leftmost or rightmost (got 'none')");
-    if (o->tie_bits < 1 || o->tie_bits > 52)
-      throw InputError(fmt::format("--tie-bits: expected 1..52 (got {})", o->tie_bits));
-    tie.tie_bits = o->tie_bits;
+    const saturate::TieRule tie = parse_tie_rule(o->tie, o->tie_bits);
     const nets::ModelConfig& mc = c.config.model;
     Transformer<double> soft(mc, c.num_symbols), hard(mc, c.num_symbols);
     soft.params.assign(c.params.begin(), c.params.end());

@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "base/names.h"
 #include "cli/commands.h"
+#include "cli/tie_option.h"
 #include "cli/word_args.h"
 #include "lang/builtin.h"
 #include "saturate/circuit.h"
@@ -49,16 +50,7 @@ struct ProbeOptions {
         ->capture_default_str();
     cmd->add_option("--seed", seed, "Seed for the probe words")->capture_default_str();
   }
-  TieRule tie_rule() const {
-    TieRule t;
-    t.hard = parse_name<nets::HardAttention>(nets::kHardAttentionNames, "--tie", tie);
-    if (t.hard == nets::HardAttention::none)
-      throw InputError("--tie: expected average, leftmost or rightmost (got 'none')");
-    if (tie_bits < 1 || tie_bits > 52)
-      throw InputError(fmt::format("--tie-bits: expected 1..52 (got {})", tie_bits));
-    t.tie_bits = tie_bits;
-    return t;
-  }
+  TieRule tie_rule() const { return parse_tie_rule(tie, tie_bits); }
   // The checkpoints chosen by --checkpoint.
   std::vector<fs::path> checkpoints(const std::string& run) const {
     auto all = nets::list_checkpoints(run);

@@ -124,8 +124,6 @@ Json Context::cached(const std::string& key, const std::function<Json()>& comput
   return value;
 }
 
-const std::vector<Suite>& suites();
-
 std::vector<const Suite*> select_suites(const std::string& names) {
   std::vector<const Suite*> out;
   if (names == "all") {

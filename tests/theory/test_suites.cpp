@@ -166,6 +166,8 @@ TEST_CASE(
            {fmt::format("inspect {} --grads --batch 0", run.string()), "--batch"},
            {fmt::format("inspect {} --grads --lang parity", run.string()), "--lang"},
            {fmt::format("inspect {}/nothing ab", dir.string()), "nothing"},
+           {fmt::format("inspect {} --tie none ab", run.string()), "--tie: expected average"},
+           {fmt::format("inspect {} --tie-bits 0 ab", run.string()), "--tie-bits: expected 1..52"},
            {fmt::format("--memory-limit 1M inspect {} --json {}", run.string(),
                         std::string(400, 'a')),
             "WORD: "}}) {
