@@ -255,7 +255,7 @@ TEST_CASE("JSON lines carry word, length, label and next-symbol targets", "[lang
       R"json({"word":"()","length":2,"label":1,"next":[["("],["(",")"],["("]],"prefix_accepted":[true,false,true]})json");
 }
 
-TEST_CASE("JSON lines read back what was written; bad lines are named", "[lang]") {
+TEST_CASE("JSON lines read back what was written, and bad lines are named", "[lang]") {
   auto lang = builtin("dyck-1");
   Sampler sampler(lang);
   DatasetOptions o;

@@ -100,7 +100,7 @@ any = [{ regex = "x.*" }, { prefix_counts = ["#x <= 1"] }]
   }
 }
 
-TEST_CASE("an empty [accept] accepts every word; max_depth makes brackets regular", "[lang]") {
+TEST_CASE("an empty [accept] accepts every word, and max_depth makes brackets regular", "[lang]") {
   auto all = spec("name = \"all\"\nalphabet = [\"a\"]\n[accept]\n");
   CHECK(all->accepts({0, 0, 0}));
   CHECK(all->language_class() == "regular");

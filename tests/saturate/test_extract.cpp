@@ -63,7 +63,7 @@ nets::Transformer<double> noisy_majority_model() {
 
 }  // namespace
 
-TEST_CASE("a head's tolerance widens its attended set; infinity attends to every key",
+TEST_CASE("a head's tolerance widens its attended set, and infinity attends to every key",
           "[saturate]") {
   const std::vector<double> s = {0.0, -0.1, -1.0, 0.05};
   CHECK(hard_weights(s, 0.0) == std::vector<double>{0, 0, 0, 1});

@@ -19,7 +19,7 @@ using saturn::test::slurp;
 
 TEST_CASE(
     "saturn theory --scale quick: every claim reported with its criterion, numbers, figure "
-    "and a verdict; a second run reuses every finished experiment",
+    "and a verdict, and a second run reuses every finished experiment",
     "[theory]") {
   const auto dir = scratch_dir("theory-quick");
   std::filesystem::remove_all(dir);
@@ -101,7 +101,7 @@ TEST_CASE("saturn theory: bad input is one named line and exit 2", "[theory][cli
 
 TEST_CASE(
     "saturn inspect: per word and layer, states, attention and FFN activations with their "
-    "shapes; --grads per tensor and layer",
+    "shapes, and --grads per tensor and layer",
     "[theory][cli]") {
   const auto dir = scratch_dir("inspect");
   const auto run = dir / "run";

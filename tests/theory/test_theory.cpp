@@ -139,8 +139,9 @@ TEST_CASE("tensor and layer norms: every tensor, and each layer's tensors togeth
   CHECK(layers[1].second == Approx(5));
 }
 
-TEST_CASE("log_grad_norms writes every tensor's and layer's gradient norm; they make up grad_norm",
-          "[theory][nets]") {
+TEST_CASE(
+    "log_grad_norms writes every tensor's and layer's gradient norm, and they make up grad_norm",
+    "[theory][nets]") {
   const auto dir = test::scratch_dir("gradlog");
   nets::RunConfig config;
   config.set("steps", "3");
