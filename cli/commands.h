@@ -12,5 +12,6 @@ void add_verify_commands(CLI::App& app);
 void add_extract_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_theory_command(CLI::App& app);
+void add_keys_command(CLI::App& app);
 
 }  // namespace saturn::cli

@@ -98,7 +98,7 @@ typename Transformer<T>::LayerStates Transformer<T>::layer_states(int l) const {
   if (!introspect_) throw std::logic_error("layer_states() needs set_introspection(true)");
   const Layer& L = layers_[l];
   const Buffer<T>* out = l + 1 < config_.n_layers ? &layers_[l + 1].in : &xL_;
-  return {&L.in, &L.mid, &L.fa, out};
+  return {&L.in, &L.mid, &L.fa, out, config_.qk_norm ? &L.qkv : &L.qkv_raw};
 }
 
 template <class T>

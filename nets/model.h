@@ -111,9 +111,10 @@ class Transformer {
   // After forward with introspection, layer l's activations at every position: its input (the
   // residual stream, (B, Tn, C)), the stream after the attention sublayer (after N1 under
   // post-LN), the FFN's hidden activations f(x W1^T + b1) ((B, Tn, d_ff): Geva et al.'s memory
-  // coefficients), and its output (after N2 under post-LN).
+  // coefficients), and its output (after N2 under post-LN); and the queries, keys and values
+  // the attention scores ((B, Tn, 3C) laid out [q | k | v], after qk-norm when it is on).
   struct LayerStates {
-    const Buffer<T>*in, *after_attention, *ffn_hidden, *out;
+    const Buffer<T>*in, *after_attention, *ffn_hidden, *out, *qkv;
   };
   LayerStates layer_states(int l) const;
 
