@@ -13,5 +13,6 @@ void add_extract_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_theory_command(CLI::App& app);
 void add_keys_command(CLI::App& app);
+void add_memories_command(CLI::App& app);
 
 }  // namespace saturn::cli
