@@ -96,7 +96,7 @@ struct Suite {
   std::function<std::vector<ClaimResult>(Context&)> run;
 };
 
-// merrill, xiong, wortsman, in that order.
+// merrill, xiong, wortsman, brody, geva, in that order.
 const std::vector<Suite>& suites();
 // Names from "a,b" or "all"; throws InputError naming --suite for an unknown one.
 std::vector<const Suite*> select_suites(const std::string& names);

@@ -9,6 +9,8 @@ namespace saturn::theory {
 Suite merrill_suite();
 Suite xiong_suite();
 Suite wortsman_suite();
+Suite brody_suite();
+Suite geva_suite();
 
 // xiong's measurement: per layer, ||dL/d(ffn.w1, ffn.w2)|| on one batch at the model's current
 // parameters (forward and backward in double precision).
