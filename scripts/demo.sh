@@ -64,4 +64,8 @@ step "$saturn" inspect "$out/majority-extract" aab abb
 step "$saturn" theory --suite xiong --scale quick --out "$out/theory" || true
 
 echo
+echo "== exact un-selectable keys (Brody et al. 2023): a square's corners, centre and edge points"
+step "$saturn" keys --points examples/keys/square.json
+
+echo
 echo "demo done; outputs in $out/"
