@@ -23,6 +23,13 @@ bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// Decimal digits as an integer. Leading zeros are dropped first: Boost reads "010" as octal and
+// "0x10" as hexadecimal.
+mpz_int decimal(std::string_view digits) {
+  while (digits.size() > 1 && digits[0] == '0') digits.remove_prefix(1);
+  return mpz_int{std::string(digits)};
+}
+
 mpz_int pow10(long e) {
   mpz_int r = 1;
   for (long i = 0; i < e; ++i) r *= 10;
@@ -40,9 +47,13 @@ class PointsReader : public nlohmann::json_sax<nlohmann::json> {
   bool number_integer(number_integer_t v) override { return coordinate(Rational(v)); }
   bool number_unsigned(number_unsigned_t v) override { return coordinate(Rational(v)); }
   bool number_float(number_float_t, const string_t& text) override {
+    if (depth_ != 3) return unexpected("a number");
     return coordinate(parse_exact_number(text, where()));
   }
-  bool string(string_t& text) override { return coordinate(parse_exact_number(text, where())); }
+  bool string(string_t& text) override {
+    if (depth_ != 3) return unexpected("a string");
+    return coordinate(parse_exact_number(text, where()));
+  }
   bool binary(binary_t&) override { return unexpected("binary data"); }
   bool start_object(std::size_t) override {
     if (depth_ != 0) return unexpected("an object");
@@ -142,9 +153,9 @@ Rational parse_exact_number(std::string_view text, const std::string& where) {
   if (auto slash = s.find('/'); slash != std::string_view::npos) {
     const std::string_view p = s.substr(0, slash), q = s.substr(slash + 1);
     if (!all_digits(p) || !all_digits(q)) throw bad();
-    const mpz_int den{std::string(q)};
+    const mpz_int den = decimal(q);
     if (den == 0) throw InputError(fmt::format("{}: \"{}\" divides by zero", where, text));
-    Rational r{mpz_int{std::string(p)}, den};
+    Rational r{decimal(p), den};
     return negative ? Rational(-r) : r;
   }
   long exponent = 0;
@@ -174,7 +185,7 @@ Rational parse_exact_number(std::string_view text, const std::string& where) {
   }
   if (exponent > kMaxExponent || exponent < -kMaxExponent - static_cast<long>(digits.size()))
     throw InputError(fmt::format("{}: exponent of \"{}\" beyond +-{}", where, text, kMaxExponent));
-  Rational r{mpz_int{digits}};
+  Rational r{decimal(digits)};
   r = exponent >= 0 ? Rational(r * pow10(exponent)) : Rational(r / pow10(-exponent));
   return negative ? Rational(-r) : r;
 }

@@ -162,6 +162,12 @@ TEST_CASE("keys: point files are read exactly, and bad ones are refused with the
   CHECK(p.at(1, 0) == Rational(-1, 400));
   CHECK(p.at(2, 0) == Rational(-2, 3));
   CHECK(p.at(2, 1) == 100);
+  // Leading zeros are decimal, not octal: 0.9 is 9/10, "010/08" is 10/8.
+  const PointSet z = read_points(R"({"points": [[0.9, "010/08", "0.0125", 0.75e1]]})", "z.json");
+  CHECK(z.at(0, 0) == Rational(9, 10));
+  CHECK(z.at(0, 1) == Rational(10, 8));
+  CHECK(z.at(0, 2) == Rational(1, 80));
+  CHECK(z.at(0, 3) == Rational(15, 2));
   const auto refused = [](const std::string& text) {
     try {
       read_points(text, "f.json");
@@ -179,6 +185,8 @@ TEST_CASE("keys: point files are read exactly, and bad ones are refused with the
   CHECK(refused(R"({"pts": []})").find("unknown key \"pts\"") != std::string::npos);
   CHECK(refused(R"({"points": [[1e5000]]})").find("beyond +-4000") != std::string::npos);
   CHECK(refused(R"({"points": [[1, 2]]} x)").find("not JSON") != std::string::npos);
+  CHECK(refused(R"("09")") == "f.json: expected an object {\"points\": [...]}, got a string");
+  CHECK(refused(R"({"points": "1"})") == "f.json: expected an array of points, got a string");
   CHECK(refused("[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]").find("expected an object") !=
         std::string::npos);
 }
