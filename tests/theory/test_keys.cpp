@@ -207,3 +207,36 @@ TEST_CASE("keys: saturn keys --points prints the counts and indices", "[theory]"
   CHECK(bad.err == "saturn: --lang and --lengths go with CKPT, not --points\n");
   CHECK(test::run_saturn("keys").code == 2);
 }
+
+TEST_CASE("keys: saturn keys CKPT counts every key, and a scaled model has none un-selectable",
+          "[theory]") {
+  const auto dir = test::scratch_dir("keys-ckpt");
+  for (const char* norm : {"scale", "projection"}) {
+    const std::string run = (dir / norm).string();
+    const auto t = test::run_saturn(fmt::format(
+        "train --lang majority --out {} --overwrite -q --set d_model=4 --set n_heads=1 --set "
+        "d_ff=8 --set n_layers=2 --set norm={} --set norm_affine=false --set norm_eps=0 --set "
+        "steps=60 --set train_lengths=1:12 --set test_lengths=13:14 --set eval_per_length=2",
+        run, norm));
+    REQUIRE(t.code == 0);
+    const auto r = test::run_saturn(
+        fmt::format("keys {} --lang majority --lengths 6:9 --per-length 3 --json", run));
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    const int words = j["words"];
+    CHECK(words == 4 * 6);  // 3 accepted and 3 rejected per length
+    REQUIRE(j["heads"].size() == 2);
+    for (const auto& h : j["heads"]) {
+      // Every position of every word: sum of (n + 2) over the probes.
+      CHECK(h["keys"] == 6 * (8 + 9 + 10 + 11));
+      CHECK(h["selectable"].get<int>() + h["tied"].get<int>() + h["unselectable"].get<int>() ==
+            h["keys"].get<int>());
+      if (std::string(norm) == "scale") CHECK(h["unselectable"] == 0);
+    }
+  }
+  const auto bad =
+      test::run_saturn(fmt::format("keys {} --lang majority", (dir / "scale").string()));
+  CHECK(bad.code == 2);
+  CHECK(bad.err == "saturn: keys CKPT: needs --lang L and --lengths A:B (the probe words)\n");
+}

@@ -133,3 +133,32 @@ TEST_CASE("theory: the quick brody and geva suites decide the exact facts", "[th
   for (const char* id : {"geva.agreement", "geva.depth", "geva.shallow-patterns"})
     CHECK(claims.count(id) == 1);
 }
+
+TEST_CASE("memories: saturn memories --json reports every key and refuses bad flags", "[theory]") {
+  const auto dir = test::scratch_dir("memories-cli");
+  const std::string run = (dir / "dyck").string();
+  REQUIRE(test::run_saturn(
+              fmt::format("train --lang dyck-1 --out {} --overwrite -q --set "
+                          "objective=next-symbol --set causal=true --set d_model=8 --set "
+                          "n_heads=1 --set n_layers=2 --set d_ff=16 --set steps=40 --set "
+                          "train_lengths=0:8 --set test_lengths=9:10 --set eval_per_length=2",
+                          run))
+              .code == 0);
+  const auto r = test::run_saturn(fmt::format("memories {} --top 4 --json", run));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["objective"] == "next_symbol");
+  CHECK(j["layers"].size() == 2);
+  CHECK(j["keys"].size() == 2 * 16);
+  for (const auto& k : j["keys"]) {
+    CHECK(k["triggers"].size() == 4);
+    CHECK(k["value_scores"].size() == 3);  // '(' ')' end
+    int agree = 0;
+    for (const auto& t : k["triggers"]) agree += t["agrees"].get<bool>();
+    CHECK(k["agreement"].get<double>() == Approx(agree / 4.0));
+  }
+  const auto bad = test::run_saturn(fmt::format("memories {} --top 0", run));
+  CHECK(bad.code == 2);
+  CHECK(bad.err == "saturn: --top: expected 1..10000 (got 0)\n");
+}
