@@ -36,6 +36,9 @@ void add_nets_commands(CLI::App& app) {
                   "Continue the run in --out from its last checkpoint (only steps may change)");
     cmd->add_flag("--overwrite", *overwrite, "Replace the run in --out (its files are removed)");
     cmd->add_flag("-q,--quiet", *quiet, "No progress output");
+    auto no_check = std::make_shared<bool>(false);
+    cmd->add_flag("--no-check-labels", *no_check,
+                  "Train on a data file whose labels disagree with the language (noisy data)");
     cmd->callback([=] {
       if (*resume && *overwrite) throw InputError("--resume and --overwrite exclude each other");
       nets::RunConfig config;
@@ -48,8 +51,8 @@ void add_nets_commands(CLI::App& app) {
         config.load(*config_file);
       }
       for (const auto& s : *sets) config.set_assignment(s);
-      auto summary =
-          nets::train(resolve_language(*lang), config, {*out, *resume, *quiet, *overwrite});
+      auto summary = nets::train(resolve_language(*lang), config,
+                                 {*out, *resume, *quiet, *overwrite, !*no_check});
       if (summary.already_finished) {
         fmt::print("{}: already finished at step {}; nothing to do\n", *out, summary.steps);
         return;
@@ -144,6 +147,9 @@ void add_nets_commands(CLI::App& app) {
     cmd->add_flag("--exhaustive", *exhaustive, "Every word of each length");
     cmd->add_option("--seed", *seed, "Random seed for the test words")->capture_default_str();
     cmd->add_flag("--json", *json, "JSON output");
+    auto no_check = std::make_shared<bool>(false);
+    cmd->add_flag("--no-check-labels", *no_check,
+                  "With --data: accept labels that disagree with the language");
     cmd->callback([=] {
       if (lengths->empty() && data->empty())
         throw InputError("eval: --lengths A:B is required (or --data FILE)");
@@ -156,7 +162,8 @@ void add_nets_commands(CLI::App& app) {
       if (!data->empty()) {
         // The file's words in batches of 64: the raw outputs, and accuracy for recognizers.
         const auto examples =
-            read_json_lines(*data, language->alphabet(), c.config.model.max_length);
+            read_json_lines(*data, language->alphabet(), c.config.model.max_length,
+                            *no_check ? nullptr : language.get());
         std::size_t longest = 0;
         for (const auto& e : examples) longest = std::max(longest, e.word.size());
         nets::require_model_memory(c.config.model, c.num_symbols, 64, longest + 2.0, false,

@@ -159,14 +159,15 @@ std::vector<std::string> generate_dataset(Sampler& sampler, const DatasetOptions
 }
 
 std::vector<Example> read_json_lines(const std::string& path, const Alphabet& alphabet,
-                                     int max_length) {
+                                     int max_length, const Language* check_against) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(fmt::format("{}: cannot read data file", path));
-  return read_json_lines(in, path, alphabet, max_length);
+  return read_json_lines(in, path, alphabet, max_length, check_against);
 }
 
 std::vector<Example> read_json_lines(std::istream& in, const std::string& path,
-                                     const Alphabet& alphabet, int max_length) {
+                                     const Alphabet& alphabet, int max_length,
+                                     const Language* check_against) {
   std::vector<Example> out;
   LineReader lines(in, path);
   std::string line;
@@ -192,6 +193,11 @@ std::vector<Example> read_json_lines(std::istream& in, const std::string& path,
     if (auto length = root.find("length"); length && length->integer(0, INT64_MAX) != n)
       length->fail(fmt::format("says {}, but the word has length {}", length->value().dump(), n));
     e.label = static_cast<int>(root.at("label").integer(0, 1));
+    if (check_against && check_against->accepts(e.word) != (e.label == 1))
+      root.at("label").fail(fmt::format(
+          "is {}, but {} {} {} (--no-check-labels accepts mislabelled data)", e.label,
+          e.word.empty() ? std::string("the empty word") : "the word " + alphabet.format(e.word),
+          e.label == 1 ? "is not in" : "is in", check_against->name()));
     if (auto next = root.find("next")) {
       NextTargets t;
       if (next->size() != e.word.size() + 1)

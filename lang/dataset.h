@@ -63,12 +63,15 @@ std::string to_json_line(const Example& example, const Alphabet& alphabet);
 
 // Reads a JSONL file written by `saturn lang sample` (the inverse of to_json_line); errors
 // name file:line and the field or symbol. Labels are 0 or 1, never coerced; a word longer than
-// max_length (>= 0) is refused; the examples are held against the memory budget.
+// max_length (>= 0) is refused; the examples are held against the memory budget. With
+// `check_against`, every label must be the language's verdict on the word: a mislabelled line
+// is refused, naming it (callers offer --no-check-labels for deliberately noisy data).
 std::vector<Example> read_json_lines(const std::string& path, const Alphabet& alphabet,
-                                     int max_length = -1);
+                                     int max_length = -1, const Language* check_against = nullptr);
 // The same from a stream; `source` names it in messages.
 std::vector<Example> read_json_lines(std::istream& in, const std::string& source,
-                                     const Alphabet& alphabet, int max_length = -1);
+                                     const Alphabet& alphabet, int max_length = -1,
+                                     const Language* check_against = nullptr);
 
 // "A:B" (or "A") to a length range; throws InputError naming `flag`.
 std::pair<int, int> parse_length_range(const std::string& text, const std::string& flag);

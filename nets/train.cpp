@@ -210,7 +210,8 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
   // A data file replaces the sampler: batches in file order, cycling through the file.
   std::vector<Example> file_examples;
   if (!tc.data.empty()) {
-    file_examples = read_json_lines(tc.data, language->alphabet(), mc.max_length);
+    file_examples = read_json_lines(tc.data, language->alphabet(), mc.max_length,
+                                    options.check_labels ? language.get() : nullptr);
     std::size_t longest = 0;
     for (const auto& e : file_examples) longest = std::max(longest, e.word.size());
     require_model_memory(mc, k, tc.batch_size, longest + 2.0, true, "data");

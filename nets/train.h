@@ -59,7 +59,8 @@ struct TrainOptions {
   std::filesystem::path out;  // run directory
   bool resume = false;        // continue from the last checkpoint in `out`
   bool quiet = false;         // no progress output
-  bool overwrite = false;  // remove an old run in `out` first (else a non-empty `out` is refused)
+  bool overwrite = false;    // remove an old run in `out` first (else a non-empty `out` is refused)
+  bool check_labels = true;  // a data file's labels must be the language's verdicts
 };
 
 // Trains and writes config.toml, metrics.jsonl, ckpt-STEP.safetensors and summary.json. The run

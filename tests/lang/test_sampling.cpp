@@ -291,3 +291,37 @@ TEST_CASE("JSON lines read back what was written, and bad lines are named", "[la
   }
   std::remove(path.c_str());
 }
+
+TEST_CASE("Data files: labels are checked against the language, naming the line", "[lang]") {
+  const auto lang = resolve_language("parity");
+  const std::string path = "/tmp/saturn-labels-" + std::to_string(::getpid()) + ".jsonl";
+  std::ofstream(path) << R"({"word":"1","label":1})"
+                      << "\n\n"
+                      << R"({"word":"","label":0})"
+                      << "\n"
+                      << R"({"word":"111","label":0})"
+                      << "\n";
+  // Without the check the file reads (noisy data on purpose); with it, line 4 is refused.
+  CHECK(read_json_lines(path, lang->alphabet()).size() == 3);
+  try {
+    read_json_lines(path, lang->alphabet(), -1, lang.get());
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()) ==
+          path +
+              ":4: label: is 0, but the word 111 is in parity (--no-check-labels accepts "
+              "mislabelled data)");
+  }
+  std::ofstream(path) << R"({"word":"","label":1})"
+                      << "\n";
+  try {
+    read_json_lines(path, lang->alphabet(), -1, lang.get());
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()) ==
+          path +
+              ":1: label: is 1, but the empty word is not in parity (--no-check-labels "
+              "accepts mislabelled data)");
+  }
+  std::remove(path.c_str());
+}

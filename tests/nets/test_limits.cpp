@@ -233,6 +233,30 @@ TEST_CASE("train and eval at the command line: named errors, exit 2", "[nets][cl
   r = run_saturn("eval " + run + " --data " + (dir / "long.jsonl").string());
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("long.jsonl:1: word: a word of length 13 is longer"));
+  // A mislabelled data file (aab is not in majority) is refused by eval and train, naming the
+  // line, unless --no-check-labels says the noise is deliberate.
+  std::ofstream(dir / "noisy.jsonl") << "{\"word\":\"aaa\",\"label\":1}\n"
+                                     << "{\"word\":\"abb\",\"label\":1}\n";
+  const std::string noisy = (dir / "noisy.jsonl").string();
+  r = run_saturn("eval " + run + " --data " + noisy);
+  CHECK(r.code == 2);
+  CHECK(r.err == "saturn: " + noisy +
+                     ":2: label: is 1, but the word abb is not in majority (--no-check-labels "
+                     "accepts mislabelled data)\n");
+  r = run_saturn("eval " + run + " --data " + noisy + " --no-check-labels");
+  CHECK(r.code == 0);
+  r = run_saturn("train --lang majority --out " + (dir / "noisy").string() +
+                 " --set steps=2 --set d_model=8 --set n_heads=2 --set d_ff=8 --set "
+                 "max_length=12 --set train_lengths=1:6 --set test_lengths=7:12 -q --set data=" +
+                 noisy);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("noisy.jsonl:2: label: is 1, but the word abb"));
+  r = run_saturn("train --lang majority --out " + (dir / "noisy").string() +
+                 " --set steps=2 --set d_model=8 --set n_heads=2 --set d_ff=8 --set "
+                 "max_length=12 --set train_lengths=1:6 --set test_lengths=7:12 -q --overwrite "
+                 "--no-check-labels --set data=" +
+                 noisy);
+  CHECK(r.code == 0);
   r = run_saturn("eval " + run + " --lang parity --lengths 1:3");
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("--lang: parity's alphabet (0 1) is not the model's (a b)"));
