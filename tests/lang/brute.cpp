@@ -120,6 +120,17 @@ const std::map<std::string, Predicate>& brute_force_predicates() {
            if (r[i].first == "1" && r[i].second % 2 == 1 && r[i + 1].second % 2 == 1) return false;
          return true;
        }},
+      {"tomita-3-weiss",
+       [](const W& w) {
+         // No odd block of 1s followed, anywhere later, by an odd block of 0s.
+         auto r = runs(w);
+         bool odd_ones = false;
+         for (const auto& [symbol, length] : r) {
+           if (symbol == "0" && length % 2 == 1 && odd_ones) return false;
+           if (symbol == "1" && length % 2 == 1) odd_ones = true;
+         }
+         return true;
+       }},
       {"tomita-4", [](const W& w) { return join(w).find("000") == std::string::npos; }},
       {"tomita-5", [](const W& w) { return count(w, "0") % 2 == 0 && count(w, "1") % 2 == 0; }},
       {"tomita-6", [](const W& w) { return (count(w, "0") - count(w, "1")) % 3 == 0; }},

@@ -1,9 +1,9 @@
 // Exact counts against closed forms, with big integers, up to length 500.
 #include <catch2/catch.hpp>
 
+#include "base/error.h"
 #include "lang/builtin.h"
 #include "lang/count.h"
-#include "base/error.h"
 
 using namespace saturn;
 
@@ -94,4 +94,21 @@ TEST_CASE("a table past its entry limit throws a LimitError naming the language"
     CHECK(std::string(e.what()).find("count-eq") != std::string::npos);
     CHECK(std::string(e.what()).find("1000 entries") != std::string::npos);
   }
+}
+
+TEST_CASE("Tomita 3's two readings give their published counts", "[lang]") {
+  // Immediately followed (saturn's tomita-3) and anywhere later (Weiss et al. 2018).
+  const std::vector<int> immediate{1, 2, 3, 6, 10, 18, 32, 56}, weiss{1, 2, 3, 6, 10, 18, 31, 54};
+  auto a = table_for("tomita-3"), b = table_for("tomita-3-weiss");
+  for (int n = 0; n < 8; ++n) {
+    CHECK(a.accepted(n) == immediate[n]);
+    CHECK(b.accepted(n) == weiss[n]);
+  }
+  // 1 0 1 1 1 0 0 0: an odd block of 1s, later (not immediately) an odd block of 0s.
+  const Word w{1, 0, 1, 1, 1, 0, 0, 0};
+  CHECK_FALSE(builtin("tomita-3-weiss")->accepts(w));
+  CHECK_FALSE(builtin("tomita-3")->accepts(w));
+  const Word v{1, 0, 0, 1, 1, 0};  // odd 1s, even 0s, even 1s, odd 0s
+  CHECK_FALSE(builtin("tomita-3-weiss")->accepts(v));
+  CHECK(builtin("tomita-3")->accepts(v));
 }
