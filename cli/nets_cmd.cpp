@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -173,6 +174,7 @@ void add_nets_commands(CLI::App& app) {
         if (logits) logits->write("{\"logits\":[");
         double loss_sum = 0, loss_weight = 0;  // the loss is a mean over outputs (masked ones)
         long correct = 0;
+        std::map<std::size_t, std::pair<long, long>> per_length;  // length -> (correct, words)
         const int outputs = model.num_outputs();
         for (std::size_t at = 0; at < examples.size(); at += 64) {
           check_interrupt();
@@ -192,7 +194,10 @@ void add_nets_commands(CLI::App& app) {
             nlohmann::ordered_json row;
             if (c.config.model.objective == nets::Objective::recognize) {
               row = z[i];
-              correct += (z[i] > 0) == (ptrs[i]->label == 1);
+              const bool right = (z[i] > 0) == (ptrs[i]->label == 1);
+              correct += right;
+              auto& pl = per_length[ptrs[i]->word.size()];
+              pl.first += right, ++pl.second;
             } else {
               row = nlohmann::ordered_json::array();
               for (int t = 0; t < batch.lengths[i] - 1; ++t)
@@ -205,13 +210,38 @@ void add_nets_commands(CLI::App& app) {
         }
         const double loss = loss_weight > 0 ? loss_sum / loss_weight : 0;
         if (logits) {
+          // The words, in the file's order (entry i of "logits" is word i's).
+          logits->write("],\"words\":[");
+          for (std::size_t i = 0; i < examples.size(); ++i)
+            logits->write((i > 0 ? "," : "") +
+                          nlohmann::json(language->alphabet().format(examples[i].word)).dump());
           logits->write(fmt::format("],\"loss\":{}}}\n", nlohmann::json(loss).dump()));
           logits->commit();
         }
+        const bool recognize = c.config.model.objective == nets::Objective::recognize;
+        if (*json) {
+          nlohmann::ordered_json j;
+          j["data"] = *data;
+          j["step"] = c.step;
+          j["words"] = examples.size();
+          j["loss"] = loss;
+          if (recognize) {
+            j["accuracy"] = double(correct) / examples.size();
+            for (const auto& [n, ct] : per_length)
+              j["per_length"][std::to_string(n)] = {{"accuracy", double(ct.first) / ct.second},
+                                                    {"words", ct.second}};
+          }
+          fmt::print("{}\n", j.dump(2));
+          return;
+        }
         fmt::print("{} words from {}: loss {:.6f}", examples.size(), *data, loss);
-        if (c.config.model.objective == nets::Objective::recognize)
-          fmt::print(", accuracy {:.4f}", double(correct) / examples.size());
+        if (recognize) fmt::print(", accuracy {:.4f}", double(correct) / examples.size());
         fmt::print("\n");
+        if (recognize) {
+          fmt::print("length  accuracy  words\n");
+          for (const auto& [n, ct] : per_length)
+            fmt::print("{:>6}  {:>8.4f}  {:>5}\n", n, double(ct.first) / ct.second, ct.second);
+        }
         return;
       }
       auto [lo, hi] = parse_length_range(*lengths, "--lengths");

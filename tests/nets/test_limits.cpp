@@ -243,8 +243,22 @@ TEST_CASE("train and eval at the command line: named errors, exit 2", "[nets][cl
   CHECK(r.err == "saturn: " + noisy +
                      ":2: label: is 1, but the word abb is not in majority (--no-check-labels "
                      "accepts mislabelled data)\n");
-  r = run_saturn("eval " + run + " --data " + noisy + " --no-check-labels");
+  r = run_saturn("eval " + run + " --data " + noisy + " --no-check-labels --logits " +
+                 (dir / "logits.json").string());
   CHECK(r.code == 0);
+  // A per-length table, and the words beside the logits, in the file's order.
+  CHECK_THAT(r.out, Catch::Contains("length  accuracy  words\n     3"));
+  {
+    std::ifstream in(dir / "logits.json");
+    const auto lj = nlohmann::json::parse(in);
+    CHECK(lj["words"] == nlohmann::json::array({"aaa", "abb"}));
+    CHECK(lj["logits"].size() == 2);
+  }
+  r = run_saturn("eval " + run + " --data " + noisy + " --no-check-labels --json");
+  REQUIRE(r.code == 0);
+  const auto ej = nlohmann::json::parse(r.out);
+  CHECK(ej["words"] == 2);
+  CHECK(ej["per_length"]["3"]["words"] == 2);
   r = run_saturn("train --lang majority --out " + (dir / "noisy").string() +
                  " --set steps=2 --set d_model=8 --set n_heads=2 --set d_ff=8 --set "
                  "max_length=12 --set train_lengths=1:6 --set test_lengths=7:12 -q --set data=" +
