@@ -11,6 +11,7 @@
 #include "lang/builtin.h"
 #include "lang/dataset.h"
 #include "lang/equiv.h"
+#include "lang/flare.h"
 #include "lang/words.h"
 
 namespace saturn::cli {
@@ -137,13 +138,28 @@ void add_lang_commands(CLI::App& app) {
     cmd->add_option("-o,--out", *out, "Output file (default: stdout)");
     cmd->add_option("--table-limit", *limit, "Largest exact count table, in entries")
         ->capture_default_str();
+    auto format = std::make_shared<std::string>("jsonl");
+    cmd->add_option("--format", *format,
+                    "jsonl, or flare: -o DIR gets FLaRe's main.tok, labels.txt (and "
+                    "next-symbols.jsonl with --next)")
+        ->capture_default_str();
     cmd->callback([=] {
       std::tie(o->min_length, o->max_length) = parse_length_range(*lengths, "--lengths");
       o->negatives = parse_name<Negatives>(kNegativesNames, "--negatives", *negatives);
       check_dataset_options(*o);
       check_table_limit(*limit);
+      if (*format != "jsonl" && *format != "flare")
+        throw InputError(fmt::format("--format: expected jsonl or flare (got '{}')", *format));
       auto l = resolve_language(*name);
       Sampler sampler(l, static_cast<std::size_t>(*limit));
+      if (*format == "flare") {
+        if (out->empty()) throw InputError("--format flare: needs -o DIR (a dataset directory)");
+        FlareWriter writer(*out, l->alphabet(), o->next);
+        const auto notes = generate_dataset(sampler, *o, [&](Example&& e) { writer.write(e); });
+        writer.commit();
+        for (const auto& note : notes) fmt::print(stderr, "note: {}\n", note);
+        return;
+      }
       // Streamed: each line is written as it is drawn; -o writes through a temporary file
       // that is renamed into place only when the whole dataset is there.
       OutputFile output(out->empty() ? "-" : *out);
@@ -153,6 +169,29 @@ void add_lang_commands(CLI::App& app) {
       });
       output.commit();
       for (const auto& note : notes) fmt::print(stderr, "note: {}\n", note);
+    });
+  }
+  {
+    auto* cmd = lang->add_subcommand(
+        "import", "A FLaRe dataset directory (main.tok, labels.txt, next-symbols.jsonl) as JSONL");
+    auto dir = std::make_shared<std::string>();
+    auto name = std::make_shared<std::string>();
+    auto out = std::make_shared<std::string>();
+    auto no_check = std::make_shared<bool>(false);
+    cmd->add_option("FLARE_DIR", *dir, "Directory with main.tok and labels.txt")->required();
+    cmd->add_option("--lang", *name, "The language (its alphabet names the symbols)")->required();
+    cmd->add_option("-o,--out", *out, "Output JSONL file (default: stdout)");
+    cmd->add_flag("--no-check-labels", *no_check,
+                  "Accept labels that disagree with the language (noisy data)");
+    cmd->callback([=] {
+      auto l = resolve_language(*name);
+      const auto examples = read_flare(*dir, l->alphabet(), *no_check ? nullptr : l.get());
+      OutputFile output(out->empty() ? "-" : *out);
+      for (const auto& e : examples) {
+        output.write(to_json_line(e, l->alphabet()));
+        output.write("\n");
+      }
+      output.commit();
     });
   }
   {

@@ -191,3 +191,35 @@ TEST_CASE("a failed sample leaves no output file behind", "[lang][cli]") {
   CHECK(fs::exists(out));
   CHECK(fs::file_size(out) > 0);
 }
+
+TEST_CASE("lang sample --format flare and lang import round-trip at the command line", "[lang]") {
+  const std::string dir = "/tmp/saturn-flare-cli-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  const std::string opts = " --lengths 0:8 --per-length 3 --negatives mixed --next --seed 9";
+  Run r = saturn("lang sample dyck-2" + opts + " --format flare -o " + dir);
+  REQUIRE(r.code == 0);
+  r = saturn("lang import " + dir + " --lang dyck-2");
+  REQUIRE(r.code == 0);
+  const Run direct = saturn("lang sample dyck-2" + opts);
+  REQUIRE(direct.code == 0);
+  // Same words and labels, line by line (next symbols: FLaRe keeps them for positives only).
+  std::istringstream a(r.out), b(direct.out);
+  std::string la, lb;
+  int lines = 0;
+  while (std::getline(a, la) && std::getline(b, lb)) {
+    const auto ja = nlohmann::json::parse(la), jb = nlohmann::json::parse(lb);
+    CHECK(ja["word"] == jb["word"]);
+    CHECK(ja["label"] == jb["label"]);
+    if (jb["label"] == 1) CHECK(ja["next"] == jb["next"]);
+    ++lines;
+  }
+  CHECK(lines > 20);
+  CHECK_FALSE(std::getline(b, lb));
+  r = saturn("lang import " + dir + " --lang dyck-1");
+  CHECK(r.code == 2);
+  CHECK(r.err.find("main.tok:") != std::string::npos);
+  r = saturn("lang sample dyck-2 --lengths 0:2 --per-length 1 --format flare");
+  CHECK(r.code == 2);
+  CHECK(r.err == "saturn: --format flare: needs -o DIR (a dataset directory)\n");
+  std::filesystem::remove_all(dir);
+}
