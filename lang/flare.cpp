@@ -53,6 +53,20 @@ std::vector<Example> read_flare(const fs::path& dir, const Alphabet& alphabet,
                     "main.tok and labels.txt)",
                     tok.string()));
   if (!lin) throw InputError(fmt::format("{}: cannot read", labels.string()));
+  std::ifstream nin;
+  if (fs::exists(next)) {
+    nin.open(next, std::ios::binary);
+    if (!nin) throw InputError(fmt::format("{}: cannot read", next.string()));
+  }
+  return read_flare(tin, lin, nin.is_open() ? &nin : nullptr, dir.string(), alphabet,
+                    check_against);
+}
+
+std::vector<Example> read_flare(std::istream& tin, std::istream& lin, std::istream* nin,
+                                const std::string& dir_name, const Alphabet& alphabet,
+                                const Language* check_against) {
+  const fs::path dir(dir_name), tok = dir / "main.tok", labels = dir / "labels.txt",
+                                next = dir / "next-symbols.jsonl";
   LineReader tokens(tin, tok.string()), label_lines(lin, labels.string());
   std::vector<Example> out;
   std::string t, l;
@@ -81,10 +95,8 @@ std::vector<Example> read_flare(const fs::path& dir, const Alphabet& alphabet,
       require_memory(bytes, tok.string(), "the examples of this dataset");
     out.push_back(std::move(e));
   }
-  if (!fs::exists(next)) return out;
-  std::ifstream nin(next, std::ios::binary);
-  if (!nin) throw InputError(fmt::format("{}: cannot read", next.string()));
-  LineReader next_lines(nin, next.string());
+  if (!nin) return out;
+  LineReader next_lines(*nin, next.string());
   std::string line;
   for (auto& e : out) {
     if (e.label != 1) continue;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <filesystem>
+#include <istream>
 #include <memory>
 #include <vector>
 
@@ -19,6 +20,11 @@ namespace saturn {
 // Reads DIR's files. Errors name FILE:LINE (unknown symbols, a label other than 0 or 1, files of
 // different lengths). With `check_against`, a label the language disagrees with is refused.
 std::vector<Example> read_flare(const std::filesystem::path& dir, const Alphabet& alphabet,
+                                const Language* check_against = nullptr);
+// The same from streams (next: null when there is no next-symbols.jsonl); messages name the
+// files inside `dir_name`.
+std::vector<Example> read_flare(std::istream& main_tok, std::istream& labels, std::istream* next,
+                                const std::string& dir_name, const Alphabet& alphabet,
                                 const Language* check_against = nullptr);
 
 // Writes DIR/main.tok, labels.txt and, when every positive example has next-symbol targets,
