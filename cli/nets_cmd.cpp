@@ -91,11 +91,16 @@ void add_nets_commands(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--out", *out, "Directory for the runs and learnability.json")->required();
     cmd->add_flag("-q,--quiet", *quiet, "No progress output");
+    auto negatives = std::make_shared<std::string>();
+    cmd->add_option("--negatives", *negatives,
+                    "Training negatives: uniform, near-miss or mixed (the `negatives` key)");
     cmd->callback([=] {
       if (*seeds < 1) throw InputError(fmt::format("--seeds: must be at least 1 (got {})", *seeds));
       nets::RunConfig config;
       if (!config_file->empty()) config.load(*config_file);
       for (const auto& s : *sets) config.set_assignment(s);
+      if (!negatives->empty())
+        config.train.negatives = parse_name<Negatives>(kNegativesNames, "--negatives", *negatives);
       config.set("train_lengths", *train_lengths);
       config.set("test_lengths", *test_lengths);
       auto language = resolve_language(*lang);
@@ -108,8 +113,10 @@ void add_nets_commands(CLI::App& app) {
       j["train_lengths"] = *train_lengths;
       j["test_lengths"] = *test_lengths;
       j["seeds"] = r.seeds;
-      j["in_range"] = {{"best", r.best_in}, {"median", r.median_in}};
-      j["out_of_range"] = {{"best", r.best_out}, {"median", r.median_out}};
+      j["in_range"] = {{"best", r.best_in}, {"median", r.median_in}, {"mean", r.mean_in}};
+      j["out_of_range"] = {{"best", r.best_out}, {"median", r.median_out}, {"mean", r.mean_out}};
+      j["ch_score"] = r.ch_score;
+      j["negatives"] = to_string(config.train.negatives);
       fmt::print("{} trained on lengths {}, tested on {} ({} seeds)\n\n", language->name(),
                  *train_lengths, *test_lengths, *seeds);
       fmt::print("seed   in-range  out-of-range\n");
@@ -121,8 +128,14 @@ void add_nets_commands(CLI::App& app) {
           for (const auto& [n, ct] : e->per_length)
             curve[std::to_string(n)] = double(ct.first) / ct.second;
       }
-      fmt::print("best   {:>8.4f}  {:>12.4f}\nmedian {:>8.4f}  {:>12.4f}\n", r.best_in, r.best_out,
-                 r.median_in, r.median_out);
+      fmt::print(
+          "best   {:>8.4f}  {:>12.4f}   (FLaRe: expressivity)\nmedian {:>8.4f}  {:>12.4f}\nmean   "
+          "{:>8.4f}  {:>12.4f}   (FLaRe: inductive bias)\n",
+          r.best_in, r.best_out, r.median_in, r.median_out, r.mean_in, r.mean_out);
+      fmt::print(
+          "Chomsky-hierarchy score {:.4f}: per seed the mean over test lengths of each length's "
+          "accuracy, best seed\n",
+          r.ch_score);
       write_file_atomically(std::filesystem::path(*out) / "learnability.json", j.dump(2) + "\n");
     });
   }

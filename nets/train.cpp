@@ -453,7 +453,19 @@ LearnabilityReport learnability(std::shared_ptr<const Language> language, const 
   }
   std::tie(report.best_in, report.median_in) = best_and_median(in);
   std::tie(report.best_out, report.median_out) = best_and_median(outr);
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    report.mean_in += in[i] / static_cast<double>(in.size());
+    report.mean_out += outr[i] / static_cast<double>(outr.size());
+    report.ch_score = std::max(report.ch_score, mean_over_lengths(report.out_of_range[i]));
+  }
   return report;
+}
+
+double mean_over_lengths(const EvalResult& r) {
+  if (r.per_length.empty()) return 0;
+  double sum = 0;
+  for (const auto& [n, ct] : r.per_length) sum += static_cast<double>(ct.first) / ct.second;
+  return sum / static_cast<double>(r.per_length.size());
 }
 
 }  // namespace saturn::nets

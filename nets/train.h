@@ -76,7 +76,14 @@ struct LearnabilityReport {
   std::vector<std::uint64_t> seeds;
   std::vector<EvalResult> in_range, out_of_range;  // per seed
   double best_in = 0, median_in = 0, best_out = 0, median_out = 0;
+  // FLaRe reports the max (expressivity) and the mean (inductive bias) over seeds.
+  double mean_in = 0, mean_out = 0;
+  // The Chomsky-hierarchy benchmark's score: per seed, the mean over the test lengths of each
+  // length's accuracy (lengths weigh equally, whatever their word counts); the max over seeds.
+  double ch_score = 0;
 };
+// Per seed: the mean over lengths of the per-length accuracies.
+double mean_over_lengths(const EvalResult& r);
 LearnabilityReport learnability(std::shared_ptr<const Language> language, const RunConfig& config,
                                 int seeds, const std::filesystem::path& out, int eval_per_length,
                                 bool quiet, bool overwrite = false);

@@ -185,3 +185,43 @@ TEST_CASE("bad configuration values name the key and every allowed value", "[net
   CHECK(c.to_toml().find("attention = \"relu6\"") != std::string::npos);
   CHECK(c.to_toml().find("schedule = \"warmup_linear\"") != std::string::npos);
 }
+
+TEST_CASE("learn: mean over seeds and the Chomsky-hierarchy score", "[nets]") {
+  // Lengths weigh equally in the CH score, words in accuracy().
+  EvalResult r;
+  r.per_length[1] = {1, 2};
+  r.per_length[2] = {9, 10};
+  CHECK(mean_over_lengths(r) == Approx(0.7));
+  CHECK(r.accuracy() == Approx(10.0 / 12.0));
+  RunConfig c;
+  for (const auto& [k, v] :
+       std::vector<std::pair<std::string, std::string>>{{"d_model", "8"},
+                                                        {"n_heads", "1"},
+                                                        {"d_ff", "16"},
+                                                        {"n_layers", "1"},
+                                                        {"steps", "30"},
+                                                        {"train_lengths", "1:6"},
+                                                        {"test_lengths", "7:9"},
+                                                        {"negatives", "near-miss"},
+                                                        {"eval_every", "0"},
+                                                        {"checkpoint_every", "0"}})
+    c.set(k, v);
+  const auto dir = fresh_dir("learn-mean");
+  const auto rep = learnability(resolve_language("majority"), c, 3, dir, 4, true);
+  REQUIRE(rep.seeds.size() == 3);
+  double in = 0, out = 0, ch = 0;
+  for (std::size_t i = 0; i < 3; ++i) {
+    in += rep.in_range[i].accuracy() / 3;
+    out += rep.out_of_range[i].accuracy() / 3;
+    ch = std::max(ch, mean_over_lengths(rep.out_of_range[i]));
+  }
+  CHECK(rep.mean_in == Approx(in));
+  CHECK(rep.mean_out == Approx(out));
+  CHECK(rep.ch_score == Approx(ch));
+  CHECK(rep.mean_in <= rep.best_in);
+  // The runs trained with the negatives asked for.
+  RunConfig back;
+  back.load(dir / "seed-0" / "config.toml");
+  CHECK(back.train.negatives == Negatives::near_miss);
+  fs::remove_all(dir);
+}
