@@ -187,6 +187,44 @@ const std::map<std::string, Predicate>& brute_force_predicates() {
       {"marked-copy", [](const W& w) { return marked(w, false); }},
       {"unmarked-reversal", [](const W& w) { return w.size() % 2 == 0 && is_palindrome(w); }},
       {"palindrome", [](const W& w) { return is_palindrome(w); }},
+      {"cycle-navigation",
+       [](const W& w) {
+         // Moves on a 5-cycle from 0, then one digit: the position reached.
+         if (w.empty()) return false;
+         int pos = 0;
+         for (std::size_t i = 0; i + 1 < w.size(); ++i) {
+           if (w[i] == ">")
+             pos = (pos + 1) % 5;
+           else if (w[i] == "<")
+             pos = (pos + 4) % 5;
+           else if (w[i] != "=")
+             return false;
+         }
+         return w.back() == std::to_string(pos);
+       }},
+      {"modular-arithmetic-simple",
+       [](const W& w) {
+         // d (op d)* = r, left to right mod 5.
+         const auto digit = [](const std::string& s) {
+           return s.size() == 1 && s[0] >= '0' && s[0] <= '4' ? s[0] - '0' : -1;
+         };
+         if (w.size() < 3 || w.size() % 2 == 0 || w[w.size() - 2] != "=") return false;
+         int value = digit(w[0]);
+         if (value < 0) return false;
+         for (std::size_t i = 1; i + 2 < w.size(); i += 2) {
+           const int x = digit(w[i + 1]);
+           if (x < 0) return false;
+           if (w[i] == "+")
+             value = (value + x) % 5;
+           else if (w[i] == "-")
+             value = ((value - x) % 5 + 5) % 5;
+           else if (w[i] == "*")
+             value = value * x % 5;
+           else
+             return false;
+         }
+         return digit(w.back()) == value;
+       }},
   };
   return p;
 }
