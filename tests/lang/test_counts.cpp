@@ -112,3 +112,19 @@ TEST_CASE("Tomita 3's two readings give their published counts", "[lang]") {
   CHECK_FALSE(builtin("tomita-3-weiss")->accepts(v));
   CHECK(builtin("tomita-3")->accepts(v));
 }
+
+TEST_CASE("FLaRe-alphabet variants count like saturn's languages they rename", "[lang]") {
+  for (const auto& [flare, ours] : std::vector<std::pair<std::string, std::string>>{
+           {"flare-majority", "majority"},
+           {"flare-even-pairs", "even-pairs"},
+           {"flare-dyck-2-3", "dyck-2-3"}}) {
+    auto a = table_for(flare), b = table_for(ours);
+    for (int n = 0; n <= 40; ++n) {
+      INFO(flare << " n=" << n);
+      CHECK(a.accepted(n) == b.accepted(n));
+    }
+  }
+  // The symbol mapping: FLaRe's 1 is saturn's a in majority.
+  CHECK(builtin("flare-majority")->accepts(Word{1, 1, 0}));
+  CHECK_FALSE(builtin("flare-majority")->accepts(Word{1, 0}));
+}
