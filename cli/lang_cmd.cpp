@@ -29,7 +29,7 @@ void check_table_limit(long long entries) {
 void list_languages() {
   std::vector<std::shared_ptr<const Language>> langs;
   for (const auto& name : builtin_names()) langs.push_back(builtin(name));
-  std::size_t wn = 4, wa = 8, wc = 5;
+  std::size_t wn = 4, wa = 8, wc = 5, ws = 6;
   auto alpha = [](const Language& l) {
     return fmt::format("{}", fmt::join(l.alphabet().names(), " "));
   };
@@ -37,18 +37,21 @@ void list_languages() {
     wn = std::max(wn, l->name().size());
     wa = std::max(wa, alpha(*l).size());
     wc = std::max(wc, l->language_class().size());
+    ws = std::max(ws, l->source().size());
   }
-  fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", "name", wn, "alphabet", wa, "class", wc,
-             "description");
+  fmt::print("{:<{}}  {:<{}}  {:<{}}  {:<{}}  {}\n", "name", wn, "alphabet", wa, "class", wc,
+             "source", ws, "description");
   for (const auto& l : langs)
-    fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", l->name(), wn, alpha(*l), wa, l->language_class(),
-               wc, l->description());
+    fmt::print("{:<{}}  {:<{}}  {:<{}}  {:<{}}  {}\n", l->name(), wn, alpha(*l), wa,
+               l->language_class(), wc, l->source().empty() ? "-" : l->source(), ws,
+               l->description());
 }
 
 void show_language(const std::string& what) {
   auto lang = resolve_language(what);
   fmt::print("name:        {}\n", lang->name());
   if (!lang->description().empty()) fmt::print("description: {}\n", lang->description());
+  if (!lang->source().empty()) fmt::print("source:      {}\n", lang->source());
   fmt::print("alphabet:    {}\n", fmt::join(lang->alphabet().names(), " "));
   fmt::print("class:       {} ({})\n", lang->language_class(), lang->class_detail());
   fmt::print("machine:     {}\n", lang->machine().summary());

@@ -28,22 +28,32 @@ std::map<std::string, Factory> factories() {
     f[name] = [spec, source] { return load_spec(*spec, source); };
   }
   const Alphabet marked({"0", "1", "#"}), binary({"0", "1"});
+  const auto with_source = [](std::shared_ptr<Language> l, const char* source) {
+    l->set_source(source);
+    return std::shared_ptr<const Language>(std::move(l));
+  };
   f["marked-reversal"] = [=] {
-    return std::make_shared<Language>("marked-reversal", "w # w^R for w over {0,1}", marked,
-                                      make_marked_reversal(), "", "deterministic-cf");
+    return with_source(
+        std::make_shared<Language>("marked-reversal", "w # w^R for w over {0,1}", marked,
+                                   make_marked_reversal(), "", "deterministic-cf"),
+        "FLaRe");
   };
   f["unmarked-reversal"] = [=] {
-    return std::make_shared<Language>("unmarked-reversal",
-                                      "w w^R for w over {0,1} (even palindromes)", binary,
-                                      make_palindrome(true), "", "cf");
+    return with_source(
+        std::make_shared<Language>("unmarked-reversal", "w w^R for w over {0,1} (even palindromes)",
+                                   binary, make_palindrome(true), "", "cf"),
+        "FLaRe");
   };
   f["palindrome"] = [=] {
-    return std::make_shared<Language>("palindrome", "palindromes over {0,1}, any length", binary,
-                                      make_palindrome(false), "", "cf");
+    return with_source(
+        std::make_shared<Language>("palindrome", "palindromes over {0,1}, any length", binary,
+                                   make_palindrome(false), "", "cf"),
+        "textbook");
   };
   f["marked-copy"] = [=] {
-    return std::make_shared<Language>("marked-copy", "w # w for w over {0,1}", marked,
-                                      make_marked_copy(), "", "cs");
+    return with_source(std::make_shared<Language>("marked-copy", "w # w for w over {0,1}", marked,
+                                                  make_marked_copy(), "", "cs"),
+                       "FLaRe");
   };
   return f;
 }

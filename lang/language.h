@@ -22,6 +22,9 @@ class Language {
 
   const std::string& name() const { return name_; }
   const std::string& description() const { return description_; }
+  // Where the language comes from ("FLaRe, CH", "Tomita 1982", "textbook", ...); empty if unsaid.
+  const std::string& source() const { return source_; }
+  void set_source(std::string source) { source_ = std::move(source); }
   const Alphabet& alphabet() const { return alphabet_; }
   const Runner& runner() const { return runner_; }
   const Machine& machine() const { return runner_.machine(); }
@@ -37,7 +40,7 @@ class Language {
   bool accepts(const Word& w) const { return runner_.accepts(w); }
 
  private:
-  std::string name_, description_;
+  std::string name_, description_, source_;
   Alphabet alphabet_;
   Runner runner_;
   std::string spec_text_;

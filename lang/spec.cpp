@@ -50,11 +50,13 @@ class SpecReader {
     } catch (const toml::parse_error& e) {
       fail(e.source(), std::string(e.description()));
     }
-    static const std::vector<std::string> top_keys = {"name", "description", "alphabet", "accept"};
+    static const std::vector<std::string> top_keys = {"name", "description", "source", "alphabet",
+                                                      "accept"};
     for (auto&& [k, v] : doc)
       if (std::find(top_keys.begin(), top_keys.end(), k.str()) == top_keys.end())
-        fail(v, fmt::format("unknown key '{}'{} (expected name, description, alphabet, [accept])",
-                            k.str(), did_you_mean(k.str(), top_keys)));
+        fail(v, fmt::format(
+                    "unknown key '{}'{} (expected name, description, source, alphabet, [accept])",
+                    k.str(), did_you_mean(k.str(), top_keys)));
 
     auto* name_node = doc.get("name");
     if (!name_node) fail(doc, "missing 'name'");
@@ -70,6 +72,13 @@ class SpecReader {
       auto v = d->value<std::string>();
       if (!v) fail(*d, "'description' must be a string");
       description = *v;
+    }
+
+    std::string source;
+    if (auto* d = doc.get("source")) {
+      auto v = d->value<std::string>();
+      if (!v) fail(*d, "'source' must be a string");
+      source = *v;
     }
 
     auto* alpha_node = doc.get("alphabet");
@@ -100,8 +109,10 @@ class SpecReader {
     auto* accept_table = accept->as_table();
     if (!accept_table) fail(*accept, "'accept' must be a table");
     auto machine = read_constraints(*accept_table, "[accept]");
-    return std::make_shared<Language>(*name, description, alphabet_, std::move(machine),
-                                      std::string(text));
+    auto language = std::make_shared<Language>(*name, description, alphabet_, std::move(machine),
+                                               std::string(text));
+    language->set_source(source);
+    return language;
   }
 
  private:

@@ -2,9 +2,11 @@
 // predicate on all words up to a length where enumeration is cheap.
 #include <catch2/catch.hpp>
 
+#include "base/error.h"
 #include "lang/brute.h"
 #include "lang/builtin.h"
 #include "lang/count.h"
+#include "lang/spec.h"
 
 using namespace saturn;
 
@@ -48,5 +50,24 @@ TEST_CASE("built-in machines and counts agree with brute force on all short word
     INFO("length " << n);
     CHECK(table.accepted(n) == accepted);
     CHECK(table.rejected(n) + accepted == table.power(n));
+  }
+}
+
+TEST_CASE("every built-in names its source, and specs may too", "[lang]") {
+  for (const auto& name : builtin_names()) {
+    INFO(name);
+    CHECK_FALSE(builtin(name)->source().empty());
+  }
+  CHECK(builtin("tomita-3-weiss")->source() == "Weiss et al. 2018");
+  CHECK(builtin("cycle-navigation")->source() == "FLaRe, CH");
+  const auto l = load_spec(
+      "name = \"x\"\nsource = \"my paper\"\nalphabet = [\"a\"]\n[accept]\nregex = \"a*\"\n",
+      "s.toml");
+  CHECK(l->source() == "my paper");
+  try {
+    load_spec("name = \"x\"\nsource = 3\nalphabet = [\"a\"]\n[accept]\nregex = \"a*\"\n", "s.toml");
+    FAIL("accepted");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()) == "s.toml:2:10: 'source' must be a string");
   }
 }
