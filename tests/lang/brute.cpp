@@ -190,7 +190,9 @@ const std::map<std::string, Predicate>& brute_force_predicates() {
       {"flare-majority", [](const W& w) { return count(w, "1") > count(w, "0"); }},
       {"flare-even-pairs", [](const W& w) { return w.empty() || w.front() == w.back(); }},
       {"flare-dyck-2-3",
-       [](const W& w) { return balanced(w, {P{"(0", ")0"}, P{"(1", ")1"}}, 3); }},
+       [](const W& w) {
+         return balanced(w, {P{"(0", ")0"}, P{"(1", ")1"}}, 3);
+       }},
       {"cycle-navigation",
        [](const W& w) {
          // Moves on a 5-cycle from 0, then one digit: the position reached.

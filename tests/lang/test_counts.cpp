@@ -114,10 +114,10 @@ TEST_CASE("Tomita 3's two readings give their published counts", "[lang]") {
 }
 
 TEST_CASE("FLaRe-alphabet variants count like saturn's languages they rename", "[lang]") {
-  for (const auto& [flare, ours] : std::vector<std::pair<std::string, std::string>>{
-           {"flare-majority", "majority"},
-           {"flare-even-pairs", "even-pairs"},
-           {"flare-dyck-2-3", "dyck-2-3"}}) {
+  for (const auto& [flare, ours] :
+       std::vector<std::pair<std::string, std::string>>{{"flare-majority", "majority"},
+                                                        {"flare-even-pairs", "even-pairs"},
+                                                        {"flare-dyck-2-3", "dyck-2-3"}}) {
     auto a = table_for(flare), b = table_for(ours);
     for (int n = 0; n <= 40; ++n) {
       INFO(flare << " n=" << n);
