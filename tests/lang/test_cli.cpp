@@ -192,7 +192,8 @@ TEST_CASE("a failed sample leaves no output file behind", "[lang][cli]") {
   CHECK(fs::file_size(out) > 0);
 }
 
-TEST_CASE("lang sample --format flare and lang import round-trip at the command line", "[lang]") {
+TEST_CASE("lang sample --format flare and lang import round-trip at the command line",
+          "[lang][cli]") {
   const std::string dir = "/tmp/saturn-flare-cli-" + std::to_string(::getpid());
   std::filesystem::remove_all(dir);
   const std::string opts = " --lengths 0:8 --per-length 3 --negatives mixed --next --seed 9";
