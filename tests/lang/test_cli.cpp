@@ -222,5 +222,8 @@ TEST_CASE("lang sample --format flare and lang import round-trip at the command 
   r = saturn("lang sample dyck-2 --lengths 0:2 --per-length 1 --format flare");
   CHECK(r.code == 2);
   CHECK(r.err == "saturn: --format flare: needs -o DIR (a dataset directory)\n");
+  r = saturn("lang sample dyck-2 --lengths 0:2 --per-length 1 --format xml");
+  CHECK(r.code == 2);
+  CHECK(r.err == "saturn: --format: expected jsonl or flare (got 'xml')\n");
   std::filesystem::remove_all(dir);
 }

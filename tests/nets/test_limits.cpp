@@ -271,6 +271,11 @@ TEST_CASE("train and eval at the command line: named errors, exit 2", "[nets][cl
                  "--no-check-labels --set data=" +
                  noisy);
   CHECK(r.code == 0);
+  r = run_saturn("learn --lang majority --seeds 1 --train-lengths 1:4 --test-lengths 5:6 --out " +
+                 (dir / "learn").string() + " --negatives bogus");
+  CHECK(r.code == 2);
+  CHECK(r.err ==
+        "saturn: --negatives: unknown value 'bogus' (expected none, uniform, near-miss, mixed)\n");
   r = run_saturn("eval " + run + " --lang parity --lengths 1:3");
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("--lang: parity's alphabet (0 1) is not the model's (a b)"));
