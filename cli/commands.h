@@ -14,5 +14,6 @@ void add_inspect_command(CLI::App& app);
 void add_theory_command(CLI::App& app);
 void add_keys_command(CLI::App& app);
 void add_memories_command(CLI::App& app);
+void add_sweep_command(CLI::App& app);
 
 }  // namespace saturn::cli

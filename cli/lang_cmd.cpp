@@ -55,6 +55,12 @@ void show_language(const std::string& what) {
   fmt::print("alphabet:    {}\n", fmt::join(lang->alphabet().names(), " "));
   fmt::print("class:       {} ({})\n", lang->language_class(), lang->class_detail());
   fmt::print("machine:     {}\n", lang->machine().summary());
+  if (lang->enumeration_limit() > 0)
+    fmt::print(
+        "counting:    by enumerating the values read (no polynomial table): exact up to length "
+        "{} in under 30 s on one core; longer lengths grow about 2x per symbol until "
+        "--table-limit or the memory budget refuses them\n",
+        lang->enumeration_limit());
   fmt::print("accepted words by length:\n");
   Sampler counts(lang);
   for (int n = 0; n <= 10; ++n) fmt::print("  {:>2}: {}\n", n, counts.count_accepted(n).str());

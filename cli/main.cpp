@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   saturn::cli::add_theory_command(app);
   saturn::cli::add_keys_command(app);
   saturn::cli::add_memories_command(app);
+  saturn::cli::add_sweep_command(app);
   saturn::install_interrupt_handler();
   try {
     std::vector<std::string> args(argv, argv + argc);

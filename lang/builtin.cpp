@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "lang/spec.h"
 #include "lang/zoo_machines.h"
+#include "lang/zoo_tasks.h"
 
 namespace saturn {
 
@@ -55,6 +56,8 @@ std::map<std::string, Factory> factories() {
                                                   make_marked_copy(), "", "cs"),
                        "FLaRe");
   };
+  for (const auto& name : task_language_names())
+    f[name] = [name] { return std::shared_ptr<const Language>(make_task_language(name)); };
   return f;
 }
 

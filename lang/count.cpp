@@ -82,17 +82,46 @@ void CountTable::predict(const Config& start, int n) {
   std::unordered_set<Key, KeyHash> seen;
   double entries = static_cast<double>(memo_.size()) + 1, bytes = static_cast<double>(bytes_);
   Progress progress(fmt::format("{}: sizing the count table for length {}", language_->name(), n));
+  // Throws when the table (`table_entries`, `table_bytes`), or the walk itself (its layers and
+  // their keys, `held` bytes), would exceed the budgets.
+  auto check = [&](double table_entries, double table_bytes, double held) {
+    if (table_entries > static_cast<double>(max_entries_))
+      throw LimitError(fmt::format(
+          "--table-limit: {}: the exact count table for length {} needs more than {} entries "
+          "(this language's configuration space is too large for exact counting and sampling "
+          "at this length)",
+          language_->name(), n, max_entries_));
+    if (table_bytes + held > static_cast<double>(memory_budget()))
+      require_memory(table_bytes + held, "--table-limit",
+                     fmt::format("{}: the exact count table for length {} ({:.3g} entries and "
+                                 "more, counts of up to {:.0f} bits)",
+                                 language_->name(), n, table_entries, n * bits_per_symbol));
+  };
+  // Bytes a configuration of the walk holds, with its key in the `seen` set.
+  auto held_bytes = [](const Config& c, const Key& key) {
+    double b = sizeof(Config) + 8.0 * static_cast<double>(c.regs.size() + key.size()) + 96;
+    for (const auto& st : c.stacks) b += 24 + sizeof(Symbol) * static_cast<double>(st.size());
+    return b;
+  };
+  double layer_bytes = 0;
   for (int t = 1; t <= n && !layer.empty(); ++t) {
     const int r = n - t;
     next_layer.clear();
     seen.clear();
+    double next_bytes = 0;
     for (const Config& c : layer)
       for (int s = 0; s < k; ++s) {
         Config next = c;
         m.step(next, static_cast<Symbol>(s));
         key_.clear();
         if (!m.key(next, r, all_, /*count_only=*/true, key_)) continue;
-        if (seen.insert(key_).second) next_layer.push_back(std::move(next));
+        if (!seen.insert(key_).second) continue;
+        next_bytes += held_bytes(next, key_);
+        next_layer.push_back(std::move(next));
+        // Languages whose keys are the values read (binary arithmetic) double each layer:
+        // checked while the layer grows, not only once it is complete.
+        if ((next_layer.size() & 0xFFFF) == 0)
+          check(entries + static_cast<double>(next_layer.size()), bytes, layer_bytes + next_bytes);
       }
     entries += static_cast<double>(next_layer.size());
     // An entry holds a key, a hash node and a count below |Σ|^r: an upper bound, close for
@@ -100,19 +129,10 @@ void CountTable::predict(const Config& start, int n) {
     // 1), which the entry limit catches first.
     bytes += static_cast<double>(next_layer.size()) *
              (96.0 + 8.0 * (static_cast<double>(key_.size()) + 1) + r * bits_per_symbol / 8);
-    if (entries > static_cast<double>(max_entries_))
-      throw LimitError(fmt::format(
-          "--table-limit: {}: the exact count table for length {} needs more than {} entries "
-          "(this language's configuration space is too large for exact counting and sampling "
-          "at this length)",
-          language_->name(), n, max_entries_));
-    if (bytes > static_cast<double>(memory_budget()))
-      require_memory(bytes, "--table-limit",
-                     fmt::format("{}: the exact count table for length {} ({:.3g} entries and "
-                                 "more, counts of up to {:.0f} bits)",
-                                 language_->name(), n, entries, n * bits_per_symbol));
+    check(entries, bytes, next_bytes);
     progress.update(t, n);
     std::swap(layer, next_layer);
+    layer_bytes = next_bytes;
   }
 }
 

@@ -25,6 +25,11 @@ class Language {
   // Where the language comes from ("FLaRe, CH", "Tomita 1982", "textbook", ...); empty if unsaid.
   const std::string& source() const { return source_; }
   void set_source(std::string source) { source_ = std::move(source); }
+  // For languages counted by enumerating values (binary arithmetic, bracketed expressions): the
+  // longest length counted exactly in under about 30 s on one core (README). 0: no such limit
+  // is stated (the count table grows polynomially, or is bounded by --table-limit alone).
+  int enumeration_limit() const { return enumeration_limit_; }
+  void set_enumeration_limit(int length) { enumeration_limit_ = length; }
   const Alphabet& alphabet() const { return alphabet_; }
   const Runner& runner() const { return runner_; }
   const Machine& machine() const { return runner_.machine(); }
@@ -41,6 +46,7 @@ class Language {
 
  private:
   std::string name_, description_, source_;
+  int enumeration_limit_ = 0;
   Alphabet alphabet_;
   Runner runner_;
   std::string spec_text_;

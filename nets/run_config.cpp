@@ -25,14 +25,13 @@ int count(const std::string& key, const std::string& value, int min, int max = 1
   return static_cast<int>(parse_integer(key, value, min, max));
 }
 
-// A TOML float as text that an integer key refuses ("1000.0", not "1000").
+}  // namespace
+
 std::string float_text(double v) {
   std::string text = fmt::format("{}", v);
   if (text.find_first_of(".eEn") == std::string::npos) text += ".0";
   return text;
 }
-
-}  // namespace
 
 const std::vector<std::string>& training_keys() {
   static const std::vector<std::string> keys = {"optimizer",

@@ -30,6 +30,10 @@ struct TrainConfig {
   bool log_grad_norms = false;
 };
 
+// A TOML float as the text of a key's value, shortest round trip, which an integer key refuses
+// ("1000.0", not "1000").
+std::string float_text(double v);
+
 // The training keys (model keys: config.h's model_keys()).
 const std::vector<std::string>& training_keys();
 

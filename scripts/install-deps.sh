@@ -14,6 +14,7 @@ packages=(
   libeigen3-dev libz3-dev catch2 libfmt-dev libcli11-dev
   libtomlplusplus-dev nlohmann-json3-dev
   graphviz gnuplot-nox
+  openmpi-bin libopenmpi-dev       # saturn sweep across machines (mpirun)
 )
 for option in "$@"; do
   case "$option" in

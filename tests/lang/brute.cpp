@@ -95,143 +95,150 @@ bool period(const W& w, const std::string& unit) {
 
 const std::map<std::string, Predicate>& brute_force_predicates() {
   using P = std::pair<std::string, std::string>;
-  static const std::map<std::string, Predicate> p = {
-      {"majority", [](const W& w) { return count(w, "a") > count(w, "b"); }},
-      {"parity", [](const W& w) { return count(w, "1") % 2 == 1; }},
-      {"first", [](const W& w) { return !w.empty() && w.front() == "1"; }},
-      {"last", [](const W& w) { return !w.empty() && w.back() == "1"; }},
-      {"even-pairs",
-       [](const W& w) {
-         int changes = 0;
-         for (std::size_t i = 1; i < w.size(); ++i) changes += w[i] != w[i - 1];
-         return changes % 2 == 0;
-       }},
-      {"repeat-01", [](const W& w) { return period(w, "01"); }},
-      {"aa-star", [](const W& w) { return w.size() % 2 == 0; }},
-      {"abab-star", [](const W& w) { return period(w, "abab"); }},
-      {"ab-star", [](const W& w) { return period(w, "ab"); }},
-      {"mod-3", [](const W& w) { return count(w, "a") % 3 == 0; }},
-      {"tomita-1", [](const W& w) { return count(w, "0") == 0; }},
-      {"tomita-2", [](const W& w) { return period(w, "10"); }},
-      {"tomita-3",
-       [](const W& w) {
-         auto r = runs(w);
-         for (std::size_t i = 0; i + 1 < r.size(); ++i)
-           if (r[i].first == "1" && r[i].second % 2 == 1 && r[i + 1].second % 2 == 1) return false;
-         return true;
-       }},
-      {"tomita-3-weiss",
-       [](const W& w) {
-         // No odd block of 1s followed, anywhere later, by an odd block of 0s.
-         auto r = runs(w);
-         bool odd_ones = false;
-         for (const auto& [symbol, length] : r) {
-           if (symbol == "0" && length % 2 == 1 && odd_ones) return false;
-           if (symbol == "1" && length % 2 == 1) odd_ones = true;
-         }
-         return true;
-       }},
-      {"tomita-4", [](const W& w) { return join(w).find("000") == std::string::npos; }},
-      {"tomita-5", [](const W& w) { return count(w, "0") % 2 == 0 && count(w, "1") % 2 == 0; }},
-      {"tomita-6", [](const W& w) { return (count(w, "0") - count(w, "1")) % 3 == 0; }},
-      {"tomita-7",
-       [](const W& w) {
-         auto r = runs(w);
-         return r.size() <= (r.empty() || r[0].first == "0" ? 4u : 3u);
-       }},
-      {"dyck-1",
-       [](const W& w) {
-         return balanced(w, {P{"(", ")"}}, 1 << 30);
-       }},
-      {"dyck-2",
-       [](const W& w) {
-         return balanced(w, {P{"(", ")"}, P{"[", "]"}}, 1 << 30);
-       }},
-      {"dyck-3",
-       [](const W& w) {
-         return balanced(w, {P{"(", ")"}, P{"[", "]"}, P{"{", "}"}}, 1 << 30);
-       }},
-      {"dyck-2-3",
-       [](const W& w) {
-         return balanced(w, {P{"(", ")"}, P{"[", "]"}}, 3);
-       }},
-      {"dyck-1-2",
-       [](const W& w) {
-         return balanced(w, {P{"(", ")"}}, 2);
-       }},
-      {"shuffle-dyck-2",
-       [](const W& w) {
-         return shuffle(w, {P{"(", ")"}, P{"[", "]"}});
-       }},
-      {"shuffle-dyck-3",
-       [](const W& w) {
-         return shuffle(w, {P{"(", ")"}, P{"[", "]"}, P{"{", "}"}});
-       }},
-      {"anbn",
-       [](const W& w) {
-         return blocks_equal(w, {"a", "b"});
-       }},
-      {"anbncn",
-       [](const W& w) {
-         return blocks_equal(w, {"a", "b", "c"});
-       }},
-      {"anbm-less",
-       [](const W& w) {
-         std::string s = join(w);
-         return s.find("ba") == std::string::npos && count(w, "a") < count(w, "b");
-       }},
-      {"count-eq", [](const W& w) { return count(w, "a") == count(w, "b"); }},
-      {"count-eq-3",
-       [](const W& w) { return count(w, "a") == count(w, "b") && count(w, "b") == count(w, "c"); }},
-      {"marked-reversal", [](const W& w) { return marked(w, true); }},
-      {"marked-copy", [](const W& w) { return marked(w, false); }},
-      {"unmarked-reversal", [](const W& w) { return w.size() % 2 == 0 && is_palindrome(w); }},
-      {"palindrome", [](const W& w) { return is_palindrome(w); }},
-      {"flare-majority", [](const W& w) { return count(w, "1") > count(w, "0"); }},
-      {"flare-even-pairs", [](const W& w) { return w.empty() || w.front() == w.back(); }},
-      {"flare-dyck-2-3",
-       [](const W& w) {
-         return balanced(w, {P{"(0", ")0"}, P{"(1", ")1"}}, 3);
-       }},
-      {"cycle-navigation",
-       [](const W& w) {
-         // Moves on a 5-cycle from 0, then one digit: the position reached.
-         if (w.empty()) return false;
-         int pos = 0;
-         for (std::size_t i = 0; i + 1 < w.size(); ++i) {
-           if (w[i] == ">")
-             pos = (pos + 1) % 5;
-           else if (w[i] == "<")
-             pos = (pos + 4) % 5;
-           else if (w[i] != "=")
-             return false;
-         }
-         return w.back() == std::to_string(pos);
-       }},
-      {"modular-arithmetic-simple",
-       [](const W& w) {
-         // d (op d)* = r, left to right mod 5.
-         const auto digit = [](const std::string& s) {
-           return s.size() == 1 && s[0] >= '0' && s[0] <= '4' ? s[0] - '0' : -1;
-         };
-         if (w.size() < 3 || w.size() % 2 == 0 || w[w.size() - 2] != "=") return false;
-         int value = digit(w[0]);
-         if (value < 0) return false;
-         for (std::size_t i = 1; i + 2 < w.size(); i += 2) {
-           const int x = digit(w[i + 1]);
-           if (x < 0) return false;
-           if (w[i] == "+")
-             value = (value + x) % 5;
-           else if (w[i] == "-")
-             value = ((value - x) % 5 + 5) % 5;
-           else if (w[i] == "*")
-             value = value * x % 5;
-           else
-             return false;
-         }
-         return digit(w.back()) == value;
-       }},
-  };
+  static const std::map<std::string, Predicate> p = [] {
+    std::map<std::string, Predicate> m = {
+        {"majority", [](const W& w) { return count(w, "a") > count(w, "b"); }},
+        {"parity", [](const W& w) { return count(w, "1") % 2 == 1; }},
+        {"first", [](const W& w) { return !w.empty() && w.front() == "1"; }},
+        {"last", [](const W& w) { return !w.empty() && w.back() == "1"; }},
+        {"even-pairs",
+         [](const W& w) {
+           int changes = 0;
+           for (std::size_t i = 1; i < w.size(); ++i) changes += w[i] != w[i - 1];
+           return changes % 2 == 0;
+         }},
+        {"repeat-01", [](const W& w) { return period(w, "01"); }},
+        {"aa-star", [](const W& w) { return w.size() % 2 == 0; }},
+        {"abab-star", [](const W& w) { return period(w, "abab"); }},
+        {"ab-star", [](const W& w) { return period(w, "ab"); }},
+        {"mod-3", [](const W& w) { return count(w, "a") % 3 == 0; }},
+        {"tomita-1", [](const W& w) { return count(w, "0") == 0; }},
+        {"tomita-2", [](const W& w) { return period(w, "10"); }},
+        {"tomita-3",
+         [](const W& w) {
+           auto r = runs(w);
+           for (std::size_t i = 0; i + 1 < r.size(); ++i)
+             if (r[i].first == "1" && r[i].second % 2 == 1 && r[i + 1].second % 2 == 1)
+               return false;
+           return true;
+         }},
+        {"tomita-3-weiss",
+         [](const W& w) {
+           // No odd block of 1s followed, anywhere later, by an odd block of 0s.
+           auto r = runs(w);
+           bool odd_ones = false;
+           for (const auto& [symbol, length] : r) {
+             if (symbol == "0" && length % 2 == 1 && odd_ones) return false;
+             if (symbol == "1" && length % 2 == 1) odd_ones = true;
+           }
+           return true;
+         }},
+        {"tomita-4", [](const W& w) { return join(w).find("000") == std::string::npos; }},
+        {"tomita-5", [](const W& w) { return count(w, "0") % 2 == 0 && count(w, "1") % 2 == 0; }},
+        {"tomita-6", [](const W& w) { return (count(w, "0") - count(w, "1")) % 3 == 0; }},
+        {"tomita-7",
+         [](const W& w) {
+           auto r = runs(w);
+           return r.size() <= (r.empty() || r[0].first == "0" ? 4u : 3u);
+         }},
+        {"dyck-1",
+         [](const W& w) {
+           return balanced(w, {P{"(", ")"}}, 1 << 30);
+         }},
+        {"dyck-2",
+         [](const W& w) {
+           return balanced(w, {P{"(", ")"}, P{"[", "]"}}, 1 << 30);
+         }},
+        {"dyck-3",
+         [](const W& w) {
+           return balanced(w, {P{"(", ")"}, P{"[", "]"}, P{"{", "}"}}, 1 << 30);
+         }},
+        {"dyck-2-3",
+         [](const W& w) {
+           return balanced(w, {P{"(", ")"}, P{"[", "]"}}, 3);
+         }},
+        {"dyck-1-2",
+         [](const W& w) {
+           return balanced(w, {P{"(", ")"}}, 2);
+         }},
+        {"shuffle-dyck-2",
+         [](const W& w) {
+           return shuffle(w, {P{"(", ")"}, P{"[", "]"}});
+         }},
+        {"shuffle-dyck-3",
+         [](const W& w) {
+           return shuffle(w, {P{"(", ")"}, P{"[", "]"}, P{"{", "}"}});
+         }},
+        {"anbn",
+         [](const W& w) {
+           return blocks_equal(w, {"a", "b"});
+         }},
+        {"anbncn",
+         [](const W& w) {
+           return blocks_equal(w, {"a", "b", "c"});
+         }},
+        {"anbm-less",
+         [](const W& w) {
+           std::string s = join(w);
+           return s.find("ba") == std::string::npos && count(w, "a") < count(w, "b");
+         }},
+        {"count-eq", [](const W& w) { return count(w, "a") == count(w, "b"); }},
+        {"count-eq-3",
+         [](const W& w) {
+           return count(w, "a") == count(w, "b") && count(w, "b") == count(w, "c");
+         }},
+        {"marked-reversal", [](const W& w) { return marked(w, true); }},
+        {"marked-copy", [](const W& w) { return marked(w, false); }},
+        {"unmarked-reversal", [](const W& w) { return w.size() % 2 == 0 && is_palindrome(w); }},
+        {"palindrome", [](const W& w) { return is_palindrome(w); }},
+        {"flare-majority", [](const W& w) { return count(w, "1") > count(w, "0"); }},
+        {"flare-even-pairs", [](const W& w) { return w.empty() || w.front() == w.back(); }},
+        {"flare-dyck-2-3",
+         [](const W& w) {
+           return balanced(w, {P{"(0", ")0"}, P{"(1", ")1"}}, 3);
+         }},
+        {"cycle-navigation",
+         [](const W& w) {
+           // Moves on a 5-cycle from 0, then one digit: the position reached.
+           if (w.empty()) return false;
+           int pos = 0;
+           for (std::size_t i = 0; i + 1 < w.size(); ++i) {
+             if (w[i] == ">")
+               pos = (pos + 1) % 5;
+             else if (w[i] == "<")
+               pos = (pos + 4) % 5;
+             else if (w[i] != "=")
+               return false;
+           }
+           return w.back() == std::to_string(pos);
+         }},
+        {"modular-arithmetic-simple",
+         [](const W& w) {
+           // d (op d)* = r, left to right mod 5.
+           const auto digit = [](const std::string& s) {
+             return s.size() == 1 && s[0] >= '0' && s[0] <= '4' ? s[0] - '0' : -1;
+           };
+           if (w.size() < 3 || w.size() % 2 == 0 || w[w.size() - 2] != "=") return false;
+           int value = digit(w[0]);
+           if (value < 0) return false;
+           for (std::size_t i = 1; i + 2 < w.size(); i += 2) {
+             const int x = digit(w[i + 1]);
+             if (x < 0) return false;
+             if (w[i] == "+")
+               value = (value + x) % 5;
+             else if (w[i] == "-")
+               value = ((value - x) % 5 + 5) % 5;
+             else if (w[i] == "*")
+               value = value * x % 5;
+             else
+               return false;
+           }
+           return digit(w.back()) == value;
+         }},
+    };
+    m.insert(task_predicates().begin(), task_predicates().end());
+    return m;
+  }();
   return p;
 }
 

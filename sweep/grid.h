@@ -1,0 +1,67 @@
+// A sweep's grid (GRID.toml): languages x configurations x seeds, each task one normal run
+// directory. Format (README, "saturn sweep"):
+//
+//   languages = ["parity", "majority"]   # built-in names or spec files (relative to GRID.toml)
+//   seeds = 3                            # 1..3, or a list [1, 7, 9]
+//   per_length = 32                      # test words per class per length for the results
+//   steps = 300                          # any other top-level key: a training/model key for all
+//   train_lengths = "1:20"
+//   [grid]                               # lists: every combination of their values
+//   layers = [1, 2]
+//   [[points]]                           # or listed points (each crossed with [grid])
+//   lr = 0.001
+//   [per_language.binary-addition]       # keys for one language only
+//   train_lengths = "1:12"
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "nets/run_config.h"
+
+namespace saturn::sweep {
+
+using Keys = std::vector<std::pair<std::string, std::string>>;  // key, value text, in order
+
+struct GridLanguage {
+  std::string spec;  // as written in the grid (a built-in name or a resolved file path)
+  std::string name;  // the language's own name: its directory under runs/
+  Keys keys;         // [per_language.NAME]
+};
+
+struct GridConfig {
+  std::string id;             // c1, c2, ...
+  Keys keys;                  // the varied keys of this point
+  std::string label() const;  // "layers=1 lr=0.001", or "(defaults)"
+};
+
+struct Task {
+  int language = 0, config = 0;
+  std::uint64_t seed = 0;
+};
+
+struct Grid {
+  std::filesystem::path file;
+  std::string text;  // the file's contents, kept in the sweep directory
+  std::vector<GridLanguage> languages;
+  std::vector<GridConfig> configs;
+  std::vector<std::uint64_t> seeds;
+  Keys fixed;  // top-level keys, for every task
+  int per_length = 32;
+
+  // Every task, languages outermost, then configurations, then seeds.
+  std::vector<Task> tasks() const;
+  // The task's run configuration: defaults, fixed keys, the language's keys, the point's, seed.
+  nets::RunConfig config(const Task& t) const;
+  // DIR/runs/LANGUAGE/CONFIG/seed-S.
+  std::filesystem::path run_dir(const std::filesystem::path& out, const Task& t) const;
+};
+
+// Reads and checks GRID.toml: every task's configuration is built once, so a bad key or value is
+// refused here naming file:line:col, before anything runs. Throws InputError.
+Grid load_grid(const std::filesystem::path& path);
+
+}  // namespace saturn::sweep

@@ -1,0 +1,289 @@
+#include "sweep/sweep.h"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "base/atomic_file.h"
+#include "base/error.h"
+#include "base/interrupt.h"
+#include "base/read_file.h"
+#include "lang/builtin.h"
+#include "nets/checkpoint.h"
+#include "nets/run_dir.h"
+#include "nets/train.h"
+#include "saturate/plot.h"
+
+namespace saturn::sweep {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+constexpr std::uint64_t kEvalSeedIn = 0xE7A1, kEvalSeedOut = 0xE7A2;  // as `saturn learn`
+
+Json read_json(const fs::path& path) {
+  const Json j = Json::parse(read_file(path, "result", kMaxTextFile), nullptr, false);
+  if (j.is_discarded()) throw InputError(fmt::format("{}: not JSON", path.string()));
+  return j;
+}
+
+Json per_length_json(const nets::EvalResult& r) {
+  Json j = Json::object();
+  for (const auto& [n, ct] : r.per_length)
+    j[std::to_string(n)] = static_cast<double>(ct.first) / static_cast<double>(ct.second);
+  return j;
+}
+
+}  // namespace
+
+int threads_per_task(int jobs, int requested) {
+  if (requested > 0) return requested;
+  return std::max(1, omp_get_num_procs() / std::max(1, jobs));
+}
+
+void prepare_out(const Grid& grid, const SweepOptions& o) {
+  std::error_code ec;
+  const fs::path kept = o.out / "grid.toml";
+  if (fs::exists(o.out) && !fs::is_directory(o.out))
+    throw InputError(fmt::format("--out: {} exists and is not a directory", o.out.string()));
+  if (fs::exists(o.out) && !fs::is_empty(o.out, ec)) {
+    if (!o.resume)
+      throw InputError(fmt::format(
+          "--out: {} is not empty; continue the sweep with --resume, or choose a new directory",
+          o.out.string()));
+    // (Without grid.toml: a sweep whose first task is just starting, e.g. a SLURM array.)
+    if (!fs::exists(kept)) write_file_atomically(kept, grid.text);
+    if (read_file(kept, "grid", kMaxTextFile) != grid.text)
+      throw InputError(fmt::format(
+          "--resume: {} holds the sweep of another grid ({} differs from {}); choose a new "
+          "directory",
+          o.out.string(), kept.string(), grid.file.string()));
+    return;
+  }
+  fs::create_directories(o.out, ec);
+  if (ec)
+    throw InputError(fmt::format("--out: cannot create {} ({})", o.out.string(), ec.message()));
+  write_file_atomically(kept, grid.text);
+}
+
+std::vector<int> pending_tasks(const Grid& grid, const fs::path& out) {
+  std::vector<int> pending;
+  const auto tasks = grid.tasks();
+  for (int i = 0; i < static_cast<int>(tasks.size()); ++i)
+    if (!fs::exists(grid.run_dir(out, tasks[i]) / "result.json")) pending.push_back(i);
+  return pending;
+}
+
+void run_task(const Grid& grid, const Task& task, const fs::path& out, int threads) {
+  const fs::path dir = grid.run_dir(out, task);
+  const fs::path result = dir / "result.json";
+  if (fs::exists(result)) return;
+  omp_set_num_threads(threads);
+  const GridLanguage& gl = grid.languages[task.language];
+  auto language = resolve_language(gl.spec);
+  const nets::RunConfig config = grid.config(task);
+  // A run killed before its config.toml starts afresh; one killed later resumes.
+  const bool resume = fs::exists(dir / "config.toml");
+  fs::create_directories(dir.parent_path());
+  nets::train(language, config,
+              {.out = dir, .resume = resume, .quiet = true, .overwrite = !resume});
+  const nets::Checkpoint ck = nets::load_checkpoint(nets::latest_checkpoint(dir));
+  nets::Transformer<float> model(ck.config.model, ck.num_symbols);
+  model.params.assign(ck.params.begin(), ck.params.end());
+  double norm = 0;
+  for (float p : ck.params) norm += static_cast<double>(p) * p;
+  Sampler sampler(language);
+  const auto [train_lo, train_hi] = parse_length_range(config.train.train_lengths, "train_lengths");
+  const auto [test_lo, test_hi] = parse_length_range(config.train.test_lengths, "test_lengths");
+  const auto in =
+      nets::evaluate(model, sampler, train_lo, train_hi, grid.per_length, false, kEvalSeedIn);
+  const auto outr =
+      nets::evaluate(model, sampler, test_lo, test_hi, grid.per_length, false, kEvalSeedOut);
+  const Json s = read_json(dir / "summary.json");
+  Json r;
+  r["language"] = gl.name;
+  r["config"] = grid.configs[task.config].id;
+  Json keys = Json::object();
+  for (const auto& [k, v] : grid.configs[task.config].keys) keys[k] = v;
+  r["keys"] = keys;
+  r["seed"] = task.seed;
+  r["run"] = fs::relative(dir, out).string();
+  r["train_lengths"] = config.train.train_lengths;
+  r["test_lengths"] = config.train.test_lengths;
+  r["steps"] = ck.step;
+  r["final_loss"] = s.value("final_loss", 0.0);
+  r["final_norm"] = std::sqrt(norm);
+  r["in_range"] = in.accuracy();
+  r["out_of_range"] = outr.accuracy();
+  r["ch_score"] = nets::mean_over_lengths(outr);
+  r["per_length"] = per_length_json(in);
+  const Json out_curve = per_length_json(outr);
+  for (const auto& [n, acc] : out_curve.items()) r["per_length"][n] = acc;
+  r["threads"] = threads;
+  r["seconds"] = s.value("wall_seconds", 0.0);
+  write_file_atomically(result, r.dump() + "\n");
+}
+
+void run_local(const Grid& grid, const SweepOptions& o) {
+  const auto tasks = grid.tasks();
+  const auto pending = pending_tasks(grid, o.out);
+  const int threads = threads_per_task(o.jobs, o.threads);
+  const auto t0 = std::chrono::steady_clock::now();
+  if (!o.quiet)
+    fmt::print(stderr, "[sweep] {} tasks, {} done; {} at once, {} thread{} each\n", tasks.size(),
+               tasks.size() - pending.size(), o.jobs, threads, threads == 1 ? "" : "s");
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+  std::mutex mutex;
+  std::size_t done = tasks.size() - pending.size();
+  auto worker = [&] {
+    while (!failed) {
+      const std::size_t i = next++;
+      if (i >= pending.size()) return;
+      const Task& t = tasks[pending[i]];
+      try {
+        run_task(grid, t, o.out, threads);
+      } catch (...) {
+        std::lock_guard lock(mutex);
+        if (!error) error = std::current_exception();
+        failed = true;
+        return;
+      }
+      std::lock_guard lock(mutex);
+      ++done;
+      if (!o.quiet)
+        fmt::print(stderr, "[sweep] {}/{} done  ({} {} seed {}, {:.0f} s)\n", done, tasks.size(),
+                   grid.languages[t.language].name, grid.configs[t.config].id, t.seed,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int j = 0; j < std::max(1, o.jobs); ++j) workers.emplace_back(worker);
+  for (auto& w : workers) w.join();
+  if (error) std::rethrow_exception(error);
+}
+
+std::string gather(const Grid& grid, const fs::path& out) {
+  const auto tasks = grid.tasks();
+  std::string lines;
+  // max / mean over seeds, per (language, config): in and out of range.
+  struct Cell {
+    double max_in = 0, max_out = 0, sum_in = 0, sum_out = 0;
+    int n = 0;
+  };
+  std::vector<std::vector<Cell>> cells(grid.languages.size(),
+                                       std::vector<Cell>(grid.configs.size()));
+  double seconds = 0;
+  for (const Task& t : tasks) {
+    const fs::path path = grid.run_dir(out, t) / "result.json";
+    if (!fs::exists(path))
+      throw InputError(
+          fmt::format("{}: missing; the task has not finished (run the sweep with "
+                      "--resume)",
+                      path.string()));
+    const Json r = read_json(path);
+    lines += r.dump() + "\n";
+    Cell& c = cells[t.language][t.config];
+    const double in = r.value("in_range", 0.0), o = r.value("out_of_range", 0.0);
+    c.max_in = std::max(c.max_in, in);
+    c.max_out = std::max(c.max_out, o);
+    c.sum_in += in;
+    c.sum_out += o;
+    ++c.n;
+    seconds += r.value("seconds", 0.0);
+  }
+  write_file_atomically(out / "results.jsonl", lines);
+
+  std::string md = fmt::format("# saturn sweep: {}\n\n", grid.file.filename().string());
+  md += fmt::format(
+      "{} tasks: {} language{} x {} configuration{} x {} seed{}; {:.0f} s of training and "
+      "evaluation in all. Test words per class per length: {}.\n\n",
+      tasks.size(), grid.languages.size(), grid.languages.size() == 1 ? "" : "s",
+      grid.configs.size(), grid.configs.size() == 1 ? "" : "s", grid.seeds.size(),
+      grid.seeds.size() == 1 ? "" : "s", seconds, grid.per_length);
+  md +=
+      "Each cell: accuracy in the training range / out of it, the **max** over seeds (FLaRe's "
+      "expressivity) and the mean (its inductive bias).\n\n";
+  md += "| configuration | keys |\n|---|---|\n";
+  for (const auto& c : grid.configs) md += fmt::format("| {} | {} |\n", c.id, c.label());
+  md += "\n| language | lengths |";
+  for (const auto& c : grid.configs) md += fmt::format(" {} max | {} mean |", c.id, c.id);
+  md += "\n|---|---|";
+  for (std::size_t i = 0; i < grid.configs.size(); ++i) md += "---|---|";
+  md += "\n";
+  std::string data;
+  for (std::size_t l = 0; l < grid.languages.size(); ++l) {
+    const auto rc = grid.config({static_cast<int>(l), 0, grid.seeds[0]});
+    md += fmt::format("| {} | {} / {} |", grid.languages[l].name, rc.train.train_lengths,
+                      rc.train.test_lengths);
+    for (std::size_t c = 0; c < grid.configs.size(); ++c) {
+      const Cell& cell = cells[l][c];
+      md += fmt::format(" {:.3f} / {:.3f} | {:.3f} / {:.3f} |", cell.max_in, cell.max_out,
+                        cell.sum_in / cell.n, cell.sum_out / cell.n);
+      data += fmt::format("{} {} {:.4f}\n", c, l, cell.max_out);
+    }
+    md += "\n";
+  }
+  md += "\nHeat map of the max out-of-range accuracy: heatmap.svg, heatmap.png.\n";
+  write_file_atomically(out / "summary.md", md);
+
+  // Heat map: configurations across, languages down, max out-of-range accuracy.
+  std::string xtics, ytics;
+  for (std::size_t c = 0; c < grid.configs.size(); ++c)
+    xtics += fmt::format("{}\"{}\" {}", c ? ", " : "", grid.configs[c].id, c);
+  for (std::size_t l = 0; l < grid.languages.size(); ++l)
+    ytics += fmt::format("{}\"{}\" {}", l ? ", " : "", grid.languages[l].name, l);
+  const std::string script = fmt::format(
+      "set title 'max over seeds of the out-of-range accuracy'\n"
+      "set xtics ({})\nset ytics ({})\nset cbrange [0:1]\nset palette defined (0 '#b2182b', 0.5 "
+      "'#f7f7f7', 1 '#2166ac')\nset xrange [-0.5:{}]\nset yrange [{}:-0.5]\nunset key\n"
+      "plot data using 1:2:3 with image, data using 1:2:(sprintf('%.2f', $3)) with labels\n",
+      xtics, ytics, grid.configs.size() - 0.5, grid.languages.size() - 0.5);
+  for (const char* ext : {".svg", ".png"})
+    saturate::gnuplot_plot(out / (std::string("heatmap") + ext), data, script);
+  return md;
+}
+
+std::string slurm_script(const Grid& grid, const fs::path& grid_path, const fs::path& out,
+                         const SlurmOptions& o) {
+  const std::size_t n = grid.tasks().size();
+  const std::string g = fs::absolute(grid_path).string(), d = fs::absolute(out).string();
+  std::string s = "#!/bin/bash\n# Written by `saturn sweep --emit-slurm`: " + g + "\n";
+  s += "# Assumes a filesystem shared by every node: the grid, the saturn binary and " + d +
+       " are read and written from all of them.\n";
+  s += "#SBATCH --job-name=saturn-sweep\n";
+  s += fmt::format("#SBATCH --cpus-per-task={}\n#SBATCH --time={}\n", o.threads, o.time);
+  if (!o.partition.empty()) s += fmt::format("#SBATCH --partition={}\n", o.partition);
+  if (o.array) {
+    s += fmt::format("#SBATCH --array=0-{}%{}\n#SBATCH --ntasks=1\n", n - 1, o.ntasks);
+    s += "#SBATCH --output=saturn-sweep-%A_%a.out\n\n";
+    s += fmt::format("export OMP_NUM_THREADS={}\n", o.threads);
+    s += fmt::format("saturn sweep '{}' --out '{}' --task \"$SLURM_ARRAY_TASK_ID\" --threads {}\n",
+                     g, d, o.threads);
+    s += fmt::format(
+        "# When every element has finished, gather the results:\n#   saturn sweep '{}' --out '{}' "
+        "--resume\n",
+        g, d);
+  } else {
+    s += fmt::format("#SBATCH --ntasks={}\n#SBATCH --output=saturn-sweep-%j.out\n\n", o.ntasks);
+    s += fmt::format("export OMP_NUM_THREADS={}\n", o.threads);
+    s += fmt::format(
+        "# Rank 0 hands out the {} tasks one at a time and gathers the results.\n"
+        "srun --mpi=pmix saturn sweep '{}' --out '{}' --resume --threads {}\n"
+        "# or: mpirun -n {} saturn sweep '{}' --out '{}' --resume --threads {}\n",
+        n, g, d, o.threads, o.ntasks, g, d, o.threads);
+  }
+  return s;
+}
+
+}  // namespace saturn::sweep

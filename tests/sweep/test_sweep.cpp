@@ -1,0 +1,227 @@
+// saturn sweep: the grid file, local runs and their resumption, MPI against local, SLURM scripts.
+#include <fmt/format.h>
+#include <unistd.h>
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "sweep/grid.h"
+#include "sweep/mpi.h"
+#include "sweep/sweep.h"
+
+using namespace saturn;
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+namespace {
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path d =
+      fs::temp_directory_path() / fmt::format("saturn-sweep-{}-{}", name, ::getpid());
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+fs::path write(const fs::path& path, const std::string& text) {
+  std::ofstream(path) << text;
+  return path;
+}
+
+// 2 languages x 2 configurations x 2 seeds, a few steps each.
+const char* kSmallGrid = R"(languages = ["parity", "majority"]
+seeds = 2
+per_length = 4
+steps = 12
+eval_every = 12
+checkpoint_every = 6
+train_lengths = "1:6"
+test_lengths = "7:9"
+d_model = 8
+n_heads = 2
+[grid]
+n_layers = [1, 2]
+)";
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// Every row of results.jsonl without its timing, by run.
+std::map<std::string, Json> rows(const fs::path& out) {
+  std::map<std::string, Json> m;
+  std::ifstream in(out / "results.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    Json j = Json::parse(line);
+    j.erase("seconds");
+    m[j["run"].get<std::string>()] = j;
+  }
+  return m;
+}
+
+int run_shell(const std::string& command) {
+  return std::system(command.c_str());
+}
+
+}  // namespace
+
+TEST_CASE("a grid is the product of [grid] lists, crossed with [[points]]", "[sweep]") {
+  const fs::path d = temp_dir("grid");
+  const auto g = sweep::load_grid(write(d / "g.toml", R"(languages = ["parity", "dyck-1"]
+seeds = [3, 5]
+steps = 7
+[[points]]
+lr = 0.01
+[[points]]
+lr = 0.002
+[grid]
+n_layers = [1, 2, 3]
+[per_language.dyck-1]
+train_lengths = "2:10"
+)"));
+  REQUIRE(g.configs.size() == 6);
+  CHECK(g.configs[0].label() == "lr=0.01 n_layers=1");
+  CHECK(g.configs[5].label() == "lr=0.002 n_layers=3");
+  const auto tasks = g.tasks();
+  REQUIRE(tasks.size() == 2 * 6 * 2);
+  CHECK(tasks[1].seed == 5);
+  const auto c = g.config(tasks.back());
+  CHECK(c.model.n_layers == 3);
+  CHECK(c.model.seed == 5);
+  CHECK(c.train.steps == 7);
+  CHECK(c.train.train_lengths == "2:10");
+  CHECK(g.config(tasks.front()).train.train_lengths != "2:10");
+  CHECK(g.run_dir("/o", tasks.back()) == fs::path("/o/runs/dyck-1/c6/seed-5"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("bad grids are refused naming file, line and key", "[sweep]") {
+  const fs::path d = temp_dir("bad");
+  const auto load = [&](const std::string& text) {
+    return error_of([&] { sweep::load_grid(write(d / "g.toml", text)); });
+  };
+  const std::string f = (d / "g.toml").string();
+  CHECK(load("languages = [\"parity\"]\n[grid]\nlayers = [1, 2]\n") ==
+        f + ":3:10: unknown key 'layers': not a model or training key (did you mean 'n_layers'?)");
+  CHECK(load("languages = []\n") ==
+        f + ": 'languages' must be a non-empty list of language names or files");
+  CHECK(load("languages = [\"parity\", \"parity\"]\n") ==
+        f + ":1:24: languages: 'parity' is listed twice");
+  CHECK(load("languages = [\"nope\"]\n").find(f + ":1:14: languages: unknown language 'nope'") ==
+        0);
+  CHECK(load("languages = [\"parity\"]\nseed = 3\n") ==
+        f + ":2:8: seed: a sweep's seeds are its 'seeds' key");
+  CHECK(load("languages = [\"parity\"]\nseeds = 0\n") == f + ":2:9: seeds: expected 1..10000");
+  CHECK(load("languages = [\"parity\"]\n[grid]\nn_layers = []\n") ==
+        f + ":3:12: grid.n_layers: empty list");
+  CHECK(load("languages = [\"parity\"]\n[per_language.majority]\nsteps = 3\n") ==
+        f + ":2:1: per_language.majority: not one of the grid's languages");
+  CHECK(load("languages = [\"parity\"]\nsteps = [1, 2]\n") ==
+        f + ":2:9: 'steps' must be a string, number or boolean");
+  CHECK(load("languages = [\"parity\"]\nobjective = \"next-symbol\"\n")
+            .find("needs objective = recognize") != std::string::npos);
+  CHECK(load("languages = [\"parity\"\n").find(f + ":") == 0);
+  fs::remove_all(d);
+}
+
+TEST_CASE("a local sweep writes every task, and --resume redoes only what is missing", "[sweep]") {
+  const fs::path d = temp_dir("local");
+  const auto grid = sweep::load_grid(write(d / "g.toml", kSmallGrid));
+  sweep::SweepOptions o{d / "out", 2, 1, false, true};
+  sweep::prepare_out(grid, o);
+  sweep::run_local(grid, o);
+  const std::string summary = sweep::gather(grid, o.out);
+  CHECK(summary.find("| parity | 1:6 / 7:9 |") != std::string::npos);
+  CHECK(summary.find("| c2 | n_layers=2 |") != std::string::npos);
+  const auto first = rows(o.out);
+  REQUIRE(first.size() == 8);
+  for (const auto& [run, r] : first) {
+    INFO(run);
+    CHECK(r["steps"] == 12);
+    CHECK(r["final_norm"].get<double>() > 0);
+    CHECK(r["per_length"].size() == 9);  // lengths 1..9
+    CHECK(r["in_range"].get<double>() >= 0);
+  }
+  CHECK(fs::exists(o.out / "summary.md"));
+
+  // A second sweep into the same directory needs --resume; another grid is refused.
+  CHECK(error_of([&] { sweep::prepare_out(grid, o); }).find("continue the sweep with --resume") !=
+        std::string::npos);
+  auto other = sweep::load_grid(write(d / "h.toml", std::string(kSmallGrid) + "lr = 0.01\n"));
+  sweep::SweepOptions resume = o;
+  resume.resume = true;
+  CHECK(error_of([&] {
+          sweep::prepare_out(other, resume);
+        }).find("holds the sweep of another grid") != std::string::npos);
+
+  // Lose one task's result and its last checkpoint: --resume redoes it to the same numbers.
+  const fs::path run = o.out / "runs/majority/c2/seed-1";
+  fs::remove(run / "result.json");
+  fs::remove(run / "ckpt-12.safetensors");
+  CHECK(sweep::pending_tasks(grid, o.out).size() == 1);
+  sweep::prepare_out(grid, resume);
+  sweep::run_local(grid, resume);
+  sweep::gather(grid, o.out);
+  CHECK(rows(o.out) == first);
+  fs::remove_all(d);
+}
+
+TEST_CASE("saturn sweep under mpirun -n 2 equals the local sweep point by point", "[sweep][cli]") {
+  if (run_shell("command -v mpirun >/dev/null 2>&1") != 0) {
+    WARN("mpirun not installed (scripts/install-deps.sh installs OpenMPI): skipped");
+    return;
+  }
+  REQUIRE(sweep::mpi_available());
+  const fs::path d = temp_dir("mpi");
+  write(d / "g.toml", kSmallGrid);
+  const std::string bin = SATURN_BINARY;
+  const std::string local =
+      fmt::format("'{}' sweep '{}' --out '{}' --jobs 2 --threads 1 -q > '{}' 2>&1", bin,
+                  (d / "g.toml").string(), (d / "local").string(), (d / "local.log").string());
+  const std::string mpi = fmt::format(
+      "mpirun -n 2 --oversubscribe --allow-run-as-root '{}' sweep '{}' --out '{}' --threads 1 "
+      "> '{}' 2>&1",
+      bin, (d / "g.toml").string(), (d / "mpi").string(), (d / "mpi.log").string());
+  REQUIRE(run_shell(local) == 0);
+  const int rc = run_shell(mpi);
+  if (rc != 0) {
+    std::ifstream log(d / "mpi.log");
+    FAIL("mpirun failed: " << std::string(std::istreambuf_iterator<char>(log), {}));
+  }
+  const auto a = rows(d / "local"), b = rows(d / "mpi");
+  REQUIRE(a.size() == 8);
+  CHECK(a == b);
+  // Both ranks worked (dynamic assignment): each run's rank is in the log.
+  std::ifstream log(d / "mpi.log");
+  const std::string text(std::istreambuf_iterator<char>(log), {});
+  CHECK(text.find("on rank 0") != std::string::npos);
+  CHECK(text.find("on rank 1") != std::string::npos);
+  CHECK(fs::exists(d / "mpi" / "summary.md"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("--emit-slurm writes an MPI job or a job array", "[sweep]") {
+  const fs::path d = temp_dir("slurm");
+  const auto grid = sweep::load_grid(write(d / "g.toml", kSmallGrid));
+  sweep::SlurmOptions o;
+  o.ntasks = 3;
+  o.threads = 2;
+  const std::string mpi = sweep::slurm_script(grid, d / "g.toml", d / "out", o);
+  CHECK(mpi.find("#SBATCH --ntasks=3\n") != std::string::npos);
+  CHECK(mpi.find("#SBATCH --cpus-per-task=2\n") != std::string::npos);
+  CHECK(mpi.find("srun --mpi=pmix saturn sweep '" + (d / "g.toml").string() + "' --out '" +
+                 (d / "out").string() + "' --resume --threads 2") != std::string::npos);
+  o.array = true;
+  const std::string array = sweep::slurm_script(grid, d / "g.toml", d / "out", o);
+  CHECK(array.find("#SBATCH --array=0-7%3\n") != std::string::npos);
+  CHECK(array.find("--task \"$SLURM_ARRAY_TASK_ID\"") != std::string::npos);
+  fs::remove_all(d);
+}
