@@ -94,6 +94,10 @@ void add_nets_commands(CLI::App& app) {
     auto negatives = std::make_shared<std::string>();
     cmd->add_option("--negatives", *negatives,
                     "Training negatives: uniform, near-miss or mixed (the `negatives` key)");
+    auto objective = std::make_shared<std::string>();
+    cmd->add_option("--objective", *objective,
+                    "recognize, or next-symbol: scored on accepted words, right when every "
+                    "position's predicted next set is exact (the `objective` key)");
     cmd->callback([=] {
       if (*seeds < 1) throw InputError(fmt::format("--seeds: must be at least 1 (got {})", *seeds));
       nets::RunConfig config;
@@ -101,6 +105,13 @@ void add_nets_commands(CLI::App& app) {
       for (const auto& s : *sets) config.set_assignment(s);
       if (!negatives->empty())
         config.train.negatives = parse_name<Negatives>(kNegativesNames, "--negatives", *negatives);
+      if (!objective->empty()) {
+        try {
+          config.set("objective", *objective);
+        } catch (const InputError& e) {
+          throw InputError(fmt::format("--objective: {}", e.what()));
+        }
+      }
       config.set("train_lengths", *train_lengths);
       config.set("test_lengths", *test_lengths);
       auto language = resolve_language(*lang);
@@ -117,8 +128,14 @@ void add_nets_commands(CLI::App& app) {
       j["out_of_range"] = {{"best", r.best_out}, {"median", r.median_out}, {"mean", r.mean_out}};
       j["ch_score"] = r.ch_score;
       j["negatives"] = to_string(config.train.negatives);
-      fmt::print("{} trained on lengths {}, tested on {} ({} seeds)\n\n", language->name(),
+      const bool next = config.model.objective == nets::Objective::next_symbol;
+      j["objective"] = next ? "next-symbol" : "recognize";
+      fmt::print("{} trained on lengths {}, tested on {} ({} seeds)\n", language->name(),
                  *train_lengths, *test_lengths, *seeds);
+      fmt::print("{}\n\n",
+                 next ? "next-symbol prediction: the fraction of accepted words on which every "
+                        "position's predicted next set (symbols and end) is exactly the legal one"
+                      : "recognition: the fraction of words (half accepted) classified right");
       fmt::print("seed   in-range  out-of-range\n");
       for (std::size_t i = 0; i < r.seeds.size(); ++i) {
         fmt::print("{:>4}   {:>8.4f}  {:>12.4f}\n", r.seeds[i], r.in_range[i].accuracy(),

@@ -39,17 +39,30 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Runs the model on examples in batches; counts correct accept/reject decisions per length.
+// Recognition: a word is right when the sign of its logit is its label. Next-symbol
+// prediction: when at every position the predicted set {o : z_o > 0} is exactly the set of
+// legal next outputs (Bhattamishra et al. 2020's criterion for the character prediction task).
 void score(Transformer<float>& model, const std::vector<Example>& examples, int k, int batch_size,
            EvalResult& result) {
+  const Objective objective = model.config().objective;
   for (std::size_t at = 0; at < examples.size(); at += batch_size) {
     std::vector<const Example*> chunk;
     for (std::size_t i = at; i < std::min(examples.size(), at + batch_size); ++i)
       chunk.push_back(&examples[i]);
-    auto batch = make_batch<float>(chunk, k, Objective::recognize);
+    auto batch = make_batch<float>(chunk, k, objective);
     model.forward(batch);
+    const auto& z = model.logits();
+    const std::size_t per_word = static_cast<std::size_t>(batch.Tn) * (k + 1);
     for (std::size_t i = 0; i < chunk.size(); ++i) {
       auto& [correct, total] = result.per_length[static_cast<int>(chunk[i]->word.size())];
-      correct += (model.logits()[i] > 0) == (chunk[i]->label == 1);
+      bool right = true;
+      if (objective == Objective::recognize) {
+        right = (z[i] > 0) == (chunk[i]->label == 1);
+      } else {
+        for (std::size_t j = i * per_word; j < (i + 1) * per_word && right; ++j)
+          if (batch.mask[j] > 0) right = (z[j] > 0) == (batch.targets[j] > 0.5f);
+      }
+      correct += right;
       ++total;
     }
   }
@@ -67,13 +80,26 @@ long peak_rss_kb() {
 
 EvalResult evaluate(Transformer<float>& model, Sampler& sampler, int lo, int hi, int per_length,
                     bool exhaustive, std::uint64_t seed, int batch_size) {
-  if (model.config().objective != Objective::recognize)
-    throw InputError(
-        "evaluate: accuracy per length is for recognition models (objective = recognize)");
   const Language& lang = sampler.language();
   const int k = lang.alphabet().size();
   EvalResult result;
   Rng rng(seed);
+  if (model.config().objective == Objective::next_symbol) {
+    // Accepted words only, their next-symbol targets within lengths <= hi.
+    if (exhaustive)
+      throw InputError("--exhaustive: next-symbol models are scored on accepted words only");
+    for (int n = lo; n <= hi; ++n) {
+      std::vector<Example> examples;
+      if (sampler.count_accepted(n) == 0) continue;
+      for (int i = 0; i < per_length; ++i) {
+        Word w = *sampler.accepted(n, rng);
+        auto next = sampler.next_targets(w, hi);
+        examples.push_back({std::move(w), 1, std::move(next)});
+      }
+      score(model, examples, k, batch_size, result);
+    }
+    return result;
+  }
   for (int n = lo; n <= hi; ++n) {
     std::vector<Example> examples;
     if (exhaustive) {
@@ -419,8 +445,6 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
 LearnabilityReport learnability(std::shared_ptr<const Language> language, const RunConfig& config,
                                 int seeds, const std::filesystem::path& out, int eval_per_length,
                                 bool quiet, bool overwrite) {
-  if (config.model.objective != Objective::recognize)
-    throw InputError("learn: accuracy per length needs objective = recognize");
   auto [train_lo, train_hi] = parse_length_range(config.train.train_lengths, "train_lengths");
   auto [test_lo, test_hi] = parse_length_range(config.train.test_lengths, "test_lengths");
   LearnabilityReport report;

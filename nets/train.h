@@ -20,7 +20,9 @@ struct EvalResult {
 };
 
 // K accepted and K rejected uniform words per length in [lo, hi] (a class with no words at a
-// length is skipped), or every word of each length when exhaustive. Recognition models only.
+// length is skipped), or every word of each length when exhaustive. Next-symbol models: K
+// accepted words per length, each right when at every position the predicted set of next
+// outputs (z > 0) is exactly the legal one (continuations within lengths <= hi).
 EvalResult evaluate(Transformer<float>& model, Sampler& sampler, int lo, int hi, int per_length,
                     bool exhaustive, std::uint64_t seed, int batch_size = 64);
 

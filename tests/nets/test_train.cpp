@@ -11,6 +11,7 @@
 
 #include "base/error.h"
 #include "lang/builtin.h"
+#include "lang/spec.h"
 #include "nets/checkpoint.h"
 #include "nets/train.h"
 
@@ -224,4 +225,38 @@ TEST_CASE("learn: mean over seeds and the Chomsky-hierarchy score", "[nets]") {
   back.load(dir / "seed-0" / "config.toml");
   CHECK(back.train.negatives == Negatives::near_miss);
   fs::remove_all(dir);
+}
+
+TEST_CASE("next-symbol evaluation: a word is right when every position's predicted set is exact",
+          "[nets]") {
+  // Over {a, b} every word is accepted, so within lengths <= hi every symbol and the end are
+  // legal at every position but the last of a word of length hi (only the end is legal there).
+  auto all = load_spec("name = \"all\"\nalphabet = [\"a\", \"b\"]\n[accept]\nregex = \".*\"\n",
+                       "all.toml");
+  ModelConfig mc;
+  mc.d_model = 8;
+  mc.n_heads = 2;
+  mc.n_layers = 1;
+  mc.d_ff = 8;
+  mc.objective = Objective::next_symbol;
+  Transformer<float> model(mc, 2);
+  std::fill(model.params.begin(), model.params.end(), 0.0f);
+  Sampler sampler(all);
+  // All weights zero: every logit is 0, no output is predicted, no word is right.
+  const auto none = evaluate(model, sampler, 1, 4, 5, false, 7);
+  REQUIRE(none.per_length.size() == 4);
+  for (const auto& [n, ct] : none.per_length) {
+    CHECK(ct.first == 0);
+    CHECK(ct.second == 5);
+  }
+  // The head's bias alone at +1: every output predicted everywhere. Right below hi = 4, wrong at
+  // length 4 (whose last position allows only the end).
+  const TensorInfo* bias = model.layout().find("head.b");
+  REQUIRE(bias);
+  std::fill_n(model.params.begin() + static_cast<std::ptrdiff_t>(bias->offset), bias->size, 1.0f);
+  const auto every = evaluate(model, sampler, 1, 4, 5, false, 7);
+  CHECK(every.per_length.at(1).first == 5);
+  CHECK(every.per_length.at(3).first == 5);
+  CHECK(every.per_length.at(4).first == 0);
+  CHECK_THROWS_AS(evaluate(model, sampler, 1, 4, 5, true, 7), InputError);
 }

@@ -126,8 +126,7 @@ TEST_CASE("bad grids are refused naming file, line and key", "[sweep]") {
         f + ":2:1: per_language.majority: not one of the grid's languages");
   CHECK(load("languages = [\"parity\"]\nsteps = [1, 2]\n") ==
         f + ":2:9: 'steps' must be a string, number or boolean");
-  CHECK(load("languages = [\"parity\"]\nobjective = \"next-symbol\"\n")
-            .find("needs objective = recognize") != std::string::npos);
+  CHECK(load("languages = [\"parity\"]\nobjective = \"next\"\n").find(f + ":2:13: ") == 0);
   CHECK(load("languages = [\"parity\"\n").find(f + ":") == 0);
   fs::remove_all(d);
 }
@@ -187,7 +186,9 @@ TEST_CASE("saturn sweep under mpirun -n 2 equals the local sweep point by point"
       fmt::format("'{}' sweep '{}' --out '{}' --jobs 2 --threads 1 -q > '{}' 2>&1", bin,
                   (d / "g.toml").string(), (d / "local").string(), (d / "local.log").string());
   const std::string mpi = fmt::format(
-      "mpirun -n 2 --oversubscribe --allow-run-as-root '{}' sweep '{}' --out '{}' --threads 1 "
+      // (Leak checks off under ASan: OpenMPI's own allocations outlive MPI_Finalize.)
+      "ASAN_OPTIONS=detect_leaks=0 mpirun -n 2 --oversubscribe --allow-run-as-root -x "
+      "ASAN_OPTIONS '{}' sweep '{}' --out '{}' --threads 1 "
       "> '{}' 2>&1",
       bin, (d / "g.toml").string(), (d / "mpi").string(), (d / "mpi.log").string());
   REQUIRE(run_shell(local) == 0);
