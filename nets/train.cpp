@@ -79,7 +79,7 @@ long peak_rss_kb() {
 }  // namespace
 
 EvalResult evaluate(Transformer<float>& model, Sampler& sampler, int lo, int hi, int per_length,
-                    bool exhaustive, std::uint64_t seed, int batch_size) {
+                    bool exhaustive, std::uint64_t seed, int batch_size, Negatives negatives) {
   const Language& lang = sampler.language();
   const int k = lang.alphabet().size();
   EvalResult result;
@@ -116,9 +116,13 @@ EvalResult evaluate(Transformer<float>& model, Sampler& sampler, int lo, int hi,
     } else {
       for (int label : {1, 0}) {
         if ((label ? sampler.count_accepted(n) : sampler.count_rejected(n)) == 0) continue;
-        for (int i = 0; i < per_length; ++i)
-          examples.push_back(
-              {label ? *sampler.accepted(n, rng) : *sampler.rejected(n, rng), label, std::nullopt});
+        for (int i = 0; i < per_length; ++i) {
+          const bool near = !label && (negatives == Negatives::near_miss ||
+                                       (negatives == Negatives::mixed && i % 2 == 1));
+          std::optional<Word> w = near ? sampler.near_miss(n, rng) : std::nullopt;
+          if (!w) w = label ? sampler.accepted(n, rng) : sampler.rejected(n, rng);
+          examples.push_back({std::move(*w), label, std::nullopt});
+        }
       }
     }
     score(model, examples, k, batch_size, result);

@@ -23,8 +23,11 @@ struct EvalResult {
 // length is skipped), or every word of each length when exhaustive. Next-symbol models: K
 // accepted words per length, each right when at every position the predicted set of next
 // outputs (z > 0) is exactly the legal one (continuations within lengths <= hi).
+// `negatives`: how the rejected words are drawn (uniform; near-miss: one edit from an accepted
+// word, uniform where a length has none; mixed: alternately).
 EvalResult evaluate(Transformer<float>& model, Sampler& sampler, int lo, int hi, int per_length,
-                    bool exhaustive, std::uint64_t seed, int batch_size = 64);
+                    bool exhaustive, std::uint64_t seed, int batch_size = 64,
+                    Negatives negatives = Negatives::uniform);
 
 // What train() draws each step: half accepted and half rejected words (recognition; accepted
 // words only for next-symbol), each length uniform over the training lengths that have words

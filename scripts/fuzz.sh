@@ -23,7 +23,7 @@ declare -A extra=(
 mkdir -p "$build/fuzz-crashes"
 failed=0
 printf '%-12s %12s %10s %8s  %s\n' target executions exec/s seconds result
-for target in regex count_expr spec config jsonl safetensors circuit words points flare; do
+for target in regex count_expr spec config jsonl safetensors circuit words points flare grid; do
   binary="$build/fuzz/fuzz_$target"
   corpus="$build/fuzz-corpus/$target"
   mkdir -p "$corpus"

@@ -61,8 +61,8 @@ void apply(nets::RunConfig& c, const Keys& keys, const std::string& file,
   }
 }
 
-constexpr const char* kReserved[] = {"languages", "seeds",  "per_length",
-                                     "grid",      "points", "per_language"};
+constexpr const char* kReserved[] = {"languages", "seeds",        "per_length",    "grid",
+                                     "points",    "per_language", "eval_negatives"};
 
 }  // namespace
 
@@ -96,10 +96,14 @@ fs::path Grid::run_dir(const fs::path& out, const Task& t) const {
 }
 
 Grid load_grid(const fs::path& path) {
+  return load_grid_text(read_file(path, "grid", kMaxTextFile), path);
+}
+
+Grid load_grid_text(const std::string& text, const fs::path& path) {
   Grid g;
   g.file = path;
   const std::string file = path.string();
-  g.text = read_file(path, "grid", kMaxTextFile);
+  g.text = text;
   toml::table doc;
   try {
     doc = toml::parse(g.text, file);
@@ -158,6 +162,13 @@ Grid load_grid(const fs::path& path) {
     if (!pl->is_integer() || *pl->value<std::int64_t>() < 1 || *pl->value<std::int64_t>() > 1 << 20)
       throw InputError(where(file, *pl) + fmt::format("per_length: expected 1..{}", 1 << 20));
     g.per_length = static_cast<int>(*pl->value<std::int64_t>());
+  }
+
+  if (const toml::node* en = doc.get("eval_negatives")) {
+    const auto v = en->value<std::string>();
+    if (!v || (*v != "uniform" && *v != "near-miss" && *v != "mixed"))
+      throw InputError(where(file, *en) + "eval_negatives: expected uniform, near-miss or mixed");
+    g.eval_negatives = parse_name<Negatives>(kNegativesNames, "eval_negatives", *v);
   }
 
   // Every other top-level key: a run key for all tasks.

@@ -4,6 +4,7 @@
 //   languages = ["parity", "majority"]   # built-in names or spec files (relative to GRID.toml)
 //   seeds = 3                            # 1..3, or a list [1, 7, 9]
 //   per_length = 32                      # test words per class per length for the results
+//   eval_negatives = "mixed"             # the results' test negatives: uniform, near-miss, mixed
 //   steps = 300                          # any other top-level key: a training/model key for all
 //   train_lengths = "1:20"
 //   [grid]                               # lists: every combination of their values
@@ -51,6 +52,10 @@ struct Grid {
   std::vector<std::uint64_t> seeds;
   Keys fixed;  // top-level keys, for every task
   int per_length = 32;
+  // How the results' test negatives are drawn (`eval_negatives`): mixed by default, half
+  // uniform and half one edit from an accepted word, so that a test is not won by spotting
+  // random strings.
+  Negatives eval_negatives = Negatives::mixed;
 
   // Every task, languages outermost, then configurations, then seeds.
   std::vector<Task> tasks() const;
@@ -63,5 +68,7 @@ struct Grid {
 // Reads and checks GRID.toml: every task's configuration is built once, so a bad key or value is
 // refused here naming file:line:col, before anything runs. Throws InputError.
 Grid load_grid(const std::filesystem::path& path);
+// The same for a grid's text, as if read from `path` (spec files are found beside it).
+Grid load_grid_text(const std::string& text, const std::filesystem::path& path);
 
 }  // namespace saturn::sweep

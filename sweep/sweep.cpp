@@ -104,10 +104,10 @@ void run_task(const Grid& grid, const Task& task, const fs::path& out, int threa
   Sampler sampler(language);
   const auto [train_lo, train_hi] = parse_length_range(config.train.train_lengths, "train_lengths");
   const auto [test_lo, test_hi] = parse_length_range(config.train.test_lengths, "test_lengths");
-  const auto in =
-      nets::evaluate(model, sampler, train_lo, train_hi, grid.per_length, false, kEvalSeedIn);
-  const auto outr =
-      nets::evaluate(model, sampler, test_lo, test_hi, grid.per_length, false, kEvalSeedOut);
+  const auto in = nets::evaluate(model, sampler, train_lo, train_hi, grid.per_length, false,
+                                 kEvalSeedIn, 64, grid.eval_negatives);
+  const auto outr = nets::evaluate(model, sampler, test_lo, test_hi, grid.per_length, false,
+                                   kEvalSeedOut, 64, grid.eval_negatives);
   const Json s = read_json(dir / "summary.json");
   Json r;
   r["language"] = gl.name;
@@ -117,6 +117,7 @@ void run_task(const Grid& grid, const Task& task, const fs::path& out, int threa
   r["keys"] = keys;
   r["seed"] = task.seed;
   r["run"] = fs::relative(dir, out).string();
+  r["eval_negatives"] = to_string(grid.eval_negatives);
   r["train_lengths"] = config.train.train_lengths;
   r["test_lengths"] = config.train.test_lengths;
   r["steps"] = ck.step;
@@ -207,10 +208,10 @@ std::string gather(const Grid& grid, const fs::path& out) {
   std::string md = fmt::format("# saturn sweep: {}\n\n", grid.file.filename().string());
   md += fmt::format(
       "{} tasks: {} language{} x {} configuration{} x {} seed{}; {:.0f} s of training and "
-      "evaluation in all. Test words per class per length: {}.\n\n",
+      "evaluation in all. Test words per class per length: {}, negatives {}.\n\n",
       tasks.size(), grid.languages.size(), grid.languages.size() == 1 ? "" : "s",
       grid.configs.size(), grid.configs.size() == 1 ? "" : "s", grid.seeds.size(),
-      grid.seeds.size() == 1 ? "" : "s", seconds, grid.per_length);
+      grid.seeds.size() == 1 ? "" : "s", seconds, grid.per_length, to_string(grid.eval_negatives));
   md +=
       "Each cell: accuracy in the training range / out of it, the **max** over seeds (FLaRe's "
       "expressivity) and the mean (its inductive bias).\n\n";

@@ -120,6 +120,8 @@ TEST_CASE("bad grids are refused naming file, line and key", "[sweep]") {
   CHECK(load("languages = [\"parity\"]\nseed = 3\n") ==
         f + ":2:8: seed: a sweep's seeds are its 'seeds' key");
   CHECK(load("languages = [\"parity\"]\nseeds = 0\n") == f + ":2:9: seeds: expected 1..10000");
+  CHECK(load("languages = [\"parity\"]\neval_negatives = \"edits\"\n") ==
+        f + ":2:18: eval_negatives: expected uniform, near-miss or mixed");
   CHECK(load("languages = [\"parity\"]\n[grid]\nn_layers = []\n") ==
         f + ":3:12: grid.n_layers: empty list");
   CHECK(load("languages = [\"parity\"]\n[per_language.majority]\nsteps = 3\n") ==
@@ -148,6 +150,7 @@ TEST_CASE("a local sweep writes every task, and --resume redoes only what is mis
     CHECK(r["final_norm"].get<double>() > 0);
     CHECK(r["per_length"].size() == 9);  // lengths 1..9
     CHECK(r["in_range"].get<double>() >= 0);
+    CHECK(r["eval_negatives"] == "mixed");
   }
   CHECK(fs::exists(o.out / "summary.md"));
 
