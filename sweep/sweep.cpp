@@ -117,6 +117,8 @@ void run_task(const Grid& grid, const Task& task, const fs::path& out, int threa
   r["keys"] = keys;
   r["seed"] = task.seed;
   r["run"] = fs::relative(dir, out).string();
+  r["objective"] =
+      config.model.objective == nets::Objective::recognize ? "recognize" : "next-symbol";
   r["eval_negatives"] = to_string(grid.eval_negatives);
   r["train_lengths"] = config.train.train_lengths;
   r["test_lengths"] = config.train.test_lengths;

@@ -151,6 +151,7 @@ TEST_CASE("a local sweep writes every task, and --resume redoes only what is mis
     CHECK(r["per_length"].size() == 9);  // lengths 1..9
     CHECK(r["in_range"].get<double>() >= 0);
     CHECK(r["eval_negatives"] == "mixed");
+    CHECK(r["objective"] == "recognize");
   }
   CHECK(fs::exists(o.out / "summary.md"));
 
