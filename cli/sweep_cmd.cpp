@@ -5,6 +5,7 @@
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "cli/commands.h"
+#include "nets/run_dir.h"
 #include "sweep/mpi.h"
 #include "sweep/sweep.h"
 
@@ -51,6 +52,8 @@ void run(const Options& o) {
     return;
   }
   sweep::prepare_out(grid, options);
+  // One sweep at a time in DIR (each task's run directory is locked by its training too).
+  const nets::RunDirectory lock(o.out, nets::RunDirectory::Mode::resume);
   sweep::run_local(grid, options);
   fmt::print("{}", sweep::gather(grid, o.out));
 }

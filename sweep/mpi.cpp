@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "base/interrupt.h"
+#include "nets/run_dir.h"
 
 namespace saturn::sweep {
 
@@ -179,6 +180,16 @@ std::optional<std::string> run_mpi(const Grid& grid, const SweepOptions& o) {
   if (mpi.rank == 0) {
     try {
       prepare_out(grid, o);
+    } catch (const InputError& e) {
+      ok = 0;
+      error = e.what();
+    }
+  }
+  // Rank 0 holds DIR's lock for the whole sweep: one sweep at a time in DIR.
+  std::optional<nets::RunDirectory> lock;
+  if (mpi.rank == 0 && ok) {
+    try {
+      lock.emplace(o.out, nets::RunDirectory::Mode::resume);
     } catch (const InputError& e) {
       ok = 0;
       error = e.what();
