@@ -19,6 +19,7 @@ declare -A extra=(
   [spec]="$root/lang/zoo $root/examples/languages"
   [config]="$root/examples/configs"
   [circuit]="$root/examples/circuits"
+  [grid]="$root/examples/sweeps"
 )
 mkdir -p "$build/fuzz-crashes"
 failed=0
