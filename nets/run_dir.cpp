@@ -30,7 +30,7 @@ bool starts_ends(const std::string& name, const char* prefix, const char* suffix
 
 bool is_run_file(const std::string& name) {
   static const std::set<std::string> fixed = {
-      "config.toml",    "metrics.jsonl",  "summary.json", "norms.csv",        "norms.svg",
+      "config.toml",    "metrics.jsonl",  "summary.json", "norms.csv",         "norms.svg",
       "saturation.csv", "saturation.svg", "heads.json",   "learnability.json", "result.json"};
   return fixed.count(name) > 0 || starts_ends(name, "ckpt-", ".safetensors") ||
          starts_ends(name, "attention-", ".svg") || name.find(".tmp.") != std::string::npos;
