@@ -99,8 +99,6 @@ void run_task(const Grid& grid, const Task& task, const fs::path& out, int threa
   const nets::Checkpoint ck = nets::load_checkpoint(nets::latest_checkpoint(dir));
   nets::Transformer<float> model(ck.config.model, ck.num_symbols);
   model.params.assign(ck.params.begin(), ck.params.end());
-  double norm = 0;
-  for (float p : ck.params) norm += static_cast<double>(p) * p;
   Sampler sampler(language);
   const auto [train_lo, train_hi] = parse_length_range(config.train.train_lengths, "train_lengths");
   const auto [test_lo, test_hi] = parse_length_range(config.train.test_lengths, "test_lengths");
@@ -124,7 +122,7 @@ void run_task(const Grid& grid, const Task& task, const fs::path& out, int threa
   r["test_lengths"] = config.train.test_lengths;
   r["steps"] = ck.step;
   r["final_loss"] = s.value("final_loss", 0.0);
-  r["final_norm"] = std::sqrt(norm);
+  r["final_norm"] = nets::parameter_norm(model.layout(), ck.params.data());  // as param_norm
   r["in_range"] = in.accuracy();
   r["out_of_range"] = outr.accuracy();
   r["ch_score"] = nets::mean_over_lengths(outr);

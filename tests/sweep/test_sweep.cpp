@@ -154,6 +154,16 @@ TEST_CASE("a local sweep writes every task, and --resume redoes only what is mis
     CHECK(r["objective"] == "recognize");
   }
   CHECK(fs::exists(o.out / "summary.md"));
+  // The final norm is the run's own: the last training line's param_norm.
+  {
+    std::ifstream metrics(o.out / "runs/parity/c2/seed-2/metrics.jsonl");
+    double last = -1;
+    for (std::string line; std::getline(metrics, line);) {
+      const Json j = Json::parse(line);
+      if (j.contains("param_norm")) last = j["param_norm"].get<double>();
+    }
+    CHECK(first.at("runs/parity/c2/seed-2")["final_norm"].get<double>() == last);
+  }
 
   // A second sweep into the same directory needs --resume; another grid is refused.
   CHECK(error_of([&] { sweep::prepare_out(grid, o); }).find("continue the sweep with --resume") !=
