@@ -240,3 +240,22 @@ TEST_CASE("--emit-slurm writes an MPI job or a job array", "[sweep]") {
   CHECK(array.find("--task \"$SLURM_ARRAY_TASK_ID\"") != std::string::npos);
   fs::remove_all(d);
 }
+
+TEST_CASE("--task K runs one task (a SLURM array element), and --resume then gathers",
+          "[sweep][cli]") {
+  const fs::path d = temp_dir("task");
+  write(d / "g.toml", kSmallGrid);
+  const std::string bin = SATURN_BINARY, grid = (d / "g.toml").string(), out = (d / "out").string();
+  REQUIRE(run_shell(
+              fmt::format("'{}' sweep '{}' --out '{}' --task 5 --threads 1", bin, grid, out)) == 0);
+  // Task 5 in grid order: majority, c1, seed 2.
+  CHECK(fs::exists(d / "out/runs/majority/c1/seed-2/result.json"));
+  CHECK_FALSE(fs::exists(d / "out/runs/parity/c1/seed-1"));
+  CHECK_FALSE(fs::exists(d / "out/results.jsonl"));
+  CHECK(run_shell(fmt::format("'{}' sweep '{}' --out '{}' --task 8 2>/dev/null", bin, grid, out)) ==
+        2 * 256);
+  REQUIRE(run_shell(fmt::format("'{}' sweep '{}' --out '{}' --resume --threads 1 -q > /dev/null",
+                                bin, grid, out)) == 0);
+  CHECK(rows(d / "out").size() == 8);
+  fs::remove_all(d);
+}
