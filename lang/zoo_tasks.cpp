@@ -185,62 +185,73 @@ class MissingDuplicate : public Machine {
 
 constexpr Symbol kPush = 2, kPop = 3, kHash = 4;
 
-// Register: phase (0 reading the initial stack, 1 reading operations, 2 after PUSH, 3 after '#',
-// 4 failed). Stack: the stack.
+// Register: the phase. Stack: the stack.
 class StackManipulation : public Machine {
  public:
+  enum Phase { kInitial, kOperations, kPushed, kFinal, kFailed };
+
   void assign(ConfigLayout& l) override {
     reg_ = l.add_regs(1);
     stack_ = l.add_stack();
   }
   void start(Config& c) const override {
-    c.regs[reg_] = 0;
+    c.regs[reg_] = kInitial;
     c.stacks[stack_].clear();
   }
   void step(Config& c, Symbol s) const override {
     auto& phase = c.regs[reg_];
     auto& st = c.stacks[stack_];
     const bool bit = s < 2;
-    if (phase == 4) return;
-    if (phase == 3) {
-      if (st.empty() || st.back() != s)
-        phase = 4;
-      else
-        st.pop_back();
-    } else if (phase == 2) {
-      if (bit)
-        st.push_back(s), phase = 1;
-      else
-        phase = 4;
-    } else if (bit) {
-      if (phase == 0)
-        st.push_back(s);
-      else
-        phase = 4;
-    } else if (s == kPush) {
-      phase = 2;
-    } else if (s == kPop) {
-      if (st.empty())
-        phase = 4;
-      else
-        st.pop_back(), phase = 1;
-    } else if (s == kHash) {
-      phase = 3;
+    switch (phase) {
+      case kFinal:  // after '#': the final stack, top first
+        if (st.empty() || st.back() != s) {
+          phase = kFailed;
+        } else {
+          st.pop_back();
+        }
+        return;
+      case kPushed:  // after PUSH: the bit pushed
+        if (bit) {
+          st.push_back(s);
+          phase = kOperations;
+        } else {
+          phase = kFailed;
+        }
+        return;
+      case kInitial:
+      case kOperations:
+        if (bit && phase == kInitial) {
+          st.push_back(s);
+        } else if (s == kPush) {
+          phase = kPushed;
+        } else if (s == kPop && !st.empty()) {
+          st.pop_back();
+          phase = kOperations;
+        } else if (s == kHash) {
+          phase = kFinal;
+        } else {
+          phase = kFailed;  // a bit after the operations began, or POP on an empty stack
+        }
+        return;
+      default:
+        return;
     }
   }
   bool accepting(const Config& c) const override {
-    return c.regs[reg_] == 3 && c.stacks[stack_].empty();
+    return c.regs[reg_] == kFinal && c.stacks[stack_].empty();
   }
   bool key(const Config& c, int r, const SymbolSet&, bool count_only, Key& out) const override {
     // The stack's contents matter only after '#', where exactly its height remains.
     const auto phase = c.regs[reg_];
     const auto h = static_cast<std::int64_t>(c.stacks[stack_].size());
-    if (phase == 4 || (phase == 3 && r != h) || (phase < 2 && r < h + 1) ||
-        (phase == 2 && r < h + 3))
+    // Shortest completions: '#' and the stack; after PUSH, a bit, '#' and the stack.
+    if (phase == kFailed || (phase == kFinal && r != h) ||
+        ((phase == kInitial || phase == kOperations) && r < h + 1) ||
+        (phase == kPushed && r < h + 3))
       return false;
     if (!count_only) return append_config(c, out), true;
     out.push_back(phase);
-    out.push_back(phase == 3 ? 0 : h);
+    out.push_back(phase == kFinal ? 0 : h);
     return true;
   }
   MachineResources resources() const override { return {false, 0, 1}; }
