@@ -223,7 +223,7 @@ TEST_CASE("saturn sweep under mpirun -n 2 equals the local sweep point by point"
   fs::remove_all(d);
 }
 
-TEST_CASE("--emit-slurm writes an MPI job or a job array", "[sweep]") {
+TEST_CASE("saturn sweep --emit-slurm writes an MPI job or a job array", "[sweep]") {
   const fs::path d = temp_dir("slurm");
   const auto grid = sweep::load_grid(write(d / "g.toml", kSmallGrid));
   sweep::SlurmOptions o;
@@ -241,7 +241,7 @@ TEST_CASE("--emit-slurm writes an MPI job or a job array", "[sweep]") {
   fs::remove_all(d);
 }
 
-TEST_CASE("--task K runs one task (a SLURM array element), and --resume then gathers",
+TEST_CASE("saturn sweep --task K runs one task (a SLURM array element), --resume gathers",
           "[sweep][cli]") {
   const fs::path d = temp_dir("task");
   write(d / "g.toml", kSmallGrid);
