@@ -2,6 +2,9 @@
 // machine, or over MPI ranks under mpirun; `--emit-slurm FILE` writes an sbatch script instead.
 #include <fmt/format.h>
 
+#include <cctype>
+#include <cstring>
+
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "cli/commands.h"
@@ -30,9 +33,30 @@ void run(const Options& o) {
   check_range("--threads", o.threads, 0, 4096);
   const sweep::Grid grid = sweep::load_grid(o.grid);
   if (!o.emit_slurm.empty()) {
+    // Everything below is written into a shell script: refuse what would change its meaning.
+    const auto plain = [](const std::string& flag, const std::string& value, const char* allowed) {
+      for (unsigned char ch : value)
+        if (!std::isalnum(ch) && !std::strchr(allowed, ch))
+          throw InputError(fmt::format(
+              "{}: has a character an sbatch script cannot hold safely (allowed: letters, "
+              "digits and {})",
+              flag, allowed));
+    };
+    plain("--slurm-time", o.slurm.time, ":-");
+    plain("--slurm-partition", o.slurm.partition, "_-,.");
+    plain("GRID", o.grid, "/_-.+,=@ ");
+    plain("--out", o.out, "/_-.+,=@ ");
     check_range("--slurm-ntasks", o.slurm.ntasks, 1, 1 << 20);
     check_range("--threads", o.slurm.threads, 1, 4096);
-    write_file_atomically(o.emit_slurm, sweep::slurm_script(grid, o.grid, o.out, o.slurm));
+    // The script runs this very binary (a shared filesystem is assumed anyway).
+    sweep::SlurmOptions slurm = o.slurm;
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+      plain("the saturn binary's path", self.string(), "/_-.+,=@ ");
+      slurm.binary = self.string();
+    }
+    write_file_atomically(o.emit_slurm, sweep::slurm_script(grid, o.grid, o.out, slurm));
     fmt::print("wrote {} ({} tasks{}); submit it with: sbatch {}\n", o.emit_slurm,
                grid.tasks().size(), o.slurm.array ? ", one per array element" : "", o.emit_slurm);
     return;

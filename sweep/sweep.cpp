@@ -260,7 +260,7 @@ std::string slurm_script(const Grid& grid, const fs::path& grid_path, const fs::
   const std::size_t n = grid.tasks().size();
   const std::string g = fs::absolute(grid_path).string(), d = fs::absolute(out).string();
   std::string s = "#!/bin/bash\n# Written by `saturn sweep --emit-slurm`: " + g + "\n";
-  s += "# Assumes a filesystem shared by every node: the grid, the saturn binary and " + d +
+  s += "# Assumes a filesystem shared by every node: the grid, " + o.binary + " and " + d +
        " are read and written from all of them.\n";
   s += "#SBATCH --job-name=saturn-sweep\n";
   s += fmt::format("#SBATCH --cpus-per-task={}\n#SBATCH --time={}\n", o.threads, o.time);
@@ -269,20 +269,20 @@ std::string slurm_script(const Grid& grid, const fs::path& grid_path, const fs::
     s += fmt::format("#SBATCH --array=0-{}%{}\n#SBATCH --ntasks=1\n", n - 1, o.ntasks);
     s += "#SBATCH --output=saturn-sweep-%A_%a.out\n\n";
     s += fmt::format("export OMP_NUM_THREADS={}\n", o.threads);
-    s += fmt::format("saturn sweep '{}' --out '{}' --task \"$SLURM_ARRAY_TASK_ID\" --threads {}\n",
-                     g, d, o.threads);
+    s += fmt::format("'{}' sweep '{}' --out '{}' --task \"$SLURM_ARRAY_TASK_ID\" --threads {}\n",
+                     o.binary, g, d, o.threads);
     s += fmt::format(
-        "# When every element has finished, gather the results:\n#   saturn sweep '{}' --out '{}' "
+        "# When every element has finished, gather the results:\n#   '{}' sweep '{}' --out '{}' "
         "--resume\n",
-        g, d);
+        o.binary, g, d);
   } else {
     s += fmt::format("#SBATCH --ntasks={}\n#SBATCH --output=saturn-sweep-%j.out\n\n", o.ntasks);
     s += fmt::format("export OMP_NUM_THREADS={}\n", o.threads);
     s += fmt::format(
         "# Rank 0 hands out the {} tasks one at a time and gathers the results.\n"
-        "srun --mpi=pmix saturn sweep '{}' --out '{}' --resume --threads {}\n"
-        "# or: mpirun -n {} saturn sweep '{}' --out '{}' --resume --threads {}\n",
-        n, g, d, o.threads, o.ntasks, g, d, o.threads);
+        "srun --mpi=pmix '{}' sweep '{}' --out '{}' --resume --threads {}\n"
+        "# or: mpirun -n {} '{}' sweep '{}' --out '{}' --resume --threads {}\n",
+        n, o.binary, g, d, o.threads, o.ntasks, o.binary, g, d, o.threads);
   }
   return s;
 }

@@ -48,6 +48,7 @@ struct SlurmOptions {
   std::string time = "04:00:00";
   std::string partition;
   bool array = false;
+  std::string binary = "saturn";  // the command the script runs
 };
 std::string slurm_script(const Grid& grid, const std::filesystem::path& grid_path,
                          const std::filesystem::path& out, const SlurmOptions& options);

@@ -232,7 +232,7 @@ TEST_CASE("saturn sweep --emit-slurm writes an MPI job or a job array", "[sweep]
   const std::string mpi = sweep::slurm_script(grid, d / "g.toml", d / "out", o);
   CHECK(mpi.find("#SBATCH --ntasks=3\n") != std::string::npos);
   CHECK(mpi.find("#SBATCH --cpus-per-task=2\n") != std::string::npos);
-  CHECK(mpi.find("srun --mpi=pmix saturn sweep '" + (d / "g.toml").string() + "' --out '" +
+  CHECK(mpi.find("srun --mpi=pmix 'saturn' sweep '" + (d / "g.toml").string() + "' --out '" +
                  (d / "out").string() + "' --resume --threads 2") != std::string::npos);
   o.array = true;
   const std::string array = sweep::slurm_script(grid, d / "g.toml", d / "out", o);
@@ -257,5 +257,16 @@ TEST_CASE("saturn sweep --task K runs one task (a SLURM array element), --resume
   REQUIRE(run_shell(fmt::format("'{}' sweep '{}' --out '{}' --resume --threads 1 -q > /dev/null",
                                 bin, grid, out)) == 0);
   CHECK(rows(d / "out").size() == 8);
+  // What goes into an sbatch script is checked: a value that would change the script is refused.
+  CHECK(run_shell(fmt::format("'{}' sweep '{}' --out '{}' --emit-slurm '{}' --slurm-time "
+                              "'1:00;reboot' 2>/dev/null",
+                              bin, grid, out, (d / "job.sbatch").string())) == 2 * 256);
+  CHECK_FALSE(fs::exists(d / "job.sbatch"));
+  REQUIRE(run_shell(fmt::format("'{}' sweep '{}' --out '{}' --emit-slurm '{}' > /dev/null", bin,
+                                grid, out, (d / "job.sbatch").string())) == 0);
+  std::ifstream job(d / "job.sbatch");
+  const std::string script(std::istreambuf_iterator<char>(job), {});
+  CHECK(script.find("srun --mpi=pmix '" + fs::canonical(bin).string() + "' sweep") !=
+        std::string::npos);
   fs::remove_all(d);
 }
