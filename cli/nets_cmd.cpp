@@ -109,7 +109,8 @@ void add_nets_commands(CLI::App& app) {
         try {
           config.set("objective", *objective);
         } catch (const InputError& e) {
-          throw InputError(fmt::format("--objective: {}", e.what()));
+          const std::string what = e.what();  // "objective: unknown value ..."
+          throw InputError("--" + what);
         }
       }
       config.set("train_lengths", *train_lengths);

@@ -19,6 +19,7 @@ namespace {
 struct Options {
   std::string grid, out, emit_slurm;
   int jobs = 1, threads = 0, task = -1;
+  bool task_given = false;
   bool resume = false, quiet = false;
   sweep::SlurmOptions slurm;
 };
@@ -62,7 +63,7 @@ void run(const Options& o) {
     return;
   }
   sweep::SweepOptions options{o.out, o.jobs, o.threads, o.resume, o.quiet};
-  if (o.task >= 0) {
+  if (o.task_given) {
     // One task (a SLURM array element): no gathering; `--resume` later gathers.
     const auto tasks = grid.tasks();
     check_range("--task", o.task, 0, static_cast<int>(tasks.size()) - 1);
@@ -103,7 +104,10 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("--slurm-time", o->slurm.time, "Time limit")->capture_default_str();
   cmd->add_option("--slurm-partition", o->slurm.partition, "Partition");
   cmd->add_flag("--slurm-array", o->slurm.array, "A job array, one task per element");
-  cmd->callback([o] { run(*o); });
+  cmd->callback([o, cmd] {
+    o->task_given = cmd->count("--task") > 0;
+    run(*o);
+  });
 }
 
 }  // namespace saturn::cli

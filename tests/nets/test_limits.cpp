@@ -276,6 +276,11 @@ TEST_CASE("train and eval at the command line: named errors, exit 2", "[nets][cl
   CHECK(r.code == 2);
   CHECK(r.err ==
         "saturn: --negatives: unknown value 'bogus' (expected none, uniform, near-miss, mixed)\n");
+  r = run_saturn("learn --lang majority --seeds 1 --train-lengths 1:4 --test-lengths 5:6 --out " +
+                 (dir / "learn").string() + " --objective next");
+  CHECK(r.code == 2);
+  CHECK(r.err == "saturn: --objective: unknown value 'next' (expected recognize, next-symbol)\n");
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   r = run_saturn("eval " + run + " --lang parity --lengths 1:3");
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("--lang: parity's alphabet (0 1) is not the model's (a b)"));

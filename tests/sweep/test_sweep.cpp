@@ -262,6 +262,13 @@ TEST_CASE("saturn sweep --task K runs one task (a SLURM array element), --resume
                               "'1:00;reboot' 2>/dev/null",
                               bin, grid, out, (d / "job.sbatch").string())) == 2 * 256);
   CHECK_FALSE(fs::exists(d / "job.sbatch"));
+  // (Into a new directory, so that a refusal cannot come from a non-empty --out instead.)
+  for (const char* bad : {"--jobs 0", "--threads 5000", "--task -2"}) {
+    INFO(bad);
+    CHECK(run_shell(fmt::format("'{}' sweep '{}' --out '{}' {} 2>/dev/null", bin, grid,
+                                (d / "new").string(), bad)) == 2 * 256);
+    CHECK_FALSE(fs::exists(d / "new"));
+  }
   REQUIRE(run_shell(fmt::format("'{}' sweep '{}' --out '{}' --emit-slurm '{}' > /dev/null", bin,
                                 grid, out, (d / "job.sbatch").string())) == 0);
   std::ifstream job(d / "job.sbatch");
