@@ -21,16 +21,29 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-std::string did_you_mean(std::string_view key, const std::vector<std::string>& candidates) {
-  if (key.size() > 200) return "";  // the quadratic distance stays cheap
+std::vector<std::string> nearest_names(std::string_view key,
+                                       const std::vector<std::string>& candidates) {
+  if (key.size() > 200) return {};  // the quadratic distance stays cheap
   const std::size_t limit = std::max<std::size_t>(2, key.size() / 3);
-  const std::string* best = nullptr;
+  std::vector<std::string> best;
   std::size_t best_distance = limit + 1;
   for (const auto& c : candidates) {
     const std::size_t d = edit_distance(key, c);
-    if (d < best_distance) best = &c, best_distance = d;
+    if (d < best_distance) best.clear(), best_distance = d;
+    if (d == best_distance && best.size() < 3 &&
+        std::find(best.begin(), best.end(), c) == best.end())
+      best.push_back(c);
   }
-  return best ? fmt::format(" (did you mean '{}'?)", *best) : "";
+  return best;
+}
+
+std::string did_you_mean(std::string_view key, const std::vector<std::string>& candidates) {
+  const auto best = nearest_names(key, candidates);
+  if (best.empty()) return "";
+  std::string names;
+  for (std::size_t i = 0; i < best.size(); ++i)
+    names += fmt::format("{}'{}'", i == 0 ? "" : i + 1 == best.size() ? " or " : ", ", best[i]);
+  return fmt::format(" (did you mean {}?)", names);
 }
 
 }  // namespace saturn

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "base/error.h"
+#include "base/suggest.h"
 #include "lang/spec.h"
 #include "lang/zoo_machines.h"
 #include "lang/zoo_tasks.h"
@@ -87,8 +88,10 @@ std::shared_ptr<const Language> builtin(const std::string& name) {
 std::shared_ptr<const Language> resolve_language(const std::string& what) {
   if (auto lang = builtin(what)) return lang;
   if (std::filesystem::is_regular_file(what)) return load_spec_file(what);
-  throw InputError(fmt::format(
-      "unknown language '{}': not a built-in (see 'saturn lang list') and no such file", what));
+  throw InputError(
+      fmt::format("unknown language '{}': not a built-in (see 'saturn lang list') and no such "
+                  "file{}",
+                  what, did_you_mean(what, builtin_names())));
 }
 
 }  // namespace saturn

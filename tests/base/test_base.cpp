@@ -178,3 +178,12 @@ TEST_CASE("suggestions: the nearest key by edit distance", "[base]") {
   CHECK(did_you_mean("lrr", {"lr", "seed", "steps"}) == " (did you mean 'lr'?)");
   CHECK(did_you_mean("completely", {"lr", "seed"}).empty());
 }
+
+TEST_CASE("suggestions: every name at the least distance, at most three", "[base]") {
+  const std::vector<std::string> zoo = {"dyck-1", "dyck-2", "dyck-3", "majority", "parity"};
+  CHECK(nearest_names("dyck2", zoo) == std::vector<std::string>{"dyck-2"});
+  CHECK(nearest_names("dyck", zoo) == std::vector<std::string>{"dyck-1", "dyck-2", "dyck-3"});
+  CHECK(did_you_mean("dyck", zoo) == " (did you mean 'dyck-1', 'dyck-2' or 'dyck-3'?)");
+  CHECK(did_you_mean("majorty", zoo) == " (did you mean 'majority'?)");
+  CHECK(nearest_names("zzzzzz", zoo).empty());
+}
