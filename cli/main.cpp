@@ -15,6 +15,7 @@
 #include "base/budget.h"
 #include "base/error.h"
 #include "base/interrupt.h"
+#include "cli/app_help.h"
 #include "cli/commands.h"
 
 namespace {
@@ -49,8 +50,11 @@ int report(const std::string& message, int code) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"saturn: formal languages, small transformers, saturated networks, proofs"};
+  CLI::App app{"saturn: formal languages, small transformers, saturated networks, proofs",
+               "saturn"};  // the name starts every usage line: "Usage: saturn train [OPTIONS]"
   app.require_subcommand(1);
+  app.set_version_flag("--version", saturn::cli::version_text,
+                       "Print the version, the commit and the build, then exit");
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   std::string unused;  // listed for --help; take_memory_limit reads it
   app.add_option("--memory-limit", unused,
@@ -78,11 +82,19 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    fmt::print("{}", e.what());
+    try {
+      saturn::check_stdout();
+    } catch (const saturn::InputError& error) {
+      return report(error.what(), 2);
+    }
+    return 0;
   } catch (const CLI::RuntimeError& e) {
     saturn::check_stdout();
     return e.get_exit_code();  // a command's own exit status (verify: 1 counterexample, 3 unknown)
   } catch (const CLI::ParseError& e) {
-    return report(e.what(), 2);
+    return report(saturn::cli::parse_error_message(app, e.what()), 2);
   } catch (const saturn::InputError& e) {
     return report(e.what(), 2);
   } catch (const saturn::Interrupted&) {

@@ -19,9 +19,22 @@
 
 namespace saturn::cli {
 
+namespace {
+
+// The end of `train --help` and `learn --help`: every key --config and --set take, with its
+// default (the text of a config file that sets every key to it).
+std::string config_keys_footer() {
+  return "\nModel and training keys (--config FILE, --set KEY=VALUE), shown with their "
+         "defaults:\n\n" +
+         nets::RunConfig{}.to_toml();
+}
+
+}  // namespace
+
 void add_nets_commands(CLI::App& app) {
   {
     auto* cmd = app.add_subcommand("train", "Train a transformer on a language");
+    cmd->footer(config_keys_footer());
     auto lang = std::make_shared<std::string>();
     auto config_file = std::make_shared<std::string>();
     auto sets = std::make_shared<std::vector<std::string>>();
@@ -70,6 +83,7 @@ void add_nets_commands(CLI::App& app) {
   {
     auto* cmd = app.add_subcommand(
         "learn", "Is this language learnable? Train K seeds, test in and out of range");
+    cmd->footer(config_keys_footer());
     auto lang = std::make_shared<std::string>();
     auto config_file = std::make_shared<std::string>();
     auto sets = std::make_shared<std::vector<std::string>>();
