@@ -194,7 +194,22 @@ void add_lang_commands(CLI::App& app) {
                   "Accept labels that disagree with the language (noisy data)");
     cmd->callback([=] {
       auto l = resolve_language(*name);
-      const auto examples = read_flare(*dir, l->alphabet(), *no_check ? nullptr : l.get());
+      std::vector<Example> examples;
+      try {
+        examples = read_flare(*dir, l->alphabet(), *no_check ? nullptr : l.get());
+      } catch (const InputError& e) {
+        // FLaRe's own spelling of a language saturn also has (majority over 0 1, not a b):
+        // point to the variant when the data reads as it.
+        const auto variant = builtin("flare-" + l->name());
+        if (!variant) throw;
+        try {
+          read_flare(*dir, variant->alphabet(), *no_check ? nullptr : variant.get());
+        } catch (const InputError&) {
+          throw e;
+        }
+        throw InputError(fmt::format("{} (the data is FLaRe's {}: use --lang {})", e.what(),
+                                     l->name(), variant->name()));
+      }
       OutputFile output(out->empty() ? "-" : *out);
       for (const auto& e : examples) {
         output.write(to_json_line(e, l->alphabet()));

@@ -1,12 +1,35 @@
 #include "lang/words.h"
 
+#include <fmt/format.h>
+
 #include "base/error.h"
 #include "base/lines.h"
 
 namespace saturn {
 
 Word parse_word(std::string_view text, const Alphabet& alphabet) {
-  return text == "\"\"" ? Word{} : alphabet.parse(text);
+  if (text == "\"\"") return {};
+  if (!alphabet.single_char() || text.find(' ') == std::string_view::npos)
+    return alphabet.parse(text);
+  // FLaRe's main.tok spelling "0 1 1": no symbol name contains a space, so single spaces
+  // between single symbols separate them and nothing else. Any other use of a space ("ab a",
+  // "a  b", " a") could be a typo as well as a word: refused.
+  bool spaced = text.size() % 2 == 1;
+  std::string symbols;
+  for (std::size_t i = 0; i < text.size() && spaced; ++i) {
+    spaced = (text[i] == ' ') == (i % 2 == 1);
+    if (i % 2 == 0) symbols += text[i];
+  }
+  if (!spaced) {
+    const std::string shown =
+        text.size() <= 60 ? std::string(text) : std::string(text.substr(0, 57)) + "...";
+    const std::string example = alphabet.name(0) + " " + alphabet.name(alphabet.size() - 1);
+    throw InputError(fmt::format(
+        "word '{}': spaces may only separate single symbols, one between every two (as in "
+        "'{}'), or be left out",
+        shown, example));
+  }
+  return alphabet.parse(symbols);
 }
 
 std::string format_word(const Word& word, const Alphabet& alphabet) {

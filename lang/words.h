@@ -1,7 +1,9 @@
 // Words as users write them, on the command line and in word files: symbols as in
 // Alphabet::parse, and `""` for the empty word (no symbol may be named `"` or `""`, so the
 // spelling is never ambiguous). A word is read verbatim: nothing but the alphabet's own rule
-// splits it.
+// splits it. Over single-character names, a word may also be written with one space between
+// every two symbols, as FLaRe's main.tok does ("0 1 1" is 011): no symbol name contains a space,
+// so that reading is unambiguous; any other space ("01 1", "0  1", " 0") is refused.
 #pragma once
 
 #include <functional>
