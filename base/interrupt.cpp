@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 
 #include "base/error.h"
 
@@ -36,18 +38,52 @@ void check_interrupt() {
   if (interrupted()) throw Interrupted();
 }
 
+std::chrono::milliseconds progress_interval() {
+  const char* text = std::getenv("SATURN_PROGRESS_SECONDS");
+  if (!text || !*text) return std::chrono::seconds(10);
+  char* end = nullptr;
+  const double seconds = std::strtod(text, &end);
+  if (*end != '\0' || !(seconds >= 0 && seconds <= 1e6))
+    throw InputError(fmt::format(
+        "SATURN_PROGRESS_SECONDS: expected seconds between progress lines, 0 (none) to 1e6 "
+        "(got '{}')",
+        text));
+  if (seconds == 0) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds(std::max(1LL, static_cast<long long>(seconds * 1000)));
+}
+
 Progress::Progress(std::string what, bool enabled)
-    : what_(std::move(what)), enabled_(enabled && ::isatty(STDERR_FILENO)) {}
+    : what_(std::move(what)),
+      enabled_(enabled),
+      terminal_(::isatty(STDERR_FILENO)),
+      last_(std::chrono::steady_clock::now()) {
+  if (enabled_ && !terminal_) {
+    interval_ = progress_interval();
+    if (interval_.count() == 0) enabled_ = false;
+  }
+}
 
 Progress::~Progress() {
-  if (shown_) fmt::print(stderr, "\r\033[K");
+  clear();
+}
+
+void Progress::clear() {
+  if (shown_ && terminal_) {
+    fmt::print(stderr, "\r\033[K");
+    std::fflush(stderr);
+    shown_ = false;
+  }
 }
 
 bool Progress::due() {
   check_interrupt();
   if (!enabled_) return false;
   const auto now = std::chrono::steady_clock::now();
-  if (shown_ && now - last_ < std::chrono::milliseconds(200)) return false;
+  if (terminal_) {
+    if (shown_ && now - last_ < std::chrono::milliseconds(200)) return false;
+  } else if (now - last_ < interval_) {
+    return false;  // the first line too: short work prints none
+  }
   last_ = now;
   shown_ = true;
   return true;
@@ -64,7 +100,10 @@ void Progress::update(const std::string& text) {
 }
 
 void Progress::show(const std::string& text) const {
-  fmt::print(stderr, "\r\033[K{}: {}", what_, text);
+  if (terminal_)
+    fmt::print(stderr, "\r\033[K{}: {}", what_, text);
+  else
+    fmt::print(stderr, "{}: {}\n", what_, text);
   std::fflush(stderr);
 }
 

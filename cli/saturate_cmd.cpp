@@ -10,6 +10,7 @@
 #include "base/atomic_file.h"
 #include "base/budget.h"
 #include "base/error.h"
+#include "base/interrupt.h"
 #include "base/names.h"
 #include "cli/commands.h"
 #include "cli/tie_option.h"
@@ -187,13 +188,21 @@ void add_saturate(CLI::App& app) {
         *run, probes.language->name(), probes.words.size(), probes.lengths, tie.describe());
     fmt::print("  step      norm  cos(all)  cos(logits)  soft acc  sat acc  agree\n");
     std::vector<saturate::SaturationRow> rows;
-    for (const auto& path : paths) {
-      const nets::Checkpoint c = path == paths.front() ? first : nets::load_checkpoint(path);
-      rows.push_back(saturate::saturation_report(c, probes.words, tie));
+    Progress progress("saturate");
+    for (std::size_t k = 0; k < paths.size(); ++k) {
+      const auto& path = paths[k];
+      const nets::Checkpoint c = k == 0 ? first : nets::load_checkpoint(path);
+      rows.push_back(saturate::saturation_report(
+          c, probes.words, tie, saturate::kDefaultScales, [&](int done, int total) {
+            progress.update(fmt::format("checkpoint {}/{} (step {}), forward pass {}/{}", k + 1,
+                                        paths.size(), c.step, done, total));
+          }));
       const auto& r = rows.back();
+      progress.clear();
       fmt::print("{:>6}  {:>8.3f}  {:>8.5f}  {:>11.5f}  {:>8.4f}  {:>7.4f}  {:>5.4f}\n", r.step,
                  r.norm, r.cosine_all.back(), r.cosine_logits.back(), r.soft_accuracy(),
                  r.hard_accuracy(), r.agreement());
+      std::fflush(stdout);  // a row as soon as it is known, in a log too
     }
     const auto& last = rows.back();
     fmt::print("\nsaturation curve at step {} (c: cos all / cos logits):", last.step);

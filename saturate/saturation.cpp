@@ -60,7 +60,8 @@ double mean_cosine(const std::vector<double>& a, const std::vector<double>& b, i
 
 SaturationRow saturation_report(const nets::Checkpoint& checkpoint,
                                 const std::vector<Example>& probes, const TieRule& tie,
-                                const std::vector<double>& cs) {
+                                const std::vector<double>& cs,
+                                const std::function<void(int, int)>& on_pass) {
   require_softmax(checkpoint.config.model);
   nets::Transformer<double> model = double_model(checkpoint);
   const std::vector<double> base(model.params.begin(), model.params.end());
@@ -70,7 +71,14 @@ SaturationRow saturation_report(const nets::Checkpoint& checkpoint,
   row.norm = nets::parameter_norm(model.layout(), checkpoint.params.data());
   row.cs = cs;
 
+  const int passes = 2 + 2 * static_cast<int>(std::count_if(cs.begin(), cs.end(),
+                                                            [](double c) { return c != 1; }));
+  int done = 0;
+  auto passed = [&] {
+    if (on_pass) on_pass(++done, passes);
+  };
   const Outputs soft = run_model(model, probes);
+  passed();
   for (Scaling scaling : {Scaling::all, Scaling::logits}) {
     auto& curve = scaling == Scaling::all ? row.cosine_all : row.cosine_logits;
     for (double c : cs) {
@@ -80,11 +88,13 @@ SaturationRow saturation_report(const nets::Checkpoint& checkpoint,
       }
       set_scale(model, base, scaling, c);
       curve.push_back(mean_cosine(soft.states, run_model(model, probes).states, C));
+      passed();
     }
   }
   set_scale(model, base, Scaling::logits, 1);
   tie.apply(model);
   const Outputs hard = run_model(model, probes);
+  passed();
 
   for (std::size_t i = 0; i < probes.size(); ++i) {
     const bool s = soft.decision[i] > 0, h = hard.decision[i] > 0, label = probes[i].label == 1;

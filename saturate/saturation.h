@@ -5,6 +5,7 @@
 //   saturation(c):    mean over positions of cos(h_1, h_c), h the readout's input.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -57,9 +58,13 @@ struct SaturationRow {
 
 inline const std::vector<double> kDefaultScales = {1, 2, 5, 10, 100, 1000};
 
-// The report for one checkpoint over the probe words (labels from the language).
+// The report for one checkpoint over the probe words (labels from the language): a forward
+// pass over the probes for the soft model, for each c != 1 in both scalings, and for the
+// saturated network. `on_pass(done, total)`, when given, is called after each (for
+// progress; it may throw to stop).
 SaturationRow saturation_report(const nets::Checkpoint& checkpoint,
                                 const std::vector<Example>& probes, const TieRule& tie,
-                                const std::vector<double>& cs = kDefaultScales);
+                                const std::vector<double>& cs = kDefaultScales,
+                                const std::function<void(int, int)>& on_pass = {});
 
 }  // namespace saturn::saturate
