@@ -29,7 +29,10 @@ test-interop: build
 	bash scripts/install-deps.sh --interop
 	/usr/bin/python3 tests/interop/torch_parity.py $(BUILD)/saturn
 
-demo: build
+# The demo runs only the `saturn` binary: it builds that target alone (`make test` builds the
+# tests and benchmarks).
+demo: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target saturn
 	bash scripts/demo.sh $(BUILD)/saturn
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build running the whole suite. Without -Werror:
