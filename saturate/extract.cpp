@@ -160,7 +160,10 @@ Extraction extract_circuit(const nets::Checkpoint& checkpoint, const Alphabet& a
       soft_statistics(model, probes, alphabet.size(), cands, options.uniform_factor);
 
   // Coordinate descent from a start: each head in turn takes its most faithful candidate.
+  Progress progress("extract: search");
+  int start = 0;
   auto descend = [&](std::vector<std::size_t> choice, int& rounds) {
+    ++start;
     TieRule tie = options.rule;
     tie.tolerance.assign(static_cast<std::size_t>(heads), 0.0);
     for (int h = 0; h < heads; ++h) tie.tolerance[h] = cands[choice[h]].tolerance;
@@ -170,7 +173,8 @@ Extraction extract_circuit(const nets::Checkpoint& checkpoint, const Alphabet& a
       for (int h = 0; h < heads && best < x.probe_words; ++h)
         for (std::size_t c = 0; c < cands.size(); ++c) {
           if (c == choice[h]) continue;
-          check_interrupt();
+          progress.update(fmt::format("start {}/2, round {}, head {}/{}, candidate {}/{}", start,
+                                      rounds, h + 1, heads, c + 1, cands.size()));
           TieRule trial = tie;
           trial.tolerance[h] = cands[c].tolerance;
           const long a = agreement(model, probes, trial, soft);
