@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <stdexcept>
+
 #include "base/error.h"
 #include "nets/batch.h"
 
@@ -71,27 +74,34 @@ Outputs run_model(nets::Transformer<double>& model, const std::vector<Example>& 
   const int k = model.num_symbols(), C = model.config().d_model;
   const bool recognize = model.config().objective == nets::Objective::recognize;
   model.set_introspection(true);  // every position's final state
+  // Word i's rows ([BOS] w [EOS]) start at first_row[i]: the outputs are placed, not appended.
+  std::vector<std::size_t> first_row(probes.size() + 1, 0);
+  for (std::size_t i = 0; i < probes.size(); ++i)
+    first_row[i + 1] = first_row[i] + probes[i].word.size() + 2;
   Outputs out;
-  // Every word's rows ([BOS] w [EOS] at most): one allocation, not a growing copy (a tenth of a
-  // saturation report's time went to regrowing this vector and its page faults).
-  std::size_t rows = 0;
-  for (const auto& e : probes) rows += e.word.size() + 2;
-  out.states.reserve(rows * static_cast<std::size_t>(C));
-  out.decision.reserve(probes.size());
-  for (std::size_t start = 0; start < probes.size(); start += batch_size) {
-    const std::size_t end = std::min(probes.size(), start + batch_size);
+  out.decision.resize(probes.size());
+  out.states.resize(first_row.back() * static_cast<std::size_t>(C));
+  // The same batches, the last first: probe sets ascend in length, and the model's buffers,
+  // sized by the longest batch at the start, are then reused instead of regrown (and faulted in)
+  // for nearly every batch. Each batch's outputs are the same in any order.
+  const std::size_t batches = (probes.size() + batch_size - 1) / batch_size;
+  for (std::size_t q = batches; q-- > 0;) {
+    const std::size_t start = q * batch_size, end = std::min(probes.size(), start + batch_size);
     const std::vector<Example> chunk(probes.begin() + start, probes.begin() + end);
     auto batch = inference_batch(chunk, k, model.config().objective);
     model.forward(batch);
     const auto& z = model.logits();
     const auto& xf = model.final_states();
     for (int b = 0; b < batch.B; ++b) {
+      const std::size_t i = start + b;
       const int n = static_cast<int>(chunk[b].word.size());
-      out.decision.push_back(
-          recognize ? z[b] : z[(static_cast<std::size_t>(b) * batch.Tn + n) * (k + 1) + k]);
+      out.decision[i] =
+          recognize ? z[b] : z[(static_cast<std::size_t>(b) * batch.Tn + n) * (k + 1) + k];
+      if (static_cast<std::size_t>(batch.lengths[b]) != first_row[i + 1] - first_row[i])
+        throw std::logic_error("run_model: a batch row count differs from [BOS] w [EOS]");
       const double* rows = xf.data() + static_cast<std::size_t>(b) * batch.Tn * C;
-      out.states.insert(out.states.end(), rows,
-                        rows + static_cast<std::size_t>(batch.lengths[b]) * C);
+      std::copy(rows, rows + static_cast<std::size_t>(batch.lengths[b]) * C,
+                out.states.begin() + static_cast<std::ptrdiff_t>(first_row[i] * C));
     }
   }
   return out;
