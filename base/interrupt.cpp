@@ -40,7 +40,7 @@ void check_interrupt() {
 
 std::chrono::milliseconds progress_interval() {
   const char* text = std::getenv("SATURN_PROGRESS_SECONDS");
-  if (!text || !*text) return std::chrono::seconds(10);
+  if (!text || !*text) return std::chrono::seconds(5);
   char* end = nullptr;
   const double seconds = std::strtod(text, &end);
   if (*end != '\0' || !(seconds >= 0 && seconds <= 1e6))

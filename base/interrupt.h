@@ -41,7 +41,7 @@ class Progress {
 };
 
 // The interval between progress lines when stderr is not a terminal: SATURN_PROGRESS_SECONDS
-// (a number > 0; 0 turns them off), default 10 s. Throws InputError for another value.
+// (a number > 0; 0 turns them off), default 5 s. Throws InputError for another value.
 std::chrono::milliseconds progress_interval();
 
 }  // namespace saturn

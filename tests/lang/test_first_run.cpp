@@ -152,7 +152,7 @@ TEST_CASE("lang import --lang majority on FLaRe's 0/1 data points to flare-major
 }
 
 TEST_CASE("a long command prints progress lines when stderr is not a terminal", "[lang][cli]") {
-  // SATURN_PROGRESS_SECONDS shortens the interval (default 10 s) so that a command of a fraction
+  // SATURN_PROGRESS_SECONDS shortens the interval (default 5 s) so that a command of a fraction
   // of a second counts as long; the child inherits it.
   const auto sample = "lang sample majority --lengths 1:300 --per-length 20 --seed 1 -o /dev/null";
   ::setenv("SATURN_PROGRESS_SECONDS", "0.001", 1);

@@ -20,7 +20,7 @@ TEST_CASE("saturate prints progress lines when stderr is not a terminal", "[nets
                       "--set test_lengths=7:12 -q");
   REQUIRE(r.code == 0);
   const std::string saturate = "saturate " + run + " --checkpoint all --per-length 2";
-  // An interval far below the command's time (the default is 10 s).
+  // An interval far below the command's time (the default is 5 s).
   ::setenv("SATURN_PROGRESS_SECONDS", "0.0001", 1);
   r = run_saturn(saturate);
   ::unsetenv("SATURN_PROGRESS_SECONDS");
