@@ -1,3 +1,4 @@
+// `saturn --version` and "did you mean" for arguments CLI11 did not understand.
 #include "cli/app_help.h"
 
 #include <fmt/format.h>
@@ -38,10 +39,6 @@ std::string quoted_list(const std::vector<std::string>& names) {
     text += fmt::format("{}'{}'", i == 0 ? "" : i + 1 == names.size() ? " or " : ", ", names[i]);
   return text;
 }
-
-}  // namespace
-
-namespace {
 
 // The message for one argument that was not understood, naming its nearest names; "" when none
 // is near.
