@@ -24,7 +24,7 @@ namespace {
 // The end of `train --help` and `learn --help`: every key --config and --set take, with its
 // default (the text of a config file that sets every key to it).
 std::string config_keys_footer() {
-  return "\nModel and training keys (--config FILE, --set KEY=VALUE), shown with their "
+  return "Model and training keys (--config FILE, --set KEY=VALUE), shown with their "
          "defaults:\n\n" +
          nets::RunConfig{}.to_toml();
 }
