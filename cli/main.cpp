@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
   saturn::cli::add_sweep_command(app);
   saturn::install_interrupt_handler();
   try {
+    saturn::progress_interval();  // a bad SATURN_PROGRESS_SECONDS is refused before any work
     std::vector<std::string> args(argv, argv + argc);
     if (const std::string limit = take_memory_limit(args); !limit.empty())
       saturn::set_memory_budget(saturn::parse_memory_size(limit, "--memory-limit"));
