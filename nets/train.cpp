@@ -184,9 +184,12 @@ FinalFigures final_figures(const std::filesystem::path& path, long step, bool ev
   LineReader lines(in, path.string());
   std::string line;
   while (lines.next(line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.value("step", -1L) == step) train_line = j;
-    if (j.value("eval_step", -1L) == step) eval_line = j;
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    auto at_step = [&](const char* key) {
+      return j.contains(key) && j[key].is_number_integer() && j[key].get<long>() == step;
+    };
+    if (at_step("step")) train_line = j;
+    if (at_step("eval_step")) eval_line = j;
   }
   auto number = [&](const std::optional<nlohmann::json>& j, const char* key, const char* kind) {
     if (!j || !j->contains(key) || !(*j)[key].is_number())
@@ -400,7 +403,13 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
   std::optional<FinalFigures> recorded;
   if (resumed && start_step == tc.steps)
     recorded = final_figures(metrics_path, tc.steps, mc.objective == Objective::recognize);
-  if (recorded) summary.final_loss = recorded->loss, summary.train_accuracy = recorded->train_acc;
+  if (recorded) {
+    summary.final_loss = recorded->loss, summary.train_accuracy = recorded->train_acc;
+    if (!options.quiet)
+      fmt::print(stderr,
+                 "{}: trained to step {} already; summary.json rebuilt from metrics.jsonl\n",
+                 options.out.string(), tc.steps);
+  }
   const bool tty = !options.quiet && ::isatty(STDERR_FILENO);
   const auto t_start = Clock::now();
   long tokens_total = 0;
