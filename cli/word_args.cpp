@@ -29,6 +29,7 @@ WordsCommand::WordsCommand(const std::string& description, const std::string& na
     // With extras allowed, CLI11 hands back the `--` it has obeyed.
     extras.erase(std::remove(extras.begin(), extras.end(), "--"), extras.end());
     if (extras.empty()) return;
+    if (extras.front() == "--help-all") throw CLI::CallForAllHelp();  // the root's flag
     std::vector<std::string> flags;
     for (const CLI::Option* o : get_options())
       for (const auto& n : o->get_lnames()) flags.push_back("--" + n);
