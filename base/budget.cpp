@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 
@@ -77,19 +78,28 @@ std::uint64_t parse_memory_size(const std::string& text, const std::string& flag
   return v << shift;
 }
 
-std::string format_bytes(double bytes) {
+std::string format_bytes(double bytes, int significant_digits) {
   static const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   int u = 0;
   while (bytes >= 1024 && u < 6) bytes /= 1024, ++u;
-  return u == 0 ? fmt::format("{:.0f} bytes", bytes) : fmt::format("{:.3g} {}", bytes, units[u]);
+  // 1000..1023 of a unit in full, not as 1e+03.
+  const int digits = std::max(significant_digits, bytes >= 999.5 ? 4 : 1);
+  return u == 0 ? fmt::format("{:.0f} bytes", bytes)
+                : fmt::format("{:.{}g} {}", bytes, digits, units[u]);
 }
 
 void require_memory(double bytes, std::string_view knob, std::string_view what) {
   const double budget = static_cast<double>(memory_budget());
-  if (!(bytes <= budget))  // also catches NaN
+  if (!(bytes <= budget)) {  // also catches NaN
+    // As many digits as it takes for the two sizes to read differently.
+    int digits = 3;
+    while (digits < 15 && format_bytes(bytes, digits) == format_bytes(budget, digits)) ++digits;
+    const bool apart = format_bytes(bytes, digits) != format_bytes(budget, digits);
     throw LimitError(fmt::format(
         "{}: {} needs about {}, over the memory budget of {} (raise it with --memory-limit)", knob,
-        what, format_bytes(bytes), format_bytes(budget)));
+        what, apart ? format_bytes(bytes, digits) : fmt::format("{:.0f} bytes", bytes),
+        apart ? format_bytes(budget, digits) : fmt::format("{:.0f} bytes", budget)));
+  }
 }
 
 }  // namespace saturn

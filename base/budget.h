@@ -17,7 +17,7 @@ void set_memory_budget(std::uint64_t bytes);
 // `flag` on anything else (fractions, negative values, overflow).
 std::uint64_t parse_memory_size(const std::string& text, const std::string& flag);
 // "1.5 GiB".
-std::string format_bytes(double bytes);
+std::string format_bytes(double bytes, int significant_digits = 3);
 
 // Throws LimitError when `bytes` exceeds the budget: "KNOB: WHAT needs about 3.2 GiB, over the
 // memory budget of 2 GiB (raise it with --memory-limit)". `bytes` is a double so that products

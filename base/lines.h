@@ -5,6 +5,7 @@
 
 #include <istream>
 #include <string>
+#include <string_view>
 
 namespace saturn {
 
@@ -15,7 +16,8 @@ class LineReader {
   LineReader(std::istream& in, std::string source, std::size_t max_line = kDefaultMaxLine)
       : in_(in), source_(std::move(source)), max_line_(max_line) {}
 
-  // The next line without its '\n' (a final line without one counts); false at the end.
+  // The next line without its '\n' or "\r\n" (a final line without one counts); false at the
+  // end. A read error throws InputError naming SOURCE.
   bool next(std::string& line);
   long line_number() const { return number_; }
   const std::string& source() const { return source_; }
@@ -23,10 +25,15 @@ class LineReader {
   [[noreturn]] void fail(const std::string& what) const;
 
  private:
+  int get();
   std::istream& in_;
   std::string source_;
   std::size_t max_line_;
   long number_ = 0;
 };
+
+// `text` as a message may quote it: control characters written as \r, \t, \n or \xNN, and
+// at most `max_chars` characters of it (then "...").
+std::string visible(std::string_view text, std::size_t max_chars = 40);
 
 }  // namespace saturn

@@ -2,12 +2,26 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 #include "base/budget.h"
 #include "base/error.h"
 
 namespace saturn {
+
+std::ifstream open_for_reading(const std::filesystem::path& path, std::string_view what) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw InputError(fmt::format("{}: is a directory, expected a {}", path.string(), what));
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw InputError(fmt::format("{}: cannot read {} ({})", path.string(), what,
+                                 std::strerror(errno ? errno : ENOENT)));
+  return in;
+}
 
 std::string read_file(const std::filesystem::path& path, std::string_view what,
                       std::uint64_t max_bytes) {

@@ -163,8 +163,18 @@ void add_lang_commands(CLI::App& app) {
       Sampler sampler(l, static_cast<std::size_t>(*limit));
       if (*format == "flare") {
         if (out->empty()) throw InputError("--format flare: needs -o DIR (a dataset directory)");
+        if (*out == "-")
+          throw InputError(
+              "--format flare: -o - is standard output, but a FLaRe dataset is a directory of "
+              "files; give -o DIR");
         FlareWriter writer(*out, l->alphabet(), o->next);
-        const auto notes = generate_dataset(sampler, *o, [&](Example&& e) { writer.write(e); });
+        // FLaRe's next-symbol sets are unbounded: exact where a DFA decides them, so that
+        // `lang import` accepts what is written.
+        const auto notes = generate_dataset(sampler, *o, [&](Example&& e) {
+          if (e.next)
+            if (auto exact = exact_next_targets(*l, e.word)) e.next = std::move(*exact);
+          writer.write(e);
+        });
         writer.commit();
         for (const auto& note : notes) fmt::print(stderr, "note: {}\n", note);
         return;
@@ -191,25 +201,42 @@ void add_lang_commands(CLI::App& app) {
     cmd->add_option("--lang", *name, "The language (its alphabet names the symbols)")->required();
     cmd->add_option("-o,--out", *out, "Output JSONL file (default: stdout)");
     cmd->add_flag("--no-check-labels", *no_check,
-                  "Accept labels that disagree with the language (noisy data)");
+                  "Accept labels and next-symbols.jsonl entries that disagree with the language");
+    auto next_max_length = std::make_shared<int>(0);
+    cmd->add_option("--next-max-length", *next_max_length,
+                    "Languages without a DFA: search accepted continuations up to this length "
+                    "when checking next-symbols.jsonl (default: twice the longest word, >= 16)");
     cmd->callback([=] {
+      if (*next_max_length < 0 || *next_max_length > 100000)
+        throw InputError(fmt::format(
+            "--next-max-length: expected 0 (the default) to 100000 (got {})", *next_max_length));
       auto l = resolve_language(*name);
+      NextSymbolsCheck check{*next_max_length};
       std::vector<Example> examples;
       try {
-        examples = read_flare(*dir, l->alphabet(), *no_check ? nullptr : l.get());
+        examples = read_flare(*dir, l->alphabet(), *no_check ? nullptr : l.get(), &check);
       } catch (const InputError& e) {
         // FLaRe's own spelling of a language saturn also has (majority over 0 1, not a b):
         // point to the variant when the data reads as it.
         const auto variant = builtin("flare-" + l->name());
         if (!variant) throw;
         try {
-          read_flare(*dir, variant->alphabet(), *no_check ? nullptr : variant.get());
+          NextSymbolsCheck variant_check{*next_max_length};
+          read_flare(*dir, variant->alphabet(), *no_check ? nullptr : variant.get(),
+                     &variant_check);
         } catch (const InputError&) {
           throw e;
         }
         throw InputError(fmt::format("{} (the data is FLaRe's {}: use --lang {})", e.what(),
                                      l->name(), variant->name()));
       }
+      if (check.unconfirmed > 0)
+        fmt::print(stderr,
+                   "note: {}: {} has no DFA, so FLaRe's unbounded next-symbol sets are checked "
+                   "with continuations of at most {} symbols: {} listed symbol{} had none that "
+                   "short (kept; raise --next-max-length to search further)\n",
+                   (std::filesystem::path(*dir) / "next-symbols.jsonl").string(), l->name(),
+                   check.max_length, check.unconfirmed, check.unconfirmed == 1 ? "" : "s");
       OutputFile output(out->empty() ? "-" : *out);
       for (const auto& e : examples) {
         output.write(to_json_line(e, l->alphabet()));

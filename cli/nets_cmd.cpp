@@ -61,6 +61,14 @@ void add_nets_commands(CLI::App& app) {
         if (!config_file->empty())
           throw InputError("--resume reads the run's own config.toml; --config is not used");
         config.load(resumed_config);
+      } else if (*resume && config_file->empty() && sets->empty() &&
+                 std::filesystem::is_directory(*out)) {
+        // A run killed before its config.toml was complete, or no run at all: resuming the
+        // default configuration would train something nobody asked for.
+        throw InputError(fmt::format(
+            "--resume: {} holds no config.toml (no run, or one killed before its configuration "
+            "was written); give the run's --config/--set to start it, or use --overwrite",
+            *out));
       } else if (!config_file->empty()) {
         config.load(*config_file);
       }

@@ -22,17 +22,19 @@ void add_theory_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--scale", o->scale, "quick (minutes, what the tests run) or full")
       ->capture_default_str();
-  cmd->add_option("--seeds", o->seeds, "Seeds per configuration (default: the suite's, per scale)");
+  auto* seeds_option = cmd->add_option("--seeds", o->seeds,
+                                       "Seeds per configuration (default: the suite's, per scale)");
   cmd->add_option("--threads", o->threads, "Runs trained at once (default: every core)");
   cmd->add_option("--out", o->out, "Output directory: report.md, results.json, figures/, runs/")
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print results.json instead of the table");
-  cmd->callback([o] {
+  cmd->callback([o, seeds_option] {
     theory::TheoryOptions options;
     if (o->scale != "quick" && o->scale != "full")
       throw InputError(fmt::format("--scale: expected quick or full (got '{}')", o->scale));
     options.scale = o->scale == "full" ? theory::Scale::full : theory::Scale::quick;
-    if (o->seeds < 0 || o->seeds > 1000)
+    // 0 stands for "not given" inside; given, it must be a count.
+    if (seeds_option->count() > 0 && (o->seeds < 1 || o->seeds > 1000))
       throw InputError(fmt::format("--seeds: expected 1..1000 (got {})", o->seeds));
     if (o->threads < 0 || o->threads > 4096)
       throw InputError(fmt::format("--threads: expected 1..4096 (got {})", o->threads));

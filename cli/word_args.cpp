@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 
 #include "base/error.h"
+#include "base/read_file.h"
+#include "base/suggest.h"
 #include "lang/words.h"
 
 namespace saturn::cli {
@@ -17,7 +20,29 @@ WordsCommand* WordsCommand::add(CLI::App& parent, const std::string& name,
 }
 
 WordsCommand::WordsCommand(const std::string& description, const std::string& name)
-    : CLI::App(description, name) {}
+    : CLI::App(description, name) {
+  // An unknown option stays with this command, which names it with the way to pass a word that
+  // starts with '-' (CLI11's own message gives no hint).
+  allow_extras();
+  parse_complete_callback([this] {
+    auto extras = remaining();
+    // With extras allowed, CLI11 hands back the `--` it has obeyed.
+    extras.erase(std::remove(extras.begin(), extras.end(), "--"), extras.end());
+    if (extras.empty()) return;
+    if (extras.front() == "--help-all") throw CLI::CallForAllHelp();  // the root's flag
+    std::vector<std::string> flags;
+    for (const CLI::Option* o : get_options())
+      for (const auto& n : o->get_lnames()) flags.push_back("--" + n);
+    const std::string& arg = extras.front();
+    std::string command = get_name();  // "lang check", "circuit run", "inspect"
+    for (const CLI::App* p = get_parent(); p && p->get_parent(); p = p->get_parent())
+      command = p->get_name() + " " + command;
+    throw InputError(fmt::format(
+        "{}: unknown option '{}'{}; a word that begins with '-' goes after --, as in: saturn "
+        "{} ... -- {}",
+        command, arg, did_you_mean(arg, flags), command, arg));
+  });
+}
 
 void WordsCommand::add_words() {
   // CLI11 splits an argument "[a,b]" into values only for an option that allows extra
@@ -51,8 +76,7 @@ void WordsCommand::for_each_word(
   for (std::size_t i = 0; i < words_.size(); ++i) fn(words_[i], parsed[i]);
   if (file_.empty()) return;
   if (file_ == "-") return read_words(std::cin, "<stdin>", alphabet, fn);
-  std::ifstream in(file_, std::ios::binary);
-  if (!in) throw InputError(fmt::format("--words: {}: cannot read", file_));
+  std::ifstream in = open_for_reading(file_, "word file (--words: one word per line)");
   read_words(in, file_, alphabet, fn);
 }
 

@@ -87,7 +87,8 @@ std::shared_ptr<const Language> builtin(const std::string& name) {
 
 std::shared_ptr<const Language> resolve_language(const std::string& what) {
   if (auto lang = builtin(what)) return lang;
-  if (std::filesystem::is_regular_file(what)) return load_spec_file(what);
+  // Any file but a directory: a FIFO or device is read as a stream (read_file refuses a directory).
+  if (std::error_code ec; std::filesystem::exists(what, ec)) return load_spec_file(what);
   throw InputError(
       fmt::format("unknown language '{}': not a built-in (see 'saturn lang list') and no such "
                   "file{}",

@@ -12,6 +12,7 @@
 #include "base/interrupt.h"
 #include "base/json_read.h"
 #include "base/lines.h"
+#include "base/read_file.h"
 #include "lang/words.h"
 
 namespace saturn {
@@ -160,8 +161,7 @@ std::vector<std::string> generate_dataset(Sampler& sampler, const DatasetOptions
 
 std::vector<Example> read_json_lines(const std::string& path, const Alphabet& alphabet,
                                      int max_length, const Language* check_against) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot read data file", path));
+  std::ifstream in = open_for_reading(path, "data file (JSON Lines)");
   return read_json_lines(in, path, alphabet, max_length, check_against);
 }
 

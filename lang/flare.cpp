@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -14,6 +15,10 @@
 #include "base/error.h"
 #include "base/json_read.h"
 #include "base/lines.h"
+#include "base/read_file.h"
+#include "lang/count.h"
+#include "lang/dfa.h"
+#include "lang/language.h"
 
 namespace saturn {
 
@@ -32,7 +37,7 @@ Word parse_tokens(const std::string& line, const Alphabet& alphabet, const LineR
     if (token.empty()) where.fail("an empty token (symbols are separated by single spaces)");
     const auto s = alphabet.find(token);
     if (!s)
-      where.fail(fmt::format("unknown symbol '{}' (the alphabet: {})", token.substr(0, 40),
+      where.fail(fmt::format("unknown symbol '{}' (the alphabet: {})", visible(token),
                              fmt::join(alphabet.names(), " ")));
     w.push_back(*s);
     if (end == std::string::npos) return w;
@@ -40,31 +45,134 @@ Word parse_tokens(const std::string& line, const Alphabet& alphabet, const LineR
   }
 }
 
+// FLaRe's next-symbol sets, decided with the DFA or searched with the count tables (flare.h).
+class NextSymbolChecker {
+ public:
+  NextSymbolChecker(const Language& language, int max_length)
+      : language_(language), max_length_(max_length) {
+    if (language.dfa()) {
+      live_ = live_states(*language.dfa());
+    } else {
+      // A non-owning pointer: the table lives only while the language is in use.
+      table_ = std::make_unique<CountTable>(
+          std::shared_ptr<const Language>(std::shared_ptr<const Language>(), &language));
+    }
+  }
+
+  void check(const Word& w, const NextTargets& t, const JsonNode& root, NextSymbolsCheck& report) {
+    const Runner& runner = language_.runner();
+    const int k = language_.alphabet().size();
+    Config c = runner.start(), next;
+    StateId q = language_.dfa() ? language_.dfa()->start() : 0;
+    for (std::size_t i = 0; i <= w.size(); ++i) {
+      const JsonNode item = root.at(i);
+      const bool accepted = runner.accepting(c);
+      if (accepted != t.prefix_accepted[i])
+        item.at("e").fail(
+            fmt::format("is {}, but the prefix {} {} {} (--no-check-labels skips this check)",
+                        t.prefix_accepted[i] ? "true" : "false", prefix_text(w, i),
+                        accepted ? "is in" : "is not in", language_.name()));
+      for (int s = 0; s < k; ++s) {
+        const bool listed =
+            std::binary_search(t.next[i].begin(), t.next[i].end(), static_cast<Symbol>(s));
+        bool follows = false, decided = true;
+        if (live_) {
+          follows = (*live_)[static_cast<std::size_t>(language_.dfa()->next(q, s))];
+        } else {
+          next = c;
+          runner.step(next, static_cast<Symbol>(s));
+          const int shortest = shortest_continuation(next);
+          // Unlisted: wrong when an accepted word no longer than w begins with prefix + s.
+          // Listed: confirmed when one was found within max_length.
+          follows = shortest >= 0 && (listed || shortest <= static_cast<int>(w.size() - i) - 1);
+          decided = follows || !listed;
+          if (!decided) ++report.unconfirmed;
+        }
+        if (decided && follows != listed) {
+          const std::string symbol = language_.alphabet().name(static_cast<Symbol>(s));
+          item.at("s").fail(fmt::format(
+              "{} '{}', but {} word of {} begins with the prefix {} and then '{}'{} "
+              "(--no-check-labels skips this check)",
+              listed ? "lists" : "omits", symbol, listed ? "no accepted" : "an accepted",
+              language_.name(), prefix_text(w, i), symbol,
+              live_ ? "" : fmt::format(" (one of length <= {})", w.size())));
+        }
+      }
+      if (i < w.size()) {
+        runner.step(c, w[i]);
+        if (live_) q = language_.dfa()->next(q, w[i]);
+      }
+    }
+  }
+
+ private:
+  std::string prefix_text(const Word& w, std::size_t i) const {
+    if (i == 0) return "\"\" (empty)";
+    const std::string text = language_.alphabet().format(Word(w.begin(), w.begin() + i));
+    return "'" + (text.size() > 40 ? text.substr(0, 37) + "..." : text) + "'";
+  }
+  // The length of the shortest accepted continuation of c, up to max_length; -1 if none.
+  int shortest_continuation(const Config& c) {
+    key_.clear();
+    append_config(c, key_);
+    if (auto it = shortest_.find(key_); it != shortest_.end()) return it->second;
+    int found = -1;
+    for (int r = 0; r <= max_length_ && found < 0; ++r)
+      if (table_->accepted_from(c, r) > 0) found = r;
+    shortest_.emplace(key_, found);
+    return found;
+  }
+
+  const Language& language_;
+  int max_length_;
+  std::optional<std::vector<bool>> live_;
+  std::unique_ptr<CountTable> table_;
+  std::map<Key, int> shortest_;
+  Key key_;
+};
+
 }  // namespace
 
+std::optional<NextTargets> exact_next_targets(const Language& language, const Word& w) {
+  if (!language.dfa()) return std::nullopt;
+  const Dfa& dfa = *language.dfa();
+  const auto live = live_states(dfa);
+  NextTargets out;
+  StateId q = dfa.start();
+  for (std::size_t i = 0; i <= w.size(); ++i) {
+    out.prefix_accepted.push_back(dfa.accepting(q));
+    std::vector<Symbol> allowed;
+    for (int s = 0; s < dfa.num_symbols(); ++s)
+      if (live[static_cast<std::size_t>(dfa.next(q, static_cast<Symbol>(s)))])
+        allowed.push_back(static_cast<Symbol>(s));
+    out.next.push_back(std::move(allowed));
+    if (i < w.size()) q = dfa.next(q, w[i]);
+  }
+  return out;
+}
+
 std::vector<Example> read_flare(const fs::path& dir, const Alphabet& alphabet,
-                                const Language* check_against) {
+                                const Language* check_against, NextSymbolsCheck* next_check) {
   const fs::path tok = dir / "main.tok", labels = dir / "labels.txt",
                  next = dir / "next-symbols.jsonl";
-  std::ifstream tin(tok, std::ios::binary), lin(labels, std::ios::binary);
-  if (!tin)
-    throw InputError(
-        fmt::format("{}: cannot read (a FLaRe dataset directory holds "
-                    "main.tok and labels.txt)",
-                    tok.string()));
-  if (!lin) throw InputError(fmt::format("{}: cannot read", labels.string()));
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw InputError(fmt::format(
+        "{}: cannot read the dataset: {} (a FLaRe dataset is a directory holding main.tok and "
+        "labels.txt)",
+        dir.string(), fs::exists(dir, ec) ? "not a directory" : "no such directory"));
+  std::ifstream tin = open_for_reading(tok, "FLaRe main.tok (one example per line)");
+  std::ifstream lin = open_for_reading(labels, "FLaRe labels.txt (one label per line)");
   std::ifstream nin;
-  if (fs::exists(next)) {
-    nin.open(next, std::ios::binary);
-    if (!nin) throw InputError(fmt::format("{}: cannot read", next.string()));
-  }
-  return read_flare(tin, lin, nin.is_open() ? &nin : nullptr, dir.string(), alphabet,
-                    check_against);
+  if (fs::exists(fs::symlink_status(next, ec)))
+    nin = open_for_reading(next, "FLaRe next-symbols.jsonl");
+  return read_flare(tin, lin, nin.is_open() ? &nin : nullptr, dir.string(), alphabet, check_against,
+                    next_check);
 }
 
 std::vector<Example> read_flare(std::istream& tin, std::istream& lin, std::istream* nin,
                                 const std::string& dir_name, const Alphabet& alphabet,
-                                const Language* check_against) {
+                                const Language* check_against, NextSymbolsCheck* next_check) {
   const fs::path dir(dir_name), tok = dir / "main.tok", labels = dir / "labels.txt",
                                 next = dir / "next-symbols.jsonl";
   LineReader tokens(tin, tok.string()), label_lines(lin, labels.string());
@@ -82,7 +190,7 @@ std::vector<Example> read_flare(std::istream& tin, std::istream& lin, std::istre
     Example e;
     e.word = parse_tokens(t, alphabet, tokens);
     if (l != "0" && l != "1")
-      label_lines.fail(fmt::format("expected a label 0 or 1, got '{}'", l.substr(0, 40)));
+      label_lines.fail(fmt::format("expected a label 0 or 1, got '{}'", visible(l)));
     e.label = l == "1" ? 1 : 0;
     if (check_against && check_against->accepts(e.word) != (e.label == 1))
       label_lines.fail(fmt::format(
@@ -98,6 +206,17 @@ std::vector<Example> read_flare(std::istream& tin, std::istream& lin, std::istre
   if (!nin) return out;
   LineReader next_lines(*nin, next.string());
   std::string line;
+  NextSymbolsCheck default_check;
+  if (!next_check) next_check = &default_check;
+  std::optional<NextSymbolChecker> checker;
+  if (check_against) {
+    std::size_t longest = 0;
+    for (const auto& e : out) longest = std::max(longest, e.word.size());
+    if (next_check->max_length <= 0)
+      next_check->max_length = static_cast<int>(std::max<std::size_t>(16, 2 * longest));
+    checker.emplace(*check_against, next_check->max_length);
+    next_check->exact = check_against->dfa().has_value();
+  }
   for (auto& e : out) {
     if (e.label != 1) continue;
     if (!next_lines.next(line))
@@ -123,7 +242,8 @@ std::vector<Example> read_flare(std::istream& tin, std::istream& lin, std::istre
         if (end == std::string::npos) end = symbols.size();
         const auto s = alphabet.find(symbols.substr(start, end - start));
         if (!s)
-          item.at("s").fail(fmt::format("unknown symbol '{}'", symbols.substr(start, end - start)));
+          item.at("s").fail(
+              fmt::format("unknown symbol '{}'", visible(symbols.substr(start, end - start))));
         allowed.push_back(*s);
         start = end + 1;
       }
@@ -131,6 +251,7 @@ std::vector<Example> read_flare(std::istream& tin, std::istream& lin, std::istre
       targets.next.push_back(std::move(allowed));
       targets.prefix_accepted.push_back(item.at("e").boolean());
     }
+    if (checker) checker->check(e.word, targets, root, *next_check);
     e.next = std::move(targets);
   }
   if (next_lines.next(line)) next_lines.fail("more lines than positive examples in labels.txt");

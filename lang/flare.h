@@ -11,21 +11,42 @@
 #include <filesystem>
 #include <istream>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "lang/dataset.h"
 
 namespace saturn {
 
+// How next-symbols.jsonl is checked against a language. FLaRe's sets are unbounded: s may
+// follow the prefix p when some accepted word of any length begins with p s. With a DFA that is
+// decided exactly (the state after p s can reach acceptance). Without one, continuations are
+// searched up to `max_length` symbols: a listed symbol with none is counted as unconfirmed
+// (not refused: a longer one may exist), and an unlisted symbol is refused when an accepted
+// word no longer than the example itself begins with p s.
+struct NextSymbolsCheck {
+  int max_length = 0;    // in: 0 means twice the longest word in main.tok, at least 16
+  bool exact = false;    // out: the language has a DFA (every set was decided)
+  long unconfirmed = 0;  // out: listed symbols without an accepted continuation found
+};
+
 // Reads DIR's files. Errors name FILE:LINE (unknown symbols, a label other than 0 or 1, files of
-// different lengths). With `check_against`, a label the language disagrees with is refused.
+// different lengths). With `check_against`, a label the language disagrees with is refused, and
+// so is a next-symbols.jsonl entry: an `e` flag that is not the prefix's membership, an `s` set
+// that is not the next symbols (NextSymbolsCheck; `next_check` may be null for the defaults).
 std::vector<Example> read_flare(const std::filesystem::path& dir, const Alphabet& alphabet,
-                                const Language* check_against = nullptr);
+                                const Language* check_against = nullptr,
+                                NextSymbolsCheck* next_check = nullptr);
 // The same from streams (next: null when there is no next-symbols.jsonl); messages name the
 // files inside `dir_name`.
 std::vector<Example> read_flare(std::istream& main_tok, std::istream& labels, std::istream* next,
                                 const std::string& dir_name, const Alphabet& alphabet,
-                                const Language* check_against = nullptr);
+                                const Language* check_against = nullptr,
+                                NextSymbolsCheck* next_check = nullptr);
+
+// FLaRe's unbounded next-symbol sets for `w` where they are decidable (languages with a DFA);
+// nullopt for the others.
+std::optional<NextTargets> exact_next_targets(const Language& language, const Word& w);
 
 // Writes DIR/main.tok, labels.txt and, when every positive example has next-symbol targets,
 // next-symbols.jsonl; each through a temporary file renamed into place by commit().

@@ -33,6 +33,19 @@ std::string float_text(double v) {
   return text;
 }
 
+bool is_text_key(const std::string& key) {
+  static const auto defaults = RunConfig().to_map();
+  const auto it = defaults.find(key);
+  return key == "data" || (it != defaults.end() && !it->second.empty() && it->second[0] == '"');
+}
+
+std::string quoted_value_error(const std::string& key, const std::string& value) {
+  const bool boolean =
+      RunConfig().to_map().at(key) == "true" || RunConfig().to_map().at(key) == "false";
+  return fmt::format("{}: expected {}, got the string \"{}\" (write it without quotes)", key,
+                     boolean ? "a boolean" : "a number", value.substr(0, 40));
+}
+
 const std::vector<std::string>& training_keys() {
   static const std::vector<std::string> keys = {"optimizer",
                                                 "lr",
@@ -128,9 +141,13 @@ void RunConfig::load_text(const std::string& text, const std::string& source) {
   for (auto&& [k, node] : doc) {
     std::string value;
     // By the node's own type: value<bool>() would also convert the integer 1.
-    if (node.is_string())
+    const std::string key(k.str());
+    if (node.is_string()) {
       value = *node.value<std::string>();
-    else if (node.is_boolean())
+      if (!is_text_key(key) && RunConfig().to_map().count(key))
+        throw InputError(fmt::format("{}:{}:{}: {}", source, node.source().begin.line,
+                                     node.source().begin.column, quoted_value_error(key, value)));
+    } else if (node.is_boolean())
       value = *node.value<bool>() ? "true" : "false";
     else if (node.is_integer())
       value = std::to_string(*node.value<std::int64_t>());

@@ -34,6 +34,12 @@ struct TrainConfig {
 // ("1000.0", not "1000").
 std::string float_text(double v);
 
+// Whether a key's value is text in TOML (names, length ranges, paths: `norm = "layer"`); the
+// other keys take numbers or booleans, and a string such as "2" for them is refused.
+bool is_text_key(const std::string& key);
+// The message for a TOML string given to a key of another type (is_text_key false).
+std::string quoted_value_error(const std::string& key, const std::string& value);
+
 // The training keys (model keys: config.h's model_keys()).
 const std::vector<std::string>& training_keys();
 

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "base/atomic_file.h"
@@ -171,6 +172,43 @@ std::string metrics_up_to(const std::filesystem::path& path, long step) {
   return kept;
 }
 
+// The final step's figures as metrics.jsonl recorded them: its training line's loss and
+// accuracy, and (recognizers) its evaluation line's accuracies. A summary rebuilt from them is
+// the uninterrupted run's (but the wall-clock fields). Throws InputError when a line is missing.
+struct FinalFigures {
+  double loss = 0, train_acc = 0, in_range = 0, out_of_range = 0;
+};
+FinalFigures final_figures(const std::filesystem::path& path, long step, bool evaluated) {
+  std::optional<nlohmann::json> train_line, eval_line;
+  std::istringstream in(metrics_up_to(path, step));
+  LineReader lines(in, path.string());
+  std::string line;
+  while (lines.next(line)) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    auto at_step = [&](const char* key) {
+      return j.contains(key) && j[key].is_number_integer() && j[key].get<long>() == step;
+    };
+    if (at_step("step")) train_line = j;
+    if (at_step("eval_step")) eval_line = j;
+  }
+  auto number = [&](const std::optional<nlohmann::json>& j, const char* key, const char* kind) {
+    if (!j || !j->contains(key) || !(*j)[key].is_number())
+      throw InputError(fmt::format(
+          "--resume: {} has no {} line for the final step {} (summary.json cannot be rebuilt; "
+          "start the run again with --overwrite)",
+          path.string(), kind, step));
+    return (*j)[key].get<double>();
+  };
+  FinalFigures f;
+  f.loss = number(train_line, "loss", "training");
+  f.train_acc = number(train_line, "train_acc", "training");
+  if (evaluated) {
+    f.in_range = number(eval_line, "in_range", "evaluation");
+    f.out_of_range = number(eval_line, "out_of_range", "evaluation");
+  }
+  return f;
+}
+
 }  // namespace
 
 BatchDrawer::BatchDrawer(Sampler& sampler, const RunConfig& config)
@@ -253,7 +291,9 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
   long start_step = 0;
   const fs::path summary_path = options.out / "summary.json";
   bool resumed = false;
-  if (options.resume && fs::exists(options.out / "config.toml")) {
+  // Checkpoints are resumed whether or not config.toml survived: the configuration given is
+  // checked against theirs (the CLI refuses a --resume without config.toml, --config or --set).
+  if (options.resume) {
     const auto checkpoints = list_checkpoints(options.out, /*may_be_empty=*/true);
     if (!checkpoints.empty()) {
       Checkpoint c = load_checkpoint(checkpoints.back().second);
@@ -266,6 +306,17 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
       resumed = true;
     }
   }
+  if (options.resume && !resumed) {
+    // Nothing to resume: the run starts with the configuration given, in a directory that
+    // holds nothing or only this run's files (never into someone else's files).
+    for (const auto& e : fs::directory_iterator(options.out)) {
+      const std::string name = e.path().filename().string();
+      if (name != ".lock" && !is_run_file(name))
+        throw InputError(fmt::format(
+            "--resume: {} holds no saturn run but other files ({}); choose a new directory",
+            options.out.string(), name));
+    }
+  }
   if (!resumed) model.init();
   if (start_step > tc.steps)
     throw InputError(
@@ -276,6 +327,10 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
     summary.already_finished = true;
     return summary;
   }
+  if (options.resume && !resumed && !options.quiet)
+    fmt::print(stderr,
+               "{}: holds no checkpoint yet; starting the run with the given configuration\n",
+               options.out.string());
   if (!options.quiet)
     fmt::print(stderr, "{}: {} parameters; {} for training\n", options.out.string(),
                model.params.size(),
@@ -343,9 +398,18 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
 
   // The initialisation is step 0 of the norm history (saturate/ reads every checkpoint).
   if (!resumed && tc.checkpoint_every > 0) checkpoint(0);
-  // Killed after the last checkpoint but before the summary: the metrics are complete; only
-  // the final evaluation's figures are needed again (they are deterministic).
-  if (start_step == tc.steps && mc.objective == Objective::recognize) evaluate_at(tc.steps);
+  // Killed after the last checkpoint but before the summary: the metrics are complete up to the
+  // final step; the summary's figures are the final step's training line and evaluation line.
+  std::optional<FinalFigures> recorded;
+  if (resumed && start_step == tc.steps)
+    recorded = final_figures(metrics_path, tc.steps, mc.objective == Objective::recognize);
+  if (recorded) {
+    summary.final_loss = recorded->loss, summary.train_accuracy = recorded->train_acc;
+    if (!options.quiet)
+      fmt::print(stderr,
+                 "{}: trained to step {} already; summary.json rebuilt from metrics.jsonl\n",
+                 options.out.string(), tc.steps);
+  }
   const bool tty = !options.quiet && ::isatty(STDERR_FILENO);
   const auto t_start = Clock::now();
   long tokens_total = 0;
@@ -424,8 +488,8 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
   summary.steps_per_s = step_seconds > 0 ? trained / step_seconds : 0;
   summary.tokens_per_s = step_seconds > 0 ? tokens_total / step_seconds : 0;
   summary.process_steps_per_s = trained / summary.process_seconds;
-  summary.in_range_accuracy = last_eval_in.accuracy();
-  summary.out_of_range_accuracy = last_eval_out.accuracy();
+  summary.in_range_accuracy = recorded ? recorded->in_range : last_eval_in.accuracy();
+  summary.out_of_range_accuracy = recorded ? recorded->out_of_range : last_eval_out.accuracy();
   summary.peak_rss_kb = peak_rss_kb();
   nlohmann::ordered_json s;
   s["language"] = language->name();

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include "base/error.h"
@@ -32,6 +34,10 @@ std::optional<std::string> scalar_text(const toml::node& node) {
 std::string scalar_or_throw(const std::string& file, const std::string& key,
                             const toml::node& node) {
   auto text = scalar_text(node);
+  // "2" for d_model: a number key given a string is refused, as in a config file.
+  const std::string base = key.substr(key.rfind('.') + 1);
+  if (node.is_string() && !nets::is_text_key(base) && nets::RunConfig().to_map().count(base))
+    throw InputError(where(file, node) + nets::quoted_value_error(base, *text));
   if (!text)
     throw InputError(where(file, node) +
                      fmt::format("'{}' must be a string, number or boolean", key));
@@ -188,18 +194,42 @@ Grid load_grid_text(const std::string& text, const fs::path& path) {
     for (const auto& t : *p->as_array()) {
       points.push_back(scalar_keys(file, "points", *t.as_table()));
       for (auto&& [k, node] : *t.as_table()) nodes.emplace(std::string(k.str()), &node);
+      // The same point twice would run the same configuration twice (as a seed listed twice).
+      Keys sorted = points.back();
+      std::sort(sorted.begin(), sorted.end());
+      for (std::size_t i = 0; i + 1 < points.size(); ++i) {
+        Keys other = points[i];
+        std::sort(other.begin(), other.end());
+        if (other == sorted)
+          throw InputError(where(file, t) +
+                           fmt::format("points: the same point as [[points]] number {}", i + 1));
+      }
     }
   }
+  std::map<std::string, const toml::node*> point_nodes;  // a key of [[points]], where first set
+  if (const toml::node* p = doc.get("points"))
+    for (const auto& t : *p->as_array())
+      for (auto&& [k, node] : *t.as_table()) point_nodes.emplace(std::string(k.str()), &node);
   if (const toml::node* grid = doc.get("grid")) {
     if (!grid->is_table()) throw InputError(where(file, *grid) + "grid: expected a [grid] table");
     for (auto&& [k, node] : *grid->as_table()) {
       const std::string key(k.str());
+      if (const auto it = point_nodes.find(key); it != point_nodes.end())
+        throw InputError(where(file, node) +
+                         fmt::format("grid.{}: also set in [[points]] (line {}); one of the two "
+                                     "values would be dropped: set it in one place",
+                                     key, it->second->source().begin.line));
       nodes[key] = &node;
       std::vector<std::string> values;
       if (const auto* arr = node.as_array()) {
         if (arr->empty())
           throw InputError(where(file, node) + fmt::format("grid.{}: empty list", key));
-        for (const auto& v : *arr) values.push_back(scalar_or_throw(file, "grid." + key, v));
+        for (const auto& v : *arr) {
+          values.push_back(scalar_or_throw(file, "grid." + key, v));
+          if (std::find(values.begin(), values.end() - 1, values.back()) != values.end() - 1)
+            throw InputError(where(file, v) +
+                             fmt::format("grid.{}: {} is listed twice", key, values.back()));
+        }
       } else {
         values.push_back(scalar_or_throw(file, "grid." + key, node));
       }

@@ -121,7 +121,9 @@ void run_task(const Grid& grid, const Task& task, const fs::path& out, int threa
   r["train_lengths"] = config.train.train_lengths;
   r["test_lengths"] = config.train.test_lengths;
   r["steps"] = ck.step;
-  r["final_loss"] = s.value("final_loss", 0.0);
+  if (!s.contains("final_loss") || !s["final_loss"].is_number())
+    throw InputError(fmt::format("{}: no final_loss", (dir / "summary.json").string()));
+  r["final_loss"] = s["final_loss"].get<double>();
   r["final_norm"] = nets::parameter_norm(model.layout(), ck.params.data());  // as param_norm
   r["in_range"] = in.accuracy();
   r["out_of_range"] = outr.accuracy();

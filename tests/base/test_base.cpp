@@ -120,7 +120,40 @@ TEST_CASE("memory sizes and the budget", "[base]") {
   CHECK_THAT(error_of([] { require_memory(2e6, "--x", "a thing"); }),
              Catch::Contains("--x: a thing needs about 1.91 MiB, over the memory budget of 1 MiB"));
   CHECK_THROWS_AS(require_memory(std::nan(""), "--x", "a thing"), LimitError);
+  // Issue 23: "needs about 11.8 GiB, over the memory budget of 11.8 GiB" — as many digits as
+  // it takes for the two sizes to differ.
+  set_memory_budget(std::uint64_t(12670) << 20);  // 12.373 GiB, and 12680 MiB is 12.383
+  CHECK_THAT(error_of([] { require_memory(12680.0 * (1 << 20), "--x", "a thing"); }),
+             Catch::Contains("needs about 12.38 GiB, over the memory budget of 12.37 GiB"));
+  set_memory_budget(1 << 30);
+  CHECK_THAT(error_of([] { require_memory((1 << 30) + 1.0, "--x", "a thing"); }),
+             Catch::Contains("needs about 1.000000001 GiB, over the memory budget of 1 GiB"));
+  CHECK(format_bytes(1000.0 * 1024) == "1000 KiB");  // not 1e+03
   set_memory_budget(saved);
+}
+
+TEST_CASE("reading: directories refused by name, read errors and CRLF lines", "[base]") {
+  const auto dir = saturn::test::scratch_dir("reading");
+  CHECK(error_of([&] { open_for_reading(dir, "word file"); }) ==
+        dir.string() + ": is a directory, expected a word file");
+  CHECK(error_of([&] { open_for_reading(dir / "none", "word file"); }) ==
+        (dir / "none").string() + ": cannot read word file (No such file or directory)");
+  // A stream on a directory (opened before the check could run): the read error is an
+  // InputError naming the source, not the library's "basic_filebuf::underflow".
+  std::ifstream raw(dir, std::ios::binary);
+  if (raw) {
+    LineReader lines(raw, "d");
+    std::string line;
+    CHECK_THAT(error_of([&] { lines.next(line); }), Catch::Contains("d: cannot read"));
+  }
+  std::istringstream crlf("a b\r\n\r\nc\r");
+  LineReader lines(crlf, "crlf");
+  std::string line;
+  std::vector<std::string> got;
+  while (lines.next(line)) got.push_back(line);
+  CHECK(got == std::vector<std::string>{"a b", "", "c"});
+  CHECK(visible("0\r0\t\x01") == "0\\r0\\t\\x01");
+  CHECK(visible(std::string(50, 'x')) == std::string(40, 'x') + "...");
 }
 
 TEST_CASE("JSON: a nesting bound before parsing, values named by path, never coerced", "[base]") {

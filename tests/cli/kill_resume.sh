@@ -13,7 +13,7 @@ args=(--lang dyck-1 --set steps=1500 --set checkpoint_every=50 --set eval_every=
       --set test_lengths=17:24 --set eval_per_length=4 -q)
 
 start=$(date +%s.%N)
-"$saturn" train "${args[@]}" --out "$work/reference" > /dev/null
+"$saturn" train "${args[@]}" --out "$work/reference" > "$work/reference.out"
 duration=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { print e - s }')
 
 strip() { sed -E 's/"tokens_per_s":[^,}]*//' "$1"; }
@@ -53,14 +53,68 @@ for fraction in 0.05 0.2 0.35 0.5 0.65 0.8 0.95 tmp tmp tmp; do
   if [ ! -f "$run/summary.json" ] && ls "$run" 2>/dev/null | grep -q '^ckpt-'; then
     midway=$((midway + 1))
   fi
-  # Resume until done (a resume is not killed).
-  if [ -f "$run/config.toml" ]; then
+  # Resume until done (a resume is not killed). A directory without config.toml resumes what
+  # was asked: the same --set keys.
+  if [ -d "$run" ]; then
     "$saturn" train "${args[@]}" --out "$run" --resume > /dev/null
   else
     "$saturn" train "${args[@]}" --out "$run" --overwrite > /dev/null
   fi
   compare "$run"
 done
+# Killed between the last checkpoint and summary.json (the checkpoint of the final step is on
+# disk, the summary's temporary file half written): the resumed summary is the uninterrupted
+# run's, timing fields aside, and so is what train prints.
+dead_pid=$(sh -c 'echo $$')
+timing='"(wall_seconds|process_seconds|steps_per_s|process_steps_per_s|tokens_per_s|peak_rss_kb)"'
+figures() { grep -Ev "$timing" "$1"; }
+cp -r "$work/reference" "$work/no-summary"
+rm "$work/no-summary/summary.json"
+printf '{\n  "language": "dyc' > "$work/no-summary/summary.json.tmp.$dead_pid"
+"$saturn" train "${args[@]}" --out "$work/no-summary" --resume > "$work/no-summary.out"
+diff <(figures "$work/reference/summary.json") <(figures "$work/no-summary/summary.json") ||
+  { echo "FAIL: summary.json rebuilt on resume differs from the uninterrupted run's"; exit 1; }
+[ "$(head -1 "$work/reference.out")" = "$(head -1 "$work/no-summary.out")" ] ||
+  { echo "FAIL: resume after the last checkpoint printed: $(head -1 "$work/no-summary.out")"; exit 1; }
+compare "$work/no-summary"
+# Without its metrics line for the final step the summary cannot be rebuilt: refused.
+cp -r "$work/reference" "$work/no-metrics"
+rm "$work/no-metrics/summary.json"
+grep -v '"step":1500,' "$work/reference/metrics.jsonl" > "$work/no-metrics/metrics.jsonl"
+set +e
+err=$("$saturn" train "${args[@]}" --out "$work/no-metrics" --resume 2>&1 >/dev/null)
+code=$?
+set -e
+[ "$code" = 2 ] && [[ "$err" == *"no training line for the final step 1500"* ]] ||
+  { echo "FAIL: a summary without its final metrics line: exit $code: $err"; exit 1; }
+
+# Killed while config.toml was being written (only its temporary file is left), and a directory
+# that holds nothing: --resume without --config/--set is refused naming config.toml (never the
+# default configuration); with them, the run asked for starts and equals the uninterrupted one.
+for case in partial-config empty; do
+  run="$work/$case"
+  mkdir "$run"
+  [ "$case" = partial-config ] && printf '# model\nd_mo' > "$run/config.toml.tmp.$dead_pid"
+  set +e
+  err=$("$saturn" train --lang dyck-1 --out "$run" --resume -q 2>&1 >/dev/null)
+  code=$?
+  set -e
+  [ "$code" = 2 ] && [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] &&
+    [[ "$err" == "saturn: --resume: $run holds no config.toml"* ]] ||
+    { echo "FAIL: --resume of $case without a configuration: exit $code: $err"; exit 1; }
+  [ ! -e "$run/config.toml" ] || { echo "FAIL: a refused --resume wrote config.toml"; exit 1; }
+  "$saturn" train "${args[@]}" --out "$run" --resume > /dev/null
+  compare "$run"
+done
+# A directory of someone else's files is not a run to resume into.
+mkdir "$work/foreign" && echo notes > "$work/foreign/notes.txt"
+set +e
+err=$("$saturn" train "${args[@]}" --out "$work/foreign" --resume 2>&1 >/dev/null)
+code=$?
+set -e
+[ "$code" = 2 ] && [[ "$err" == *"holds no saturn run but other files (notes.txt)"* ]] ||
+  { echo "FAIL: --resume into a foreign directory: exit $code: $err"; exit 1; }
+
 # Resuming a finished run changes nothing.
 before=$(md5sum "$work/reference/metrics.jsonl" "$work/reference/summary.json")
 out=$("$saturn" train "${args[@]}" --out "$work/reference" --resume)

@@ -45,4 +45,22 @@ for fraction in 0.1 0.3 0.5 0.7 0.9; do
   done
   if find "$out" -name '*.tmp.*' | grep -q .; then echo "FAIL: temporary files left in $out"; exit 1; fi
 done
+# Kill points timing cannot hit reliably, made by hand in a copy of the finished sweep: one run
+# killed between its last checkpoint and summary.json, one while its config.toml was being
+# written (only the temporary file left). --resume gives the uninterrupted results: a rebuilt
+# summary, never a final_loss of 0.
+dead_pid=$(sh -c 'echo $$')
+out="$work/sweep-by-hand"
+cp -r "$work/reference" "$out"
+rm "$out/results.jsonl"
+late=$(dirname "$(ls "$out"/runs/*/*/*/summary.json | head -1)")
+early=$(dirname "$(ls "$out"/runs/*/*/*/summary.json | tail -1)")
+rm "$late/summary.json" "$late/result.json"
+rm -r "$early" && mkdir "$early"
+printf '# model\nd_mo' > "$early/config.toml.tmp.$dead_pid"
+"$saturn" "${args[@]}" --out "$out" --resume > /dev/null
+diff <(rows "$work/reference") <(rows "$out") > /dev/null ||
+  { echo "FAIL: results.jsonl after a kill before summary.json / config.toml differs"; exit 1; }
+grep -q '"final_loss":0.0,' "$out/results.jsonl" && { echo "FAIL: a final_loss of 0 in $out"; exit 1; }
+if find "$out" -name '*.tmp.*' | grep -q .; then echo "FAIL: temporary files left in $out"; exit 1; fi
 echo "ok: 5 kills during a ${duration}s sweep, each resumed to the same results"

@@ -293,5 +293,27 @@ TEST_CASE("train and eval at the command line: named errors, exit 2", "[nets][cl
                  " --set steps=3 --set data=/dev/zero");
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("data: /dev/zero is not a regular file"));
+  // Issue 23: a string for a number key is refused, not read as the number.
+  std::ofstream(dir / "quoted.toml") << "steps = 3\nd_model = \"8\"\n";
+  r = run_saturn("train --lang majority --out " + (dir / "r3").string() + " --config " +
+                 (dir / "quoted.toml").string());
+  CHECK(r.code == 2);
+  CHECK(r.err == "saturn: " + (dir / "quoted.toml").string() +
+                     ":2:11: d_model: expected a number, got the string \"8\" (write it "
+                     "without quotes)\n");
+  std::ofstream(dir / "quoted.toml") << "qk_norm = \"true\"\n";
+  r = run_saturn("train --lang majority --out " + (dir / "r3").string() + " --config " +
+                 (dir / "quoted.toml").string());
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains(":1:11: qk_norm: expected a boolean, got the string"));
+  CHECK_FALSE(fs::exists(dir / "r3"));
+  // inspect: a word that starts with '-' needs --, and the message says so.
+  r = run_saturn("inspect " + run + " -a");
+  CHECK(r.code == 2);
+  CHECK(r.err ==
+        "saturn: inspect: unknown option '-a'; a word that begins with '-' goes after --, as in: "
+        "saturn inspect ... -- -a\n");
+  r = run_saturn("inspect " + run + " -- ab");
+  CHECK(r.code == 0);
   fs::remove_all(dir);
 }

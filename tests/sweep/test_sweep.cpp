@@ -130,6 +130,19 @@ TEST_CASE("bad grids are refused naming file, line and key", "[sweep]") {
         f + ":2:9: 'steps' must be a string, number or boolean");
   CHECK(load("languages = [\"parity\"]\nobjective = \"next\"\n").find(f + ":2:13: ") == 0);
   CHECK(load("languages = [\"parity\"\n").find(f + ":") == 0);
+  // Issue 23: a key in both [grid] and [[points]] (one value would be dropped), a value or a
+  // point listed twice (a configuration run twice), a string for a number key.
+  CHECK(load("languages = [\"parity\"]\n[[points]]\nd_model = 8\n[grid]\nd_model = [4, 8]\n") ==
+        f + ":5:11: grid.d_model: also set in [[points]] (line 3); one of the two values would "
+            "be dropped: set it in one place");
+  CHECK(load("languages = [\"parity\"]\n[grid]\nd_model = [4, 4]\n") ==
+        f + ":3:15: grid.d_model: 4 is listed twice");
+  CHECK(load("languages = [\"parity\"]\n[[points]]\nd_model = 8\nlr = 0.1\n[[points]]\nlr = "
+             "0.1\nd_model = 8\n") == f + ":5:1: points: the same point as [[points]] number 1");
+  CHECK(load("languages = [\"parity\"]\nsteps = \"2\"\n") ==
+        f + ":2:9: steps: expected a number, got the string \"2\" (write it without quotes)");
+  CHECK(load("languages = [\"parity\"]\n[grid]\nn_layers = [1, \"2\"]\n") ==
+        f + ":3:16: n_layers: expected a number, got the string \"2\" (write it without quotes)");
   fs::remove_all(d);
 }
 

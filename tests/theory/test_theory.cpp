@@ -199,3 +199,12 @@ TEST_CASE("layer states: each layer's output is the next one's input, and the FF
     for (double h : *s0.ffn_hidden) CHECK(h >= 0);  // relu
   }
 }
+
+TEST_CASE("theory --seeds: 1..1000 when given, 0 included", "[theory][cli]") {
+  for (const char* seeds : {"0", "-1", "1001"}) {
+    const auto r = saturn::test::run_saturn(std::string("theory --seeds ") + seeds +
+                                            " --out /nonexistent/never-written");
+    CHECK(r.code == 2);
+    CHECK(r.err == fmt::format("saturn: --seeds: expected 1..1000 (got {})\n", seeds));
+  }
+}
