@@ -56,7 +56,8 @@ void add_threads_option(CLI::App* cmd) {
          [](const std::string& text) {
            omp_set_num_threads(parse_thread_count(text, "--threads"));
          },
-         "Threads this command uses (default: SATURN_THREADS, else every core)")
+         "Threads this command uses (default: SATURN_THREADS, else OMP_NUM_THREADS, else every "
+         "core)")
       ->type_name("T");
 }
 
