@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "base/names.h"
 #include "cli/commands.h"
+#include "cli/threads_option.h"
 #include "cli/tie_option.h"
 #include "cli/verdict_output.h"
 #include "lang/builtin.h"
@@ -173,6 +174,7 @@ void add_extract_command(CLI::App& app) {
       "extract",
       "Trained run -> most faithful saturated circuit -> verified against a language "
       "(exit 0 equivalent, 1 counterexample, 3 unknown)");
+  add_threads_option(cmd);
   auto a = std::make_shared<ExtractArgs>();
   cmd->add_option("RUN", a->run, "Run directory or checkpoint file")->required();
   cmd->add_option("--against", a->against, "Language (built-in or spec)")->required();

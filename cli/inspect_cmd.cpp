@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "base/names.h"
 #include "cli/commands.h"
+#include "cli/threads_option.h"
 #include "cli/tie_option.h"
 #include "cli/word_args.h"
 #include "lang/builtin.h"
@@ -217,6 +218,7 @@ void add_inspect_command(CLI::App& app) {
   auto* cmd = WordsCommand::add(
       app, "inspect",
       "A checkpoint's activations on words, or the gradient of one batch (--grads)");
+  add_threads_option(cmd);
   auto o = std::make_shared<Options>();
   cmd->add_option("CKPT", o->checkpoint, "Checkpoint file, or a run directory (its last)")
       ->required();

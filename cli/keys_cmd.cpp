@@ -2,14 +2,16 @@
 // keys a checkpoint's attention heads compute on probe words.
 #include <fmt/format.h>
 
+#include <omp.h>
+
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "base/budget.h"
 #include "base/error.h"
 #include "base/names.h"
 #include "base/read_file.h"
 #include "cli/commands.h"
+#include "cli/threads_option.h"
 #include "lang/builtin.h"
 #include "lang/dataset.h"
 #include "nets/checkpoint.h"
@@ -26,16 +28,10 @@ using Json = nlohmann::ordered_json;
 
 struct Options {
   std::string points, checkpoint, lang, lengths;
-  int per_length = 20, threads = 0;
+  int per_length = 20;
   std::uint64_t seed = 0;
   bool json = false;
 };
-
-int thread_count(int requested) {
-  if (requested < 0 || requested > 4096)
-    throw InputError(fmt::format("--threads: expected 1..4096 (got {})", requested));
-  return requested > 0 ? requested : std::max(1u, std::thread::hardware_concurrency());
-}
 
 std::string index_list(const std::vector<std::size_t>& v) {
   if (v.empty()) return "-";
@@ -46,7 +42,7 @@ void keys_of_points(const Options& o) {
   const std::string text = read_file(o.points, "point file", std::uint64_t(256) << 20);
   const verify::PointSet points = verify::read_points(text, o.points);
   verify::SelectabilityStats stats;
-  const auto status = verify::selectability(points, thread_count(o.threads), &stats);
+  const auto status = verify::selectability(points, omp_get_max_threads(), &stats);
   std::vector<std::size_t> selectable, tied, unselectable;
   for (std::size_t i = 0; i < status.size(); ++i) {
     if (status[i] == verify::Selectability::unselectable)
@@ -96,7 +92,7 @@ void keys_of_model(const Options& o) {
   nets::require_model_memory(mc, c.num_symbols, 1, hi + 2.0, false, "--lengths", 8, true);
   Sampler sampler(language);
   const auto probes = saturate::probe_set(sampler, lo, hi, o.per_length, o.seed);
-  const auto heads = verify::key_selectability(c, probes, thread_count(o.threads));
+  const auto heads = verify::key_selectability(c, probes, omp_get_max_threads());
   if (o.json) {
     Json j;
     j["checkpoint"] = c.source;
@@ -147,7 +143,7 @@ void add_keys_command(CLI::App& app) {
                   "CKPT: accepted and rejected words per length (all when fewer)")
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "CKPT: seed of the probe words")->capture_default_str();
-  cmd->add_option("--threads", o->threads, "Threads (default: every core)");
+  add_threads_option(cmd);
   cmd->add_flag("--json", o->json, "One JSON object");
   cmd->callback([o] {
     if (o->points.empty() == o->checkpoint.empty())

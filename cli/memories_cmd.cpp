@@ -8,6 +8,7 @@
 #include "base/budget.h"
 #include "base/error.h"
 #include "cli/commands.h"
+#include "cli/threads_option.h"
 #include "lang/builtin.h"
 #include "lang/dataset.h"
 #include "lang/words.h"
@@ -134,6 +135,7 @@ void add_memories_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "memories",
       "FFN units as key-value memories (Geva et al. 2021): triggers, values, agreement");
+  add_threads_option(cmd);
   auto o = std::make_shared<Options>();
   cmd->add_option("CKPT", o->checkpoint, "Checkpoint file, or a run directory (its last)")
       ->required();

@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "base/interrupt.h"
 #include "cli/commands.h"
+#include "cli/threads_option.h"
 #include "lang/builtin.h"
 #include "lang/dataset.h"
 #include "lang/spec.h"
@@ -35,6 +36,7 @@ void add_nets_commands(CLI::App& app) {
   {
     auto* cmd = app.add_subcommand("train", "Train a transformer on a language");
     cmd->footer(config_keys_footer());
+    add_threads_option(cmd);
     auto lang = std::make_shared<std::string>();
     auto config_file = std::make_shared<std::string>();
     auto sets = std::make_shared<std::vector<std::string>>();
@@ -92,6 +94,7 @@ void add_nets_commands(CLI::App& app) {
     auto* cmd = app.add_subcommand(
         "learn", "Is this language learnable? Train K seeds, test in and out of range");
     cmd->footer(config_keys_footer());
+    add_threads_option(cmd);
     auto lang = std::make_shared<std::string>();
     auto config_file = std::make_shared<std::string>();
     auto sets = std::make_shared<std::vector<std::string>>();
@@ -181,6 +184,7 @@ void add_nets_commands(CLI::App& app) {
   }
   {
     auto* cmd = app.add_subcommand("eval", "Accuracy per length of a trained recognizer");
+    add_threads_option(cmd);
     auto target = std::make_shared<std::string>();
     auto lang = std::make_shared<std::string>();
     auto lengths = std::make_shared<std::string>();

@@ -13,6 +13,7 @@
 #include "base/interrupt.h"
 #include "base/names.h"
 #include "cli/commands.h"
+#include "cli/threads_option.h"
 #include "cli/tie_option.h"
 #include "cli/word_args.h"
 #include "lang/builtin.h"
@@ -172,6 +173,7 @@ void add_norms(CLI::App& app) {
 void add_saturate(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "saturate", "Saturation, saturated accuracy and agreement, per checkpoint and length");
+  add_threads_option(cmd);
   auto run = std::make_shared<std::string>();
   auto opt = std::make_shared<ProbeOptions>();
   cmd->add_option("RUN", *run, "Run directory or checkpoint file")->required();
@@ -260,6 +262,7 @@ void add_saturate(CLI::App& app) {
 
 void add_heads(CLI::App& app) {
   auto* cmd = app.add_subcommand("heads", "Head roles of the saturated network");
+  add_threads_option(cmd);
   auto run = std::make_shared<std::string>();
   auto opt = std::make_shared<ProbeOptions>();
   auto th = std::make_shared<saturate::HeadThresholds>();
@@ -332,6 +335,7 @@ void add_heads(CLI::App& app) {
 
 void add_circuit(CLI::App& app) {
   auto* cmd = app.add_subcommand("circuit", "Export a saturated circuit, or run one exactly");
+  add_threads_option(cmd);
   cmd->require_subcommand(0, 1);
   auto run = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();

@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "base/names.h"
 #include "cli/commands.h"
+#include "cli/threads_option.h"
 #include "cli/verdict_output.h"
 #include "lang/builtin.h"
 #include "saturate/circuit.h"
@@ -44,6 +45,7 @@ void add_verify_commands(CLI::App& app) {
         "verify",
         "Prove a circuit equivalent to a language up to a length, or find the "
         "shortest counterexample (exit 0 equivalent, 1 counterexample, 3 unknown)");
+    add_threads_option(cmd);
     auto circuit_file = std::make_shared<std::string>();
     auto against = std::make_shared<std::string>();
     auto max_length = std::make_shared<int>(-1);

@@ -106,7 +106,10 @@ void attention_forward(T* out, T* att, const T* qkv, const int* lengths, const A
   const T factor = static_cast<T>(spec.score_scale) / std::sqrt(T(dh));
   const long C3 = 3L * C;
   const int out_rows = query_pos ? 1 : Tn;  // output rows per sequence
-#pragma omp parallel for collapse(2) schedule(static)
+  // Each (b, h) is computed alone, so the threads change nothing in the results; a small batch
+  // (one word, a few heads) stays on one thread, where waking another costs more than it saves.
+  const bool parallel = static_cast<double>(B) * H * Tn * Tn * dh >= 65536;
+#pragma omp parallel for collapse(2) schedule(static) if (parallel)
   for (int b = 0; b < B; ++b)
     for (int h = 0; h < H; ++h) {
       thread_local RowMatrix<T> A;  // reused across calls: no allocation once warm
@@ -139,7 +142,8 @@ void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* att, cons
   const long C3 = 3L * C;
   const int out_rows = query_pos ? 1 : Tn;
   // Each (b, h) owns its slices of dq, dk, dv: no two threads write the same element.
-#pragma omp parallel for collapse(2) schedule(static)
+  const bool parallel = static_cast<double>(B) * H * Tn * Tn * dh >= 65536;  // as in forward
+#pragma omp parallel for collapse(2) schedule(static) if (parallel)
   for (int b = 0; b < B; ++b)
     for (int h = 0; h < H; ++h) {
       thread_local RowMatrix<T> A, dA, S;  // weights, dL/dA then dL/dscores, raw scores

@@ -1,6 +1,7 @@
 #include "nets/train.h"
 
 #include <fmt/format.h>
+#include <omp.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -331,10 +332,13 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
     fmt::print(stderr,
                "{}: holds no checkpoint yet; starting the run with the given configuration\n",
                options.out.string());
+  // The thread count (--threads, SATURN_THREADS, OMP_NUM_THREADS or every core) is said here:
+  // results are deterministic for a seed and a thread count.
   if (!options.quiet)
-    fmt::print(stderr, "{}: {} parameters; {} for training\n", options.out.string(),
+    fmt::print(stderr, "{}: {} parameters; {} for training; {} thread{}\n", options.out.string(),
                model.params.size(),
-               format_bytes(model_memory(mc, k, tc.batch_size, train_hi + 2.0, true)));
+               format_bytes(model_memory(mc, k, tc.batch_size, train_hi + 2.0, true)),
+               omp_get_max_threads(), omp_get_max_threads() == 1 ? "" : "s");
   write_file_atomically(options.out / "config.toml", config.to_toml());
 
   // metrics.jsonl: on resume only the lines up to the checkpoint's step are kept; the steps

@@ -1,6 +1,7 @@
 #include "verify/equivalence.h"
 
 #include <fmt/format.h>
+#include <omp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -72,7 +73,7 @@ struct LengthResult {
 // undecided word, else agreement.
 LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const ReferenceEval& ref,
                               int k, int n, Clock::time_point deadline, bool has_deadline,
-                              const std::function<bool()>& stop = {}) {
+                              const std::function<bool()>& stop = {}, int threads = 0) {
   const long total = power(k, n, std::numeric_limits<long>::max() / 2);
   std::atomic<long> first_differ{std::numeric_limits<long>::max()};
   std::atomic<long> first_undecided{std::numeric_limits<long>::max()};
@@ -83,7 +84,7 @@ LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const Refer
   // as time is up or its chunk starts past a known disagreement (an omp for would still visit
   // each of up to 2^42 / 4096 chunks).
   std::atomic<long> next_chunk{0};
-#pragma omp parallel
+#pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads())
   {
     saturate::ExactEvaluator::Cache cache;  // consecutive words share prefixes
     while (true) {
@@ -252,6 +253,9 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
       plan = Plan::enumerate;
     else if (options.method == Method::smt || words > options.race_limit)
       plan = Plan::smt;
+    // A race's smt child counts as one of the --threads: with one thread, enumeration alone.
+    const int race_threads = omp_get_max_threads() - 1;
+    if (plan == Plan::race && race_threads < 1) plan = Plan::enumerate;
     if (tty)
       fmt::print(stderr, "\rverify: length {}/{}, {}, {:.1f} s   ", n, N,
                  plan == Plan::race  ? "enumerate | smt"
@@ -300,8 +304,9 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
         smt_state = answer.kind != SolverAnswer::unknown ? 1 : 2;
       });
       try {
-        r = enumerate_length(exact, ref, k, n, deadline, has_deadline,
-                             [&] { return smt_state.load() == 1; });
+        r = enumerate_length(
+            exact, ref, k, n, deadline, has_deadline, [&] { return smt_state.load() == 1; },
+            race_threads);
       } catch (...) {
         enumerated = true;
         waiter.join();

@@ -1,6 +1,11 @@
 // Every kernel's backward against central finite differences (double precision), and the
 // norm variants against their definitions (Brody et al. 2023).
+#include <omp.h>
+
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <random>
+#include <vector>
 
 #include "gradcheck.h"
 #include "nets/attention.h"
@@ -224,4 +229,47 @@ TEST_CASE("binary cross-entropy: value and gradient, with a mask", "[nets]") {
   CHECK(dz[2] == 0.0);
   const double zero = 0.0, one = 1.0;
   CHECK(bce_forward(&zero, &one, (const double*)nullptr, 1L) == Approx(std::log(2.0)));
+}
+
+TEST_CASE("linear: products split among threads match a double reference, run after run",
+          "[nets]") {
+  // Large enough that 2 threads split the rows (and dweight's rows) into 2 blocks of 2^18+
+  // multiply-adds each; N odd so the blocks differ in size.
+  const int N = 301, C = 48, OC = 40;
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<float> x(N * C), w(OC * C), b(OC), g(N * OC);
+  for (auto* v : {&x, &w, &b, &g})
+    for (float& e : *v) e = u(rng);
+  // Reference in double: out = x w^T + b, dx = g w, dw = g^T x.
+  std::vector<double> out_ref(N * OC), dx_ref(N * C, 0), dw_ref(OC * C, 0);
+  for (int n = 0; n < N; ++n)
+    for (int o = 0; o < OC; ++o) {
+      double s = b[o];
+      for (int c = 0; c < C; ++c) s += double(x[n * C + c]) * w[o * C + c];
+      out_ref[n * OC + o] = s;
+      for (int c = 0; c < C; ++c) {
+        dx_ref[n * C + c] += double(g[n * OC + o]) * w[o * C + c];
+        dw_ref[o * C + c] += double(g[n * OC + o]) * x[n * C + c];
+      }
+    }
+  const int saved = omp_get_max_threads();
+  for (int threads : {1, 2, 3}) {
+    INFO("threads " << threads);
+    omp_set_num_threads(threads);
+    std::vector<std::vector<float>> runs;
+    for (int run = 0; run < 2; ++run) {
+      std::vector<float> out(N * OC), dx(N * C, 0), dw(OC * C, 0), db(OC, 0);
+      linear_forward(out.data(), x.data(), w.data(), b.data(), N, C, OC);
+      linear_backward(dx.data(), dw.data(), db.data(), g.data(), x.data(), w.data(), N, C, OC);
+      for (int i = 0; i < N * OC; ++i) REQUIRE(std::abs(out[i] - out_ref[i]) < 1e-4);
+      for (int i = 0; i < N * C; ++i) REQUIRE(std::abs(dx[i] - dx_ref[i]) < 1e-4);
+      for (int i = 0; i < OC * C; ++i) REQUIRE(std::abs(dw[i] - dw_ref[i]) < 1e-3);
+      out.insert(out.end(), dx.begin(), dx.end());
+      out.insert(out.end(), dw.begin(), dw.end());
+      runs.push_back(out);
+    }
+    CHECK(runs[0] == runs[1]);  // bit for bit
+  }
+  omp_set_num_threads(saved);
 }

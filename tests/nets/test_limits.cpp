@@ -317,3 +317,73 @@ TEST_CASE("train and eval at the command line: named errors, exit 2", "[nets][cl
   CHECK(r.code == 0);
   fs::remove_all(dir);
 }
+
+TEST_CASE("threads: --threads on every command that computes, SATURN_THREADS, deterministic runs",
+          "[nets][cli]") {
+  // A bad count is refused before anything else is read, naming the flag or the variable.
+  for (const char* command : {"train", "learn", "eval", "saturate", "heads", "circuit", "extract",
+                              "inspect", "keys", "memories", "verify"})
+    for (const char* bad : {"0", "5000", "x", "-"}) {
+      INFO(command << " --threads " << bad);
+      const auto r = run_saturn(fmt::format("{} --threads {}", command, bad));
+      CHECK(r.code == 2);
+      CHECK(r.err ==
+            fmt::format("saturn: --threads: expected a number of threads in 1..4096 (got '{}')\n",
+                        bad));
+    }
+  auto r = run_saturn("eval run --lengths 1:2 --threads 2.5");
+  CHECK(r.code == 2);
+  CHECK(r.err == "saturn: --threads: expected a number of threads in 1..4096 (got '2.5')\n");
+  // The variable is checked when a computing command starts (run_saturn puts the binary
+  // first, so these go through the shell).
+  const std::string bin = SATURN_BINARY;
+  const auto dir = fresh_dir("threads");
+  fs::create_directories(dir);
+  auto shell = [&](const std::string& cmd) {
+    const auto out = dir / "out", err = dir / "err";
+    const int status = std::system((cmd + " >" + out.string() + " 2>" + err.string()).c_str());
+    return saturn::test::Run{WIFEXITED(status) ? WEXITSTATUS(status) : -1, saturn::test::slurp(out),
+                             saturn::test::slurp(err)};
+  };
+  r = shell("SATURN_THREADS=x " + bin + " eval " + dir.string() + " --lengths 1:2");
+  CHECK(r.code == 2);
+  CHECK(r.err == "saturn: SATURN_THREADS: expected a number of threads in 1..4096 (got 'x')\n");
+  r = shell("SATURN_THREADS=0 " + bin + " train --lang majority --out " + dir.string() + "/r");
+  CHECK(r.code == 2);
+  CHECK(r.err == "saturn: SATURN_THREADS: expected a number of threads in 1..4096 (got '0')\n");
+
+  // Same seed and thread count twice: byte-identical checkpoints; the count used is said.
+  const std::string train =
+      " train --lang majority --set d_model=32 --set n_heads=2 --set d_ff=64 --set n_layers=1 "
+      "--set batch_size=32 --set steps=12 --set checkpoint_every=0 --set eval_every=0 "
+      "--set train_lengths=1:20 --set test_lengths=21:22 --set eval_per_length=2 "
+      "--set max_length=24";
+  for (const std::string threads : {"1", "2"}) {
+    INFO("threads " << threads);
+    std::vector<std::string> checkpoints;
+    for (const std::string how : {"flag", "env"}) {
+      const auto out = dir / (how + threads);
+      r = how == "flag"
+              ? shell(bin + train + " --out " + out.string() + " --threads " + threads)
+              : shell("SATURN_THREADS=" + threads + " " + bin + train + " --out " + out.string());
+      REQUIRE(r.code == 0);
+      CHECK_THAT(r.err, Catch::Contains(threads == "1" ? "; 1 thread\n" : "; 2 threads\n"));
+      checkpoints.push_back(saturn::test::slurp(out / "ckpt-12.safetensors"));
+    }
+    REQUIRE(!checkpoints[0].empty());
+    CHECK(checkpoints[0] == checkpoints[1]);
+  }
+  // The flag overrides the variable.
+  r = shell("SATURN_THREADS=1 " + bin + train + " --out " + (dir / "both").string() +
+            " --threads 2");
+  CHECK(r.code == 0);
+  CHECK_THAT(r.err, Catch::Contains("; 2 threads\n"));
+
+  // Passive waiting unless the user chose a policy (libgomp prints its settings).
+  r = shell("OMP_DISPLAY_ENV=verbose " + bin + " lang list");
+  CHECK_THAT(r.err, Catch::Contains("OMP_WAIT_POLICY = 'PASSIVE'"));
+  CHECK_THAT(r.err, Catch::Contains("GOMP_SPINCOUNT = '0'"));
+  r = shell("OMP_WAIT_POLICY=active OMP_DISPLAY_ENV=verbose " + bin + " lang list");
+  CHECK_THAT(r.err, Catch::Contains("OMP_WAIT_POLICY = 'ACTIVE'"));
+  fs::remove_all(dir);
+}

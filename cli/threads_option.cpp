@@ -1,0 +1,64 @@
+#include "cli/threads_option.h"
+
+#include <omp.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "base/threads.h"
+
+namespace {
+
+// OpenMP threads that wait for work (at the end of every parallel loop) spin by default: on a
+// machine whose cores are busy, a spinning thread takes the core its partner needs, and a
+// training run was measured 10-40x slower than on one thread. Passive waiting sleeps instead.
+// libgomp reads OMP_WAIT_POLICY once, in its own constructor, before main() runs: a setenv in
+// main() is too late, and even one in .preinit_array (which runs before every library's
+// constructor) changes the policy libgomp reports but not its spin count (measured with
+// OMP_DISPLAY_ENV=verbose: GOMP_SPINCOUNT stays 300000). So, unless the user chose a policy
+// (OMP_WAIT_POLICY or GOMP_SPINCOUNT), the process starts itself again, before any library's
+// constructor, with OMP_WAIT_POLICY=passive added to its environment (a few milliseconds). If
+// that exec fails (no /proc), it runs on as it is.
+void passive_wait_by_default(int, char** argv, char** envp) {
+  std::size_t n = 0;
+  for (; envp[n]; ++n)
+    if (!std::strncmp(envp[n], "OMP_WAIT_POLICY=", 16) ||
+        !std::strncmp(envp[n], "GOMP_SPINCOUNT=", 15))
+      return;
+  // malloc, not new: this runs before the C++ runtime's own initialisation.
+  auto** env = static_cast<char**>(std::malloc((n + 2) * sizeof(char*)));
+  if (!env) return;
+  std::memcpy(env, envp, n * sizeof(char*));
+  env[n] = const_cast<char*>("OMP_WAIT_POLICY=passive");
+  env[n + 1] = nullptr;
+  ::execve("/proc/self/exe", argv, env);
+  std::free(env);
+}
+
+__attribute__((section(".preinit_array"),
+               used)) void (*passive_wait_hook)(int, char**, char**) = passive_wait_by_default;
+
+}  // namespace
+
+namespace saturn::cli {
+
+void add_threads_option(CLI::App* cmd) {
+  // The environment's default first, when the command starts parsing; the flag overrides it.
+  cmd->preparse_callback([](std::size_t) {
+    const char* env = std::getenv("SATURN_THREADS");
+    if (env && *env) omp_set_num_threads(parse_thread_count(env, "SATURN_THREADS"));
+  });
+  cmd->add_option_function<std::string>(
+         "--threads",
+         [](const std::string& text) {
+           omp_set_num_threads(parse_thread_count(text, "--threads"));
+         },
+         "Threads this command uses (default: SATURN_THREADS, else OMP_NUM_THREADS, else every "
+         "core)")
+      ->type_name("T");
+}
+
+}  // namespace saturn::cli
