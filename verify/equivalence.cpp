@@ -148,7 +148,7 @@ LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const Refer
 
 // auto's choice for each length, from a cost estimate of each method (issue 23 §2).
 //   enumerate: rate × words × positions × layers. The rate (seconds per word × position ×
-//     layer) is measured on this run's own enumerated lengths (those that took 10 ms or more:
+//     layer) is measured on this run's own enumerated lengths (those that took 2 ms or more:
 //     shorter ones are mostly fixed costs), which come first and are cheap; until then it is
 //     kEnumerateRate.
 //   smt: never below kSmtFloor (a forked child, a Z3 context and the encoding), nor below its
@@ -164,14 +164,17 @@ LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const Refer
 // (its `seconds`) on examples/circuits, 2 cores shared with 4 compiling engineers (2026-12-05):
 //   enumerate, seconds per word × position × layer at n = 14, 16: anbn (2 layers) 2.6e-6,
 //     2.2e-6; dyck1 (2 layers) 1.0e-6, 1.2e-6; first (1 layer) 5.7e-8 at 16. kEnumerateRate is
-//     the slow end: a guess too slow only makes auto race sooner.
+//     the fast end: a guess too fast is corrected at the first length that takes 2 ms (the
+//     lengths before cost less than that each), while a guess too slow made auto race smt at
+//     lengths enumeration decides in milliseconds (a trained majority circuit: 2.2× slower
+//     than enumeration alone, bench/verify_auto.sh).
 //   smt per length: 0.25-0.59 s at n <= 8 on every circuit under that load; 0.04 s on a quiet
 //     machine (bench/RESULTS.md, 2026-11-30: first, lengths 0..20 in 0.82 s): kSmtFloor.
 //     Growth per length: anbn 0.55, 0.64, 0.69 s at 12, 14, 16 (1.06); first flat (1.0);
 //     dyck1 1.76, 9.17 s at 12, 14 (2.3). kSmtGrowth = 2 until measured.
 class AutoPlanner {
  public:
-  static constexpr double kEnumerateRate = 2.5e-6;
+  static constexpr double kEnumerateRate = 5e-8;
   static constexpr double kSmtFloor = 0.04;
   static constexpr double kSmtGrowth = 2.0;
   enum class Plan { enumerate, smt, race };
@@ -196,7 +199,7 @@ class AutoPlanner {
   // Enumeration finished length n in `seconds` (alone, or beside smt: then a slower rate,
   // which only makes auto race sooner).
   void enumerated(int n, long words, double seconds) {
-    if (seconds >= 0.01) rate_ = seconds / (static_cast<double>(words) * (n + 2) * layers_);
+    if (seconds >= 0.002) rate_ = seconds / (static_cast<double>(words) * (n + 2) * layers_);
   }
   // smt answered length n in `seconds`, or (answered = false) was stopped after `seconds`.
   void smt_ran(int n, double seconds, bool answered) {
