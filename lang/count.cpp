@@ -58,6 +58,11 @@ const BigInt& CountTable::power(int r) {
 }
 
 const BigInt& CountTable::accepted(int n) {
+  check_length(n);
+  return count(language_->runner().start(), n);
+}
+
+void CountTable::check_length(int n) {
   const Config start = language_->runner().start();
   if (n < 0) throw InputError(fmt::format("negative length {}", n));
   // Sizing a table costs about as much as building it: it is done for long lengths only, and
@@ -67,7 +72,6 @@ const BigInt& CountTable::accepted(int n) {
     predict(start, n);
     predicted_length_ = n;
   }
-  return count(start, n);
 }
 
 void CountTable::predict(const Config& start, int n) {

@@ -31,6 +31,10 @@ class CountTable {
   // Before the first count of a length, the table's size is predicted (without big integers)
   // and a length over the budgets is refused at once.
   const BigInt& accepted(int n);
+  // The check accepted(n) makes first, alone: throws LimitError when the table for length n
+  // would exceed the budgets (predicted without counting). A caller about to count a range of
+  // lengths A..B calls it with B first: B's table holds most of the shorter lengths' entries.
+  void check_length(int n);
   BigInt rejected(int n) { return power(n) - accepted(n); }
   // Accepted words w of length `remaining` such that (prefix leading to c) + w is accepted.
   const BigInt& accepted_from(const Config& c, int remaining);

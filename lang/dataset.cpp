@@ -69,6 +69,11 @@ Dataset make_dataset(Sampler& sampler, const DatasetOptions& options) {
 std::vector<std::string> generate_dataset(Sampler& sampler, const DatasetOptions& o,
                                           const std::function<void(Example&&)>& sink) {
   check_dataset_options(o);
+  // The whole range's cost before its first word (issue 23: 1:100000 sampled for minutes before
+  // a length was refused): the longest length's table holds most of the shorter lengths'
+  // entries, so it is sized first (near-misses start from words one longer).
+  const bool near_misses = o.negatives == Negatives::near_miss || o.negatives == Negatives::mixed;
+  sampler.check_length(o.max_length + (near_misses ? 1 : 0));
   std::vector<std::string> notes;
   Rng rng(o.seed);
   const int next_bound = o.next_max_length >= 0 ? o.next_max_length : o.max_length;

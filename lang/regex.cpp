@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 #include <unordered_map>
 
@@ -335,17 +336,42 @@ Dfa compile_regex(std::string_view pattern, const Alphabet& alphabet, const Rege
   };
   std::unordered_map<std::vector<int>, StateId, SetHash> ids;
   std::vector<std::vector<int>> sets;
+  // A DFA state is the set of *important* NFA states of a closure: those with symbol moves,
+  // and the exit. Two closures with the same important states have the same future, so the
+  // minimal DFA is the same; the sets held, hashed and compared are a few times smaller than
+  // whole closures (Thompson's epsilon states are most of them).
+  std::vector<char> important(nfa.eps.size(), 0);
+  for (std::size_t q = 0; q < nfa.eps.size(); ++q) important[q] = !nfa.moves[q].empty();
+  important[static_cast<std::size_t>(exit)] = 1;
   double stored = 0;  // NFA state ids held by the sets, twice (map keys and `sets`)
+  // Work of the construction: NFA states visited by closures and moves, summed. A regex whose
+  // DFA states are sets of many NFA states costs their product (a*b*c* then N times a: N
+  // states of up to N NFA states each, N^2) long before the memory budget is reached; the
+  // limit refuses it within a second (README, "Limits and errors").
+  double work = 0;
+  auto check_work = [&] {
+    if (work > limits.subset_work)
+      throw RegexError(
+          fmt::format("regex needs more than {:.0e} steps of the subset construction (the "
+                      "regex budget; at {} DFA states holding {:.3g} NFA states, and growing): "
+                      "its automaton is too large to build",
+                      limits.subset_work, sets.size(), stored / 2),
+          0);
+  };
   Progress progress("regex: subset construction");
   auto intern = [&](std::vector<int> set) {
     nfa.close(set);
+    work += static_cast<double>(set.size());
+    set.erase(std::remove_if(set.begin(), set.end(), [&](int q) { return !important[q]; }),
+              set.end());
     auto it = ids.find(set);
     if (it != ids.end()) return it->second;
     if (sets.size() >= limits.dfa_states)
       throw RegexError(fmt::format("regex expands to more than {} DFA states", limits.dfa_states),
                        0);
-    stored += static_cast<double>(set.size());
-    require_memory(2 * stored * sizeof(int) + 200.0 * static_cast<double>(sets.size()), "regex",
+    stored += 2 * static_cast<double>(set.size());
+    check_work();
+    require_memory(stored * sizeof(int) + 200.0 * static_cast<double>(sets.size()), "regex",
                    "the subset construction");
     progress.update(static_cast<double>(sets.size()), 0);
     bool acc = std::binary_search(set.begin(), set.end(), exit);
@@ -355,18 +381,22 @@ Dfa compile_regex(std::string_view pattern, const Alphabet& alphabet, const Rege
     return q;
   };
   dfa.set_start(intern({entry}));
-  for (std::size_t i = 0; i < sets.size(); ++i)
+  std::vector<int> next;
+  for (std::size_t i = 0; i < sets.size(); ++i) {
+    check_work();
     for (int s = 0; s < k; ++s) {
-      std::vector<int> next;
+      next.clear();
+      work += static_cast<double>(sets[i].size());
       for (int q : sets[i])
         for (const auto& e : nfa.moves[q])
           if (e.on.test(s)) next.push_back(e.to);
       if (next.empty()) continue;
       std::sort(next.begin(), next.end());
       next.erase(std::unique(next.begin(), next.end()), next.end());
-      StateId t = intern(std::move(next));
+      StateId t = intern(next);
       dfa.set_transition(static_cast<StateId>(i), s, t);
     }
+  }
   return minimize(dfa);
 }
 

@@ -26,6 +26,9 @@ class RegexError : public InputError {
 struct RegexLimits {
   double nfa_states = 4e6;
   std::size_t dfa_states = 200000;
+  // NFA states visited by the subset construction's closures and moves, summed: bounds its
+  // time (under a second at the default) whatever the number of DFA states.
+  double subset_work = 2e7;
 };
 
 // Minimal complete DFA for the whole-word language of `pattern`. Throws RegexError.

@@ -26,6 +26,14 @@ const BigInt& Sampler::count_accepted(int n) {
   return shuffle_ ? shuffle_->accepted(n) : table_.accepted(n);
 }
 
+void Sampler::check_length(int n) {
+  if (n < 0) throw InputError(fmt::format("negative length {}", n));
+  if (shuffle_)
+    shuffle_->check_length(n);
+  else
+    table_.check_length(n);
+}
+
 Word Sampler::unrank(int n, BigInt index, bool want_accepted) {
   if (shuffle_ && want_accepted) return shuffle_->unrank(n, std::move(index));
   const Language& lang = table_.language();

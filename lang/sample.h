@@ -40,6 +40,11 @@ class Sampler {
     return table_.power(n) - total;
   }
 
+  // Throws LimitError at once when counting length n would exceed the budgets (the count
+  // table's predicted size, a shuffle's binomial table): for a range A..B, check B before
+  // sampling A, so that a range too long is refused before its first word.
+  void check_length(int n);
+
   // A uniform accepted (rejected) word of length n, or nullopt if there is none.
   std::optional<Word> accepted(int n, Rng& rng);
   std::optional<Word> rejected(int n, Rng& rng);

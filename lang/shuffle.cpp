@@ -55,13 +55,24 @@ std::unique_ptr<ShuffleCounts> ShuffleCounts::try_make(
   return out;
 }
 
+namespace {
+
+// Pascal's triangle to row n: n^2/2 entries of up to n bits.
+void require_binomials(int n) {
+  const double rows = n + 1.0;
+  require_memory(rows * rows / 2 * 40 + rows * rows * rows / 48, "--lengths",
+                 fmt::format("the binomial table of a shuffle up to length {}", n));
+}
+
+}  // namespace
+
+void ShuffleCounts::check_length(int n) {
+  if (static_cast<int>(binomials_.size()) <= n) require_binomials(n);
+  for (auto& part : parts_) part.sampler->check_length(n);
+}
+
 const BigInt& ShuffleCounts::binomial(int n, int k) {
-  if (static_cast<int>(binomials_.size()) <= n) {
-    // Pascal's triangle to row n: n^2/2 entries of up to n bits.
-    const double rows = n + 1.0;
-    require_memory(rows * rows / 2 * 40 + rows * rows * rows / 48, "--lengths",
-                   fmt::format("the binomial table of a shuffle up to length {}", n));
-  }
+  if (static_cast<int>(binomials_.size()) <= n) require_binomials(n);
   while (static_cast<int>(binomials_.size()) <= n) {
     const int m = static_cast<int>(binomials_.size());
     std::vector<BigInt> row(m + 1, 1);

@@ -25,6 +25,8 @@ class ShuffleCounts {
   ~ShuffleCounts();
 
   const BigInt& accepted(int n);
+  // Throws LimitError when accepted(n) would exceed the budgets (binomials, parts' tables).
+  void check_length(int n);
   // A bijection from [0, accepted(n)) to the accepted words of length n.
   Word unrank(int n, BigInt index);
   // The shortest accepted continuation of the prefix `w` has length <= budget.

@@ -43,8 +43,13 @@ std::optional<std::string> counts_inapplicable(const saturate::Circuit& circuit,
 
 // Over symbol counts: the shortest length in [min_length, max_length] with a count vector on
 // which circuit and language differ (answer.word: the symbols in alphabet order).
+// The query runs in a child process (verify/isolated.h) that is killed at the deadline or on
+// Ctrl-C, as smt's do.
 SolverAnswer counts_differ(const saturate::Circuit& circuit, const Language& language,
                            int min_length, int max_length, double timeout_seconds);
+// The same query in this process (Z3's own timeout only): what the child runs.
+SolverAnswer counts_query(const saturate::Circuit& circuit, const Language& language,
+                          int min_length, int max_length, double timeout_seconds);
 
 // The language's configuration graph for words of exactly `length`: layer t holds the
 // distinct configurations reachable after t symbols, with transitions. Used by the SMT

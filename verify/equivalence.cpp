@@ -147,6 +147,75 @@ LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const Refer
   return out;
 }
 
+// auto's choice for each length, from a cost estimate of each method (issue 23 §2).
+//   enumerate: rate × words × positions × layers. The rate (seconds per word × position ×
+//     layer) is measured on this run's own enumerated lengths (those that took 2 ms or more:
+//     shorter ones are mostly fixed costs), which come first and are cheap; until then it is
+//     kEnumerateRate.
+//   smt: never below kSmtFloor (a forked child, a Z3 context and the encoding), nor below its
+//     time at a shorter length (queries grow with the length). Once smt has answered a length m
+//     in t_m, its estimate at n is t_m × g^(n - m), with g its growth per length measured
+//     between the last two lengths it answered (kSmtGrowth until there are two), in [1, 3].
+// Plan: enumerate alone while its estimate is below half of smt's lower bound (a race could
+// save less than its own overhead); smt alone once its estimate is below a quarter of
+// enumeration's (or past race_limit words); both at once in between, each with at least half
+// the machine, so within about 2× of the faster. Without an smt answer measured in this run,
+// smt is never chosen alone below race_limit: a race is the safe choice when nothing is known.
+// Source numbers: per-length runs `verify C --min-length n --max-length n --method M --json`
+// (its `seconds`) on examples/circuits, 2 cores shared with 4 compiling engineers (2026-12-05):
+//   enumerate, seconds per word × position × layer at n = 14, 16: anbn (2 layers) 2.6e-6,
+//     2.2e-6; dyck1 (2 layers) 1.0e-6, 1.2e-6; first (1 layer) 5.7e-8 at 16. kEnumerateRate is
+//     the fast end: a guess too fast is corrected at the first length that takes 2 ms (the
+//     lengths before cost less than that each), while a guess too slow made auto race smt at
+//     lengths enumeration decides in milliseconds (a trained majority circuit: 2.2× slower
+//     than enumeration alone, bench/verify_auto.sh).
+//   smt per length: 0.25-0.59 s at n <= 8 on every circuit under that load; 0.04 s on a quiet
+//     machine (bench/RESULTS.md, 2026-11-30: first, lengths 0..20 in 0.82 s): kSmtFloor.
+//     Growth per length: anbn 0.55, 0.64, 0.69 s at 12, 14, 16 (1.06); first flat (1.0);
+//     dyck1 1.76, 9.17 s at 12, 14 (2.3). kSmtGrowth = 2 until measured.
+class AutoPlanner {
+ public:
+  static constexpr double kEnumerateRate = 5e-8;
+  static constexpr double kSmtFloor = 0.04;
+  static constexpr double kSmtGrowth = 2.0;
+  enum class Plan { enumerate, smt, race };
+
+  AutoPlanner(int layers, long race_limit) : layers_(layers), race_limit_(race_limit) {}
+
+  Plan choose(int n, long words) const {
+    if (words > race_limit_) return Plan::smt;  // enumeration is hopeless
+    const double enumerate = rate_ * static_cast<double>(words) * (n + 2) * layers_;
+    if (enumerate <= 0.5 * std::max(kSmtFloor, smt_seen_)) return Plan::enumerate;
+    if (answered_.size() >= 1) {
+      const auto [m, t] = answered_.back();
+      double growth = kSmtGrowth;
+      if (answered_.size() >= 2) {
+        const auto [m0, t0] = answered_[answered_.size() - 2];
+        growth = std::clamp(std::pow(t / t0, 1.0 / (m - m0)), 1.0, 3.0);
+      }
+      if (4 * t * std::pow(growth, n - m) <= enumerate) return Plan::smt;
+    }
+    return Plan::race;
+  }
+  // Enumeration finished length n in `seconds` (alone, or beside smt: then a slower rate,
+  // which only makes auto race sooner).
+  void enumerated(int n, long words, double seconds) {
+    if (seconds >= 0.002) rate_ = seconds / (static_cast<double>(words) * (n + 2) * layers_);
+  }
+  // smt answered length n in `seconds`, or (answered = false) was stopped after `seconds`.
+  void smt_ran(int n, double seconds, bool answered) {
+    smt_seen_ = std::max(smt_seen_, seconds);
+    if (answered) answered_.emplace_back(n, std::max(seconds, kSmtFloor));
+  }
+
+ private:
+  int layers_;
+  long race_limit_;
+  double rate_ = kEnumerateRate;
+  double smt_seen_ = 0;                           // the longest smt ran at any length so far
+  std::vector<std::pair<int, double>> answered_;  // (length, seconds) smt answered
+};
+
 std::string word_text(const Alphabet& a, const Word& w) {
   return w.empty() ? "\"\"" : a.format(w);
 }
@@ -224,9 +293,10 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
                          : std::optional<std::string>("the reference is a circuit");
   if (options.method == Method::counts && counts_reason)
     throw InputError("--method counts does not apply: " + *counts_reason);
-  if (!counts_reason && (options.method == Method::counts || options.method == Method::automatic)) {
+  if (!counts_reason && options.method == Method::counts) {
     if (tty) fmt::print(stderr, "verify: lengths {}..{}, counts", M, N);
-    const auto a = counts_differ(circuit, *reference.language, M, N, options.timeout_seconds);
+    const double left = has_deadline ? std::max(0.001, options.timeout_seconds - since(t0)) : 0.0;
+    const auto a = counts_differ(circuit, *reference.language, M, N, left);
     v.method = "counts";
     if (a.kind == SolverAnswer::unsat) return finish(Verdict::equivalent);
     if (a.kind == SolverAnswer::sat) return counterexample(a.word, "counts", a.canonical);
@@ -234,116 +304,177 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
     return finish(Verdict::unknown);
   }
 
-  // Length by length. auto: enumeration alone while a length has few words, smt alone when
-  // enumeration is hopeless, and in between both at once, the first decisive answer winning
-  // (each has at least half the machine, so auto is within about 2x of the faster).
-  std::vector<std::string> methods_used;
-  auto used = [&](const char* name) {
-    if (std::find(methods_used.begin(), methods_used.end(), name) == methods_used.end())
-      methods_used.push_back(name);
-    v.method = fmt::format("{}", fmt::join(methods_used, "+"));
-  };
-  v.proved_up_to = M - 1;
-  for (int n = M; n <= N; ++n) {
-    check_interrupt();
-    const long words = power(k, n, options.race_limit);
-    enum class Plan { enumerate, smt, race } plan = Plan::race;
-    if (options.method == Method::enumerate ||
-        (options.method == Method::automatic && words <= options.enumerate_limit))
-      plan = Plan::enumerate;
-    else if (options.method == Method::smt || words > options.race_limit)
-      plan = Plan::smt;
-    // A race's smt child counts as one of the --threads: with one thread, enumeration alone.
-    const int race_threads = omp_get_max_threads() - 1;
-    if (plan == Plan::race && race_threads < 1) plan = Plan::enumerate;
-    if (tty)
-      fmt::print(stderr, "\rverify: length {}/{}, {}, {:.1f} s   ", n, N,
-                 plan == Plan::race  ? "enumerate | smt"
-                 : plan == Plan::smt ? "smt"
-                                     : "enumerate",
-                 since(t0));
-    if (has_deadline && Clock::now() > deadline) {
-      v.reason = fmt::format("timeout after {:.1f} s, before length {}", since(t0), n);
-      return finish(Verdict::unknown);
-    }
-    const double left = has_deadline ? std::max(0.001, options.timeout_seconds - since(t0)) : 0.0;
-    LengthResult r;
-    std::optional<SolverAnswer> a;
-    if (plan == Plan::enumerate) {
-      r = enumerate_length(exact, ref, k, n, deadline, has_deadline);
-    } else if (plan == Plan::smt) {
-      try {
-        a = smt_differs_at_length(circuit, reference.language.get(), reference.circuit.get(), n,
-                                  left);
-      } catch (const InputError& e) {
-        // auto chose smt for a length too long to enumerate: what it cannot encode is not the
-        // user's input error.
-        if (options.method != Method::automatic) throw;
-        v.reason = fmt::format(
-            "length {} has too many words to enumerate and smt does not "
-            "apply: {}",
-            n, e.what());
+  // Length by length (`stop`: auto's counts query has answered; nullopt when it stopped them).
+  // auto: each length by its cost estimate (AutoPlanner).
+  // Threads the lengths may use: all of --threads, or one fewer beside auto's counts child.
+  int length_threads = omp_get_max_threads();
+  auto by_length = [&](const std::function<bool()>& stop) -> std::optional<Verdict> {
+    std::vector<std::string> methods_used;
+    auto used = [&](const char* name) {
+      if (std::find(methods_used.begin(), methods_used.end(), name) == methods_used.end())
+        methods_used.push_back(name);
+      v.method = fmt::format("{}", fmt::join(methods_used, "+"));
+    };
+    v.proved_up_to = M - 1;
+    using Plan = AutoPlanner::Plan;
+    AutoPlanner planner(cfg.n_layers, options.race_limit);
+    for (int n = M; n <= N; ++n) {
+      check_interrupt();
+      if (stop && stop()) return std::nullopt;
+      const long words = power(k, n, options.race_limit);
+      Plan plan = options.method == Method::enumerate ? Plan::enumerate
+                  : options.method == Method::smt     ? Plan::smt
+                                                      : planner.choose(n, words);
+      // A race's smt child counts as one of the --threads: with one thread, enumeration alone.
+      const int race_threads = length_threads - 1;
+      if (plan == Plan::race && race_threads < 1) plan = Plan::enumerate;
+      const auto length_start = Clock::now();
+      if (tty)
+        fmt::print(stderr, "\rverify: length {}/{}, {}, {:.1f} s   ", n, N,
+                   plan == Plan::race  ? "enumerate | smt"
+                   : plan == Plan::smt ? "smt"
+                                       : "enumerate",
+                   since(t0));
+      if (has_deadline && Clock::now() > deadline) {
+        v.reason = fmt::format("timeout after {:.1f} s, before length {}", since(t0), n);
         return finish(Verdict::unknown);
       }
-    } else {
-      // Both at once: smt in a child process, enumeration here; each stops the other.
-      detail::IsolatedQuery query([&] {
-        return smt_query_at_length(circuit, reference.language.get(), reference.circuit.get(), n,
-                                   left);
-      });
-      std::atomic<int> smt_state{0};  // 0 running, 1 decisive, 2 no decisive answer
-      std::atomic<bool> enumerated{false};
-      SolverAnswer answer;
-      std::exception_ptr failure;
-      std::thread waiter([&] {
+      const double left = has_deadline ? std::max(0.001, options.timeout_seconds - since(t0)) : 0.0;
+      LengthResult r;
+      std::optional<SolverAnswer> a;
+      if (plan == Plan::enumerate) {
+        r = enumerate_length(exact, ref, k, n, deadline, has_deadline, stop, length_threads);
+        if (r.kind == LengthResult::agree) planner.enumerated(n, words, since(length_start));
+      } else if (plan == Plan::smt) {
         try {
-          answer = query.wait(left, [&] { return enumerated.load(); });
-        } catch (...) {
-          failure = std::current_exception();
+          a = smt_differs_at_length(circuit, reference.language.get(), reference.circuit.get(), n,
+                                    left);
+          planner.smt_ran(n, since(length_start), a->kind != SolverAnswer::unknown);
+        } catch (const InputError& e) {
+          // auto chose smt for a length too long to enumerate: what it cannot encode is not the
+          // user's input error.
+          if (options.method != Method::automatic) throw;
+          v.reason = fmt::format(
+              "length {} has too many words to enumerate and smt does not "
+              "apply: {}",
+              n, e.what());
+          return finish(Verdict::unknown);
         }
-        smt_state = answer.kind != SolverAnswer::unknown ? 1 : 2;
-      });
-      try {
-        r = enumerate_length(
-            exact, ref, k, n, deadline, has_deadline, [&] { return smt_state.load() == 1; },
-            race_threads);
-      } catch (...) {
+      } else {
+        // Both at once: smt in a child process, enumeration here; each stops the other.
+        detail::IsolatedQuery query([&] {
+          return smt_query_at_length(circuit, reference.language.get(), reference.circuit.get(), n,
+                                     left);
+        });
+        std::atomic<int> smt_state{0};  // 0 running, 1 decisive, 2 no decisive answer
+        std::atomic<bool> enumerated{false};
+        SolverAnswer answer;
+        std::exception_ptr failure;
+        double smt_seconds = 0;
+        std::thread waiter([&] {
+          try {
+            answer = query.wait(left, [&] { return enumerated.load(); });
+          } catch (...) {
+            failure = std::current_exception();
+          }
+          smt_seconds = since(length_start);
+          smt_state = answer.kind != SolverAnswer::unknown ? 1 : 2;
+        });
+        try {
+          r = enumerate_length(
+              exact, ref, k, n, deadline, has_deadline,
+              [&] { return smt_state.load() == 1 || (stop && stop()); }, race_threads);
+        } catch (...) {
+          enumerated = true;
+          waiter.join();
+          throw;
+        }
+        const double enumerate_seconds = since(length_start);
         enumerated = true;
         waiter.join();
-        throw;
+        if (failure) std::rethrow_exception(failure);
+        if (r.kind == LengthResult::agree) planner.enumerated(n, words, enumerate_seconds);
+        planner.smt_ran(n, smt_seconds, answer.kind != SolverAnswer::unknown);
+        // Enumeration's answer unless it was stopped, or could not decide where smt did.
+        if (answer.kind != SolverAnswer::unknown &&
+            (r.kind == LengthResult::stopped || r.kind == LengthResult::undecided ||
+             r.kind == LengthResult::timeout))
+          a = answer;
       }
-      enumerated = true;
-      waiter.join();
-      if (failure) std::rethrow_exception(failure);
-      // Enumeration's answer unless it was stopped, or could not decide where smt did.
-      if (answer.kind != SolverAnswer::unknown &&
-          (r.kind == LengthResult::stopped || r.kind == LengthResult::undecided ||
-           r.kind == LengthResult::timeout))
-        a = answer;
+      if (!a && r.kind == LengthResult::stopped && stop && stop()) return std::nullopt;
+      if (a) {
+        used("smt");
+        if (a->kind == SolverAnswer::sat) return counterexample(a->word, v.method, a->canonical);
+        if (a->kind == SolverAnswer::unknown) {
+          v.reason = fmt::format("solver unknown at length {}: {}", n, a->reason);
+          return finish(Verdict::unknown);
+        }
+      } else {
+        used("enumerate");
+        if (r.kind == LengthResult::differ) return counterexample(r.word, v.method, r.canonical);
+        if (r.kind == LengthResult::timeout || r.kind == LengthResult::stopped) {
+          v.reason = fmt::format("timeout after {:.1f} s at length {}", since(t0), n);
+          return finish(Verdict::unknown);
+        }
+        if (r.kind == LengthResult::undecided) {
+          v.reason = fmt::format("undecided at length {}: {} ({})", n,
+                                 word_text(circuit.alphabet, r.word), r.reason);
+          return finish(Verdict::unknown);
+        }
+      }
+      v.proved_up_to = n;
     }
-    if (a) {
-      used("smt");
-      if (a->kind == SolverAnswer::sat) return counterexample(a->word, v.method, a->canonical);
-      if (a->kind == SolverAnswer::unknown) {
-        v.reason = fmt::format("solver unknown at length {}: {}", n, a->reason);
-        return finish(Verdict::unknown);
-      }
-    } else {
-      used("enumerate");
-      if (r.kind == LengthResult::differ) return counterexample(r.word, v.method, r.canonical);
-      if (r.kind == LengthResult::timeout || r.kind == LengthResult::stopped) {
-        v.reason = fmt::format("timeout after {:.1f} s at length {}", since(t0), n);
-        return finish(Verdict::unknown);
-      }
-      if (r.kind == LengthResult::undecided) {
-        v.reason = fmt::format("undecided at length {}: {} ({})", n,
-                               word_text(circuit.alphabet, r.word), r.reason);
-        return finish(Verdict::unknown);
-      }
-    }
-    v.proved_up_to = n;
+    return finish(Verdict::equivalent);
+  };
+  if (counts_reason || options.method != Method::automatic) return *by_length({});
+
+  // auto where counts applies: the counts query (every length at once, in a child process)
+  // races the lengths one by one; the first decisive answer wins. counts is fastest on the
+  // constructions (0.04 s for majority up to 16) but took 15 s on a trained majority circuit
+  // that enumeration proves in 1 s (bench/verify_auto.sh), and its cost cannot be estimated
+  // before Z3 runs.
+  const double left = has_deadline ? std::max(0.001, options.timeout_seconds - since(t0)) : 0.0;
+  if (length_threads < 2) {
+    // One thread (--threads 1): counts first, as a child process that is the one thread; the
+    // lengths one by one only where it has no decisive answer.
+    const SolverAnswer alone = detail::run_isolated(
+        left, [&] { return counts_query(circuit, *reference.language, M, N, left); });
+    v.method = "counts";
+    if (alone.kind == SolverAnswer::unsat) return finish(Verdict::equivalent);
+    if (alone.kind == SolverAnswer::sat)
+      return counterexample(alone.word, "counts", alone.canonical);
+    return *by_length({});
   }
-  return finish(Verdict::equivalent);
+  length_threads -= 1;  // the counts child is one of them
+  detail::IsolatedQuery query(
+      [&] { return counts_query(circuit, *reference.language, M, N, left); });
+  std::atomic<int> counts_state{0};  // 0 running, 1 decisive, 2 no decisive answer
+  std::atomic<bool> lengths_done{false};
+  SolverAnswer answer;
+  std::exception_ptr failure;
+  std::thread waiter([&] {
+    try {
+      answer = query.wait(left, [&] { return lengths_done.load(); });
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    counts_state = answer.kind != SolverAnswer::unknown ? 1 : 2;
+  });
+  std::optional<Verdict> by_lengths;
+  try {
+    by_lengths = by_length([&] { return counts_state.load() == 1; });
+  } catch (...) {
+    lengths_done = true;
+    waiter.join();
+    throw;
+  }
+  lengths_done = true;
+  waiter.join();
+  if (failure) std::rethrow_exception(failure);
+  if (by_lengths) return *by_lengths;
+  v.method = "counts";
+  if (answer.kind == SolverAnswer::unsat) return finish(Verdict::equivalent);
+  return counterexample(answer.word, "counts", answer.canonical);
 }
 
 std::string describe(const Verdict& v, const saturate::Circuit& circuit,

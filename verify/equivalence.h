@@ -4,10 +4,12 @@
 //   smt:       one Z3 query per length over symbolic words (encode_net.h);
 //   counts:    one Z3 query over symbol counts for every length at once, when the circuit is
 //              permutation-invariant and the language is defined by counts (encode_counts.h);
-//   auto:      counts if it applies; else per length: enumerate while a length has at most
-//              enumerate_limit words, smt alone past race_limit words, and in between both at
-//              once (smt in a child process, enumeration here), the first decisive answer
-//              winning.
+//   auto:      counts if it applies, in a child process racing the lengths one by one (the
+//              first decisive answer wins); per length, by a cost estimate of each method
+//              (equivalence.cpp, AutoPlanner): enumerate alone while it is cheaper than smt
+//              can be, smt alone once smt's measured time is well below enumeration's (or past
+//              race_limit words), and in between both at once (smt in a child process,
+//              enumeration here), the first decisive answer winning.
 // A counterexample is a shortest one and, whatever the method, the least word of its length in
 // symbol order (canonical; smt and counts search for it after their first answer and say when
 // time ran out first); it is replayed on the exact circuit and the reference before it is
@@ -38,10 +40,9 @@ struct Reference {
 struct Options {
   int min_length = 0, max_length = 0;
   Method method = Method::automatic;
-  double timeout_seconds = 0;       // 0: none
-  bool progress = false;            // a progress line on stderr
-  long enumerate_limit = 1L << 15;  // auto: lengths with at most this many words: enumerate
-  long race_limit = 1L << 40;       // auto: past this many words, smt alone (else a race)
+  double timeout_seconds = 0;  // 0: none
+  bool progress = false;       // a progress line on stderr
+  long race_limit = 1L << 40;  // auto: past this many words, smt alone
 };
 
 struct Verdict {

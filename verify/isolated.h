@@ -21,7 +21,7 @@ class IsolatedQuery {
   IsolatedQuery(const IsolatedQuery&) = delete;
   IsolatedQuery& operator=(const IsolatedQuery&) = delete;
 
-  // The answer, or unknown when it has not come `seconds` (plus a quarter second's grace for Z3's
+  // The answer, or unknown when it has not come `seconds` (plus 0.15 s of grace for Z3's
   // own timeout; <= 0: no limit) after the start, or when `stop()` turns true (polled ten times a
   // second): the child is then killed. Ctrl-C kills it and throws Interrupted.
   SolverAnswer wait(double seconds, const std::function<bool()>& stop = {});

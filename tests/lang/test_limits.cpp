@@ -297,3 +297,65 @@ TEST_CASE("lang at the command line: words verbatim, safe outputs, exit codes", 
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("over the memory budget of 1 MiB"));
 }
+
+TEST_CASE("regexes whose DFA states hold many NFA states: answered or refused by name", "[lang]") {
+  // Issue 23: a*b*c* then N times c has N DFA states of up to N NFA states each (every c read
+  // may be the first of the tail), N^2 work: 24 s and 862 MB at N = 10,000 before. Now the
+  // subset construction's steps are budgeted: a named refusal, with the place in a spec file.
+  const Alphabet abc({"a", "b", "c"});
+  for (const int n : {10000, 20000}) {
+    CHECK_THAT(error_of([&] { compile_regex("a*b*c*" + repeat("c", n), abc); }),
+               Catch::Contains("steps of the subset construction (the regex budget"));
+  }
+  // A short one of the same kind is answered exactly: a*b*c*ccc accepts a^i b^j c^k, k >= 3.
+  const Dfa small = compile_regex("a*b*c*" + repeat("c", 300), abc);
+  auto word = [](int a, int b, int c) {
+    Word w;
+    w.insert(w.end(), a, 0);
+    w.insert(w.end(), b, 1);
+    w.insert(w.end(), c, 2);
+    return w;
+  };
+  CHECK(small.accepts(word(2, 1, 300)));
+  CHECK(!small.accepts(word(2, 1, 299)));
+  CHECK(!small.accepts(word(0, 0, 299)));
+  CHECK(small.accepts(word(0, 0, 301)));
+  CHECK(small.num_states() == 303);  // 0..300 c's read (capped), a/b phases, dead
+  // At the command line: exit 2, one line naming the spec file and the budget.
+  const auto spec = saturn::test::scratch_dir("regex-budget") / "tail.toml";
+  std::ofstream(spec) << "name = \"tail\"\nalphabet = [\"a\", \"b\", \"c\"]\n[accept]\nregex = "
+                         "\"a*b*c*"
+                      << repeat("c", 10000) << "\"\n";
+  const auto r = run_saturn("lang check " + spec.string() + " aaa");
+  CHECK(r.code == 2);
+  CHECK(count_lines(r.err) == 1);
+  CHECK_THAT(r.err, Catch::Contains("tail.toml:4:") &&
+                        Catch::Contains("steps of the subset construction (the regex budget"));
+}
+
+TEST_CASE("a sample range is sized before its first word", "[lang][cli]") {
+  // Issue 23: 1:100000 sampled for minutes before a length was refused; the longest length's
+  // table is now predicted first, so nothing is written and the refusal names the table's
+  // budget (its entries, or here first the memory its counts of 10^5 bits need).
+  auto r = run_saturn("lang sample majority --lengths 1:100000 --per-length 1");
+  CHECK(r.code == 2);
+  CHECK(count_lines(r.err) == 1);
+  CHECK_THAT(r.err, Catch::Contains("--table-limit: majority: the exact count table for length "
+                                    "100000"));
+  CHECK(r.out.empty());
+  // Near-misses start from words one longer: the check covers that length too.
+  Sampler majority(builtin("majority"), 100000);
+  DatasetOptions o;
+  o.min_length = 1;
+  o.max_length = 800;
+  o.per_length = 1;
+  o.negatives = Negatives::near_miss;
+  long made = 0;
+  CHECK_THROWS_WITH(generate_dataset(majority, o, [&](Example&&) { ++made; }),
+                    Catch::Contains("for length 801 needs more than 100000 entries"));
+  CHECK(made == 0);
+  // A range that fits is sampled as before.
+  r = run_saturn("lang sample majority --lengths 1:300 --per-length 1");
+  CHECK(r.code == 0);
+  CHECK(count_lines(r.out) == 300);
+}
