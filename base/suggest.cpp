@@ -29,6 +29,7 @@ std::vector<std::string> nearest_names(std::string_view key,
   std::size_t best_distance = limit + 1;
   for (const auto& c : candidates) {
     const std::size_t d = edit_distance(key, c);
+    if (d > limit) continue;
     if (d < best_distance) best.clear(), best_distance = d;
     if (d == best_distance && best.size() < 3 &&
         std::find(best.begin(), best.end(), c) == best.end())

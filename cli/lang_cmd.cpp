@@ -218,15 +218,16 @@ void add_lang_commands(CLI::App& app) {
       } catch (const InputError& e) {
         // FLaRe's own spelling of a language saturn also has (majority over 0 1, not a b):
         // point to the variant when the data reads as it.
+        // The alphabet is what tells FLaRe's spelling: the variant is tried without label checks.
         const auto variant = builtin("flare-" + l->name());
         if (!variant) throw;
+        bool reads_as_variant = true;
         try {
-          NextSymbolsCheck variant_check{*next_max_length};
-          read_flare(*dir, variant->alphabet(), *no_check ? nullptr : variant.get(),
-                     &variant_check);
+          read_flare(*dir, variant->alphabet(), nullptr);
         } catch (const InputError&) {
-          throw e;
+          reads_as_variant = false;
         }
+        if (!reads_as_variant) throw;
         throw InputError(fmt::format("{} (the data is FLaRe's {}: use --lang {})", e.what(),
                                      l->name(), variant->name()));
       }

@@ -392,6 +392,8 @@ void add_circuit(CLI::App& app) {
   });
 
   auto* run_cmd = WordsCommand::add(*cmd, "run", "Evaluate a circuit exactly on words");
+  add_threads_option(
+      run_cmd);  // `circuit run FILE W --threads T` as well as `circuit --threads T run`
   auto file = std::make_shared<std::string>();
   run_cmd->add_option("CIRCUIT", *file, "Circuit file (JSON)")->required();
   run_cmd->add_words();

@@ -28,13 +28,25 @@ void passive_wait_by_default(int, char** argv, char** envp) {
     if (!std::strncmp(envp[n], "OMP_WAIT_POLICY=", 16) ||
         !std::strncmp(envp[n], "GOMP_SPINCOUNT=", 15))
       return;
+  // Not under valgrind (its preload would be left behind by the exec).
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::strncmp(envp[i], "LD_PRELOAD=", 11) && std::strstr(envp[i], "vgpreload")) return;
+  // The binary's real path, so that the process keeps its name (ps, pgrep, killall read the
+  // name of the file executed: /proc/self/exe would rename it 'exe'). Started through the
+  // dynamic loader (ld-linux ... saturn), the path is the loader's: run on as it is.
+  static char path[4096];
+  const ssize_t length = ::readlink("/proc/self/exe", path, sizeof path - 1);
+  if (length <= 0) return;
+  path[length] = '\0';
+  const char* name = std::strrchr(path, '/');
+  if (!std::strncmp(name ? name + 1 : path, "ld-", 3)) return;
   // malloc, not new: this runs before the C++ runtime's own initialisation.
   auto** env = static_cast<char**>(std::malloc((n + 2) * sizeof(char*)));
   if (!env) return;
   std::memcpy(env, envp, n * sizeof(char*));
   env[n] = const_cast<char*>("OMP_WAIT_POLICY=passive");
   env[n + 1] = nullptr;
-  ::execve("/proc/self/exe", argv, env);
+  ::execve(path, argv, env);
   std::free(env);
 }
 

@@ -14,7 +14,7 @@ if(EXISTS "${SOURCE_DIR}/.git")
                     RESULT_VARIABLE failed OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
     if(NOT failed AND head MATCHES "^[0-9a-f]+$")
       set(commit "${head}")
-      execute_process(COMMAND "${GIT_EXECUTABLE}" status --porcelain --untracked-files=no
+      execute_process(COMMAND "${GIT_EXECUTABLE}" --no-optional-locks status --porcelain --untracked-files=no
                       WORKING_DIRECTORY "${SOURCE_DIR}" OUTPUT_VARIABLE changes ERROR_QUIET)
       if(NOT changes STREQUAL "")
         set(commit "${commit}-dirty")

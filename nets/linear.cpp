@@ -24,7 +24,7 @@ namespace {
 // sizes and the thread count, so results are deterministic for a thread count. A block has at
 // least 2 rows (see product_rows) and 2^18 multiply-adds: smaller work stays on one thread.
 int row_blocks(int rows, double multiply_adds) {
-  if (omp_in_parallel()) return 1;
+  if (omp_get_level() > 0) return 1;  // inside any parallel region, one thread or many
   const double by_work = multiply_adds / double(1 << 18);
   return static_cast<int>(
       std::max(1.0, std::min({double(omp_get_max_threads()), by_work, double(rows / 2)})));

@@ -178,6 +178,7 @@ std::string metrics_up_to(const std::filesystem::path& path, long step) {
 // the uninterrupted run's (but the wall-clock fields). Throws InputError when a line is missing.
 struct FinalFigures {
   double loss = 0, train_acc = 0, in_range = 0, out_of_range = 0;
+  bool evaluated = false;  // the final step's evaluation line was found
 };
 FinalFigures final_figures(const std::filesystem::path& path, long step, bool evaluated) {
   std::optional<nlohmann::json> train_line, eval_line;
@@ -203,9 +204,12 @@ FinalFigures final_figures(const std::filesystem::path& path, long step, bool ev
   FinalFigures f;
   f.loss = number(train_line, "loss", "training");
   f.train_acc = number(train_line, "train_acc", "training");
-  if (evaluated) {
+  // No evaluation line at the final step (a run resumed with fewer steps than it was started
+  // with): the caller evaluates the final model, as the uninterrupted run would have.
+  if (evaluated && eval_line) {
     f.in_range = number(eval_line, "in_range", "evaluation");
     f.out_of_range = number(eval_line, "out_of_range", "evaluation");
+    f.evaluated = true;
   }
   return f;
 }
@@ -407,6 +411,11 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
   std::optional<FinalFigures> recorded;
   if (resumed && start_step == tc.steps)
     recorded = final_figures(metrics_path, tc.steps, mc.objective == Objective::recognize);
+  if (recorded && !recorded->evaluated && mc.objective == Objective::recognize) {
+    run_eval(tc.steps);  // deterministic: the same figures and line as an uninterrupted run
+    recorded->in_range = last_eval_in.accuracy();
+    recorded->out_of_range = last_eval_out.accuracy();
+  }
   if (recorded) {
     summary.final_loss = recorded->loss, summary.train_accuracy = recorded->train_acc;
     if (!options.quiet)

@@ -93,9 +93,16 @@ std::vector<RunOutcome> Context::train_all(const std::vector<RunRequest>& runs) 
     if (s.is_discarded()) throw InputError(fmt::format("{}: not JSON", summary.string()));
     RunOutcome& o = outcomes[i];
     o.dir = dir;
-    o.in_range = s.value("in_range_accuracy", 0.0);
-    o.out_of_range = s.value("out_of_range_accuracy", 0.0);
-    o.final_loss = s.value("final_loss", 0.0);
+    // Every figure from the summary itself: a missing one is refused, never read as 0.
+    auto figure = [&](const char* key) {
+      if (!s.contains(key) || !s[key].is_number())
+        throw InputError(fmt::format("{}: no number '{}' (a damaged run: delete {} to retrain it)",
+                                     summary.string(), key, dir.string()));
+      return s[key].get<double>();
+    };
+    o.in_range = figure("in_range_accuracy");
+    o.out_of_range = figure("out_of_range_accuracy");
+    o.final_loss = figure("final_loss");
 #pragma omp critical(theory_progress)
     {
       ++done;

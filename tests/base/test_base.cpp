@@ -219,4 +219,7 @@ TEST_CASE("suggestions: every name at the least distance, at most three", "[base
   CHECK(did_you_mean("dyck", zoo) == " (did you mean 'dyck-1', 'dyck-2' or 'dyck-3'?)");
   CHECK(did_you_mean("majorty", zoo) == " (did you mean 'majority'?)");
   CHECK(nearest_names("zzzzzz", zoo).empty());
+  // Nothing beyond the limit (two edits for a short name): 'lr' is three edits from 'xyz'.
+  CHECK(nearest_names("xyz", {"lr", "seed"}).empty());
+  CHECK(nearest_names("abc", {"anbn"}).empty());
 }

@@ -9,8 +9,15 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 cmake -DSOURCE_DIR="$source_dir" -DOUTPUT="$tmp/in.h" -P "$script"
-grep -Eq '^#define SATURN_COMMIT "[0-9a-f]{12}(-dirty)?"$' "$tmp/in.h" ||
-  { echo "inside the checkout: $(cat "$tmp/in.h")"; exit 1; }
+# Inside a git checkout its commit; sources that git does not see as a checkout (an archive, or
+# a tree git refuses as of dubious ownership) say unknown.
+if git -C "$source_dir" rev-parse HEAD > /dev/null 2>&1 && [ -e "$source_dir/.git" ]; then
+  grep -Eq '^#define SATURN_COMMIT "[0-9a-f]{12}(-dirty)?"$' "$tmp/in.h" ||
+    { echo "inside the checkout: $(cat "$tmp/in.h")"; exit 1; }
+else
+  grep -q '^#define SATURN_COMMIT "unknown"$' "$tmp/in.h" ||
+    { echo "outside a checkout: $(cat "$tmp/in.h")"; exit 1; }
+fi
 
 # A tarball's tree unpacked inside an unrelated repository.
 git init -q "$tmp/outer"

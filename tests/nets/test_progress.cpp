@@ -32,7 +32,9 @@ TEST_CASE("saturate prints progress lines when stderr is not a terminal", "[nets
       r.err,
       std::regex(R"((^|\n)saturate: checkpoint [1-3]/3 \(step \d+\), forward pass \d+/12\n)")));
   // The table on stdout is the same with and without progress lines.
+  ::setenv("SATURN_PROGRESS_SECONDS", "1000", 1);
   const auto plain = run_saturn(saturate);
+  ::unsetenv("SATURN_PROGRESS_SECONDS");
   REQUIRE(plain.code == 0);
   CHECK(plain.err.empty());
   CHECK(plain.out == r.out);
