@@ -100,9 +100,12 @@ std::vector<RunOutcome> Context::train_all(const std::vector<RunRequest>& runs) 
                                      summary.string(), key, dir.string()));
       return s[key].get<double>();
     };
-    o.in_range = figure("in_range_accuracy");
-    o.out_of_range = figure("out_of_range_accuracy");
     o.final_loss = figure("final_loss");
+    // Accuracies are a recognizer's (a next-symbol run's summary has none).
+    if (r.config.model.objective == nets::Objective::recognize) {
+      o.in_range = figure("in_range_accuracy");
+      o.out_of_range = figure("out_of_range_accuracy");
+    }
 #pragma omp critical(theory_progress)
     {
       ++done;
