@@ -14,14 +14,17 @@ namespace {
 
 // OpenMP threads that wait for work (at the end of every parallel loop) spin by default: on a
 // machine whose cores are busy, a spinning thread takes the core its partner needs, and a
-// training run was measured 10-40x slower than on one thread. Passive waiting sleeps instead.
-// libgomp reads OMP_WAIT_POLICY once, in its own constructor, before main() runs: a setenv in
-// main() is too late, and even one in .preinit_array (which runs before every library's
-// constructor) changes the policy libgomp reports but not its spin count (measured with
-// OMP_DISPLAY_ENV=verbose: GOMP_SPINCOUNT stays 300000). So, unless the user chose a policy
-// (OMP_WAIT_POLICY or GOMP_SPINCOUNT), the process starts itself again, before any library's
-// constructor, with OMP_WAIT_POLICY=passive added to its environment (a few milliseconds). If
-// that exec fails (no /proc), it runs on as it is.
+// training run was measured 10-40x slower than on one thread. A short spin, then sleep: the
+// default here is GOMP_SPINCOUNT=1000 (libgomp then reports PASSIVE). Measured on 2 cores,
+// the demo's recipe (bench/contention.sh, medians): idle, 0 spins cost 9% against the old
+// spinning default and 1,000 spins nothing; with one core busy, 1,000 spins are 1.3x the
+// one-thread time, 3,000 spins 1.6x, 30,000 2.5x. libgomp reads its variables once, in its own
+// constructor, before main() runs: a setenv in main() is too late, and even one in
+// .preinit_array (which runs before every library's constructor) is not seen by its spin count
+// (OMP_DISPLAY_ENV=verbose). So, unless the user chose a policy (OMP_WAIT_POLICY or
+// GOMP_SPINCOUNT), the process starts itself again, before any library's constructor, with
+// GOMP_SPINCOUNT=1000 added to its environment (a few milliseconds). If that exec fails (no
+// /proc), it runs on as it is.
 void passive_wait_by_default(int, char** argv, char** envp) {
   std::size_t n = 0;
   for (; envp[n]; ++n)
@@ -44,7 +47,7 @@ void passive_wait_by_default(int, char** argv, char** envp) {
   auto** env = static_cast<char**>(std::malloc((n + 2) * sizeof(char*)));
   if (!env) return;
   std::memcpy(env, envp, n * sizeof(char*));
-  env[n] = const_cast<char*>("OMP_WAIT_POLICY=passive");
+  env[n] = const_cast<char*>("GOMP_SPINCOUNT=1000");
   env[n + 1] = nullptr;
   ::execve(path, argv, env);
   std::free(env);
