@@ -156,8 +156,9 @@ LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const Refer
 //     time at a shorter length (queries grow with the length). Once smt has answered a length m
 //     in t_m, its estimate at n is t_m × g^(n - m), with g its growth per length measured
 //     between the last two lengths it answered (kSmtGrowth until there are two), in [1, 3].
-// Plan: enumerate alone while its estimate is below half of smt's lower bound (a race could
-// save less than its own overhead); smt alone once its estimate is below a quarter of
+// Plan: enumerate alone while its estimate is within twice smt's lower bound (then it is
+// within 2x of the faster method, while a race, enumeration on one thread fewer beside smt's
+// child, costs about 2x itself: measured 2.8x on dyck1 to 18 when the bound was half); smt alone once its estimate is below a quarter of
 // enumeration's (or past race_limit words); both at once in between, each with at least half
 // the machine, so within about 2× of the faster. Without an smt answer measured in this run,
 // smt is never chosen alone below race_limit: a race is the safe choice when nothing is known.
@@ -185,7 +186,10 @@ class AutoPlanner {
   Plan choose(int n, long words) const {
     if (words > race_limit_) return Plan::smt;  // enumeration is hopeless
     const double enumerate = rate_ * static_cast<double>(words) * (n + 2) * layers_;
-    if (enumerate <= 0.5 * std::max(kSmtFloor, smt_seen_)) return Plan::enumerate;
+    // smt at a longer length takes at least as long as it ran at a shorter one (smt_seen_): when
+    // enumeration alone is estimated within twice that, it is within 2x of the faster method,
+    // and racing (enumeration on one thread fewer, beside the child) would cost about 2x.
+    if (enumerate <= 2.0 * std::max(kSmtFloor, smt_seen_)) return Plan::enumerate;
     if (answered_.size() >= 1) {
       const auto [m, t] = answered_.back();
       double growth = kSmtGrowth;
@@ -197,10 +201,11 @@ class AutoPlanner {
     }
     return Plan::race;
   }
-  // Enumeration finished length n in `seconds` (alone, or beside smt: then a slower rate,
-  // which only makes auto race sooner).
-  void enumerated(int n, long words, double seconds) {
-    if (seconds >= 0.002) rate_ = seconds / (static_cast<double>(words) * (n + 2) * layers_);
+  // Enumeration finished length n in `seconds` on `used` of the command's `threads` (fewer
+  // beside smt's child): the rate is scaled to all of them, as enumeration alone would run.
+  void enumerated(int n, long words, double seconds, int used, int threads) {
+    if (seconds >= 0.002)
+      rate_ = seconds * used / threads / (static_cast<double>(words) * (n + 2) * layers_);
   }
   // smt answered length n in `seconds`, or (answered = false) was stopped after `seconds`.
   void smt_ran(int n, double seconds, bool answered) {
@@ -344,7 +349,8 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
       std::optional<SolverAnswer> a;
       if (plan == Plan::enumerate) {
         r = enumerate_length(exact, ref, k, n, deadline, has_deadline, stop, length_threads);
-        if (r.kind == LengthResult::agree) planner.enumerated(n, words, since(length_start));
+        if (r.kind == LengthResult::agree)
+          planner.enumerated(n, words, since(length_start), length_threads, length_threads);
       } else if (plan == Plan::smt) {
         try {
           a = smt_differs_at_length(circuit, reference.language.get(), reference.circuit.get(), n,
@@ -393,7 +399,8 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
         enumerated = true;
         waiter.join();
         if (failure) std::rethrow_exception(failure);
-        if (r.kind == LengthResult::agree) planner.enumerated(n, words, enumerate_seconds);
+        if (r.kind == LengthResult::agree)
+          planner.enumerated(n, words, enumerate_seconds, race_threads, length_threads);
         planner.smt_ran(n, smt_seconds, answer.kind != SolverAnswer::unknown);
         // Enumeration's answer unless it was stopped, or could not decide where smt did.
         if (answer.kind != SolverAnswer::unknown &&
