@@ -321,6 +321,10 @@ TEST_CASE("regexes whose DFA states hold many NFA states: answered or refused by
   CHECK(!small.accepts(word(0, 0, 299)));
   CHECK(small.accepts(word(0, 0, 301)));
   CHECK(small.num_states() == 303);  // 0..300 c's read (capped), a/b phases, dead
+}
+
+TEST_CASE("a regex over the subset construction's budget is refused naming the spec file",
+          "[lang][cli]") {
   // At the command line: exit 2, one line naming the spec file and the budget.
   const auto spec = saturn::test::scratch_dir("regex-budget") / "tail.toml";
   std::ofstream(spec) << "name = \"tail\"\nalphabet = [\"a\", \"b\", \"c\"]\n[accept]\nregex = "
