@@ -158,12 +158,13 @@ LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const Refer
 //     between the last two lengths it answered (kSmtGrowth until there are two), in [1, 3].
 // Plan: enumerate alone while its estimate is within twice smt's lower bound (then it is
 // within 2x of the faster method, while a race, enumeration on one thread fewer beside smt's
-// child, costs about 2x itself: measured 2.8x on dyck1 to 18 when the bound was half); smt alone once its estimate is below a quarter of
-// enumeration's (or past race_limit words); both at once in between, each with at least half
-// the machine, so within about 2× of the faster. Without an smt answer measured in this run,
-// smt is never chosen alone below race_limit: a race is the safe choice when nothing is known.
-// Source numbers: per-length runs `verify C --min-length n --max-length n --method M --json`
-// (its `seconds`) on examples/circuits, 2 cores shared with 4 compiling engineers (2026-12-05):
+// child, costs about 2x itself: measured 2.8x on dyck1 to 18 when the bound was half); smt alone
+// once its estimate is below a quarter of enumeration's (or past race_limit words); both at once in
+// between, each with at least half the machine, so within about 2× of the faster. Without an smt
+// answer measured in this run, smt is never chosen alone below race_limit: a race is the safe
+// choice when nothing is known. Source numbers: per-length runs `verify C --min-length n
+// --max-length n --method M --json` (its `seconds`) on examples/circuits, 2 cores shared with 4
+// compiling engineers (2026-12-05):
 //   enumerate, seconds per word × position × layer at n = 14, 16: anbn (2 layers) 2.6e-6,
 //     2.2e-6; dyck1 (2 layers) 1.0e-6, 1.2e-6; first (1 layer) 5.7e-8 at 16. kEnumerateRate is
 //     the fast end: a guess too fast is corrected at the first length that takes 2 ms (the
