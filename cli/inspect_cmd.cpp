@@ -42,7 +42,7 @@ double row_norm(const double* x, int n) {
   return std::sqrt(s);
 }
 
-struct Options {
+struct InspectOptions {
   std::string checkpoint, lang, tie = "average", lengths;
   int tie_bits = 16, batch = 32;
   std::uint64_t seed = 0;
@@ -159,7 +159,7 @@ void inspect_word(Transformer<double>& soft, Transformer<double>& hard, const Al
 }
 
 void inspect_grads(const nets::Checkpoint& c, const std::shared_ptr<const Language>& language,
-                   const Options& o) {
+                   const InspectOptions& o) {
   if (o.batch < 1 || o.batch > (1 << 20))
     throw InputError(fmt::format("--batch: expected 1..{} (got {})", 1 << 20, o.batch));
   nets::RunConfig config = c.config;
@@ -219,7 +219,7 @@ void add_inspect_command(CLI::App& app) {
       app, "inspect",
       "A checkpoint's activations on words, or the gradient of one batch (--grads)");
   add_threads_option(cmd);
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<InspectOptions>();
   cmd->add_option("CKPT", o->checkpoint, "Checkpoint file, or a run directory (its last)")
       ->required();
   cmd->add_words();

@@ -26,7 +26,7 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-struct Options {
+struct KeysOptions {
   std::string points, checkpoint, lang, lengths;
   int per_length = 20;
   std::uint64_t seed = 0;
@@ -38,7 +38,7 @@ std::string index_list(const std::vector<std::size_t>& v) {
   return fmt::format("{}", fmt::join(v, " "));
 }
 
-void keys_of_points(const Options& o) {
+void keys_of_points(const KeysOptions& o) {
   const std::string text = read_file(o.points, "point file", std::uint64_t(256) << 20);
   const verify::PointSet points = verify::read_points(text, o.points);
   verify::SelectabilityStats stats;
@@ -72,7 +72,7 @@ void keys_of_points(const Options& o) {
   fmt::print("un-selectable  {:>6}: {}\n", unselectable.size(), index_list(unselectable));
 }
 
-void keys_of_model(const Options& o) {
+void keys_of_model(const KeysOptions& o) {
   if (o.lang.empty() || o.lengths.empty())
     throw InputError("keys CKPT: needs --lang L and --lengths A:B (the probe words)");
   if (o.per_length < 1 || o.per_length > (1 << 16))
@@ -133,7 +133,7 @@ void keys_of_model(const Options& o) {
 void add_keys_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "keys", "Exact selectability of keys (Brody et al. 2023): a point file, or a model's heads");
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<KeysOptions>();
   cmd->add_option("CKPT", o->checkpoint, "Checkpoint file, or a run directory (its last)");
   cmd->add_option("--points", o->points,
                   "JSON {\"points\": [[x, ...], ...]}; numbers are read exactly, \"p/q\" allowed");

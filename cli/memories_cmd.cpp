@@ -22,7 +22,7 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-struct Options {
+struct MemoriesOptions {
   std::string checkpoint, lang, lengths;
   int top = 10, per_length = 30;
   std::uint64_t seed = 0;
@@ -34,7 +34,7 @@ std::string output_name(const Alphabet& a, bool next_symbol, int o) {
   return o < a.size() ? a.name(o) : "end";
 }
 
-void run(const Options& o) {
+void run(const MemoriesOptions& o) {
   if (o.top < 1 || o.top > 10000)
     throw InputError(fmt::format("--top: expected 1..10000 (got {})", o.top));
   if (o.per_length < 1 || o.per_length > (1 << 16))
@@ -136,7 +136,7 @@ void add_memories_command(CLI::App& app) {
       "memories",
       "FFN units as key-value memories (Geva et al. 2021): triggers, values, agreement");
   add_threads_option(cmd);
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<MemoriesOptions>();
   cmd->add_option("CKPT", o->checkpoint, "Checkpoint file, or a run directory (its last)")
       ->required();
   cmd->add_option("--lang", o->lang, "Language of the probes (default: the trained one)");

@@ -16,7 +16,7 @@ namespace saturn::cli {
 
 namespace {
 
-struct Options {
+struct SweepArgs {
   std::string grid, out, emit_slurm;
   int jobs = 1, threads = 0, task = -1;
   bool task_given = false;
@@ -29,7 +29,7 @@ void check_range(const char* flag, int value, int lo, int hi) {
     throw InputError(fmt::format("{}: expected {}..{} (got {})", flag, lo, hi, value));
 }
 
-void run(const Options& o) {
+void run_sweep(const SweepArgs& o) {
   check_range("--jobs", o.jobs, 1, 4096);
   check_range("--threads", o.threads, 0, 4096);
   const sweep::Grid grid = sweep::load_grid(o.grid);
@@ -86,7 +86,7 @@ void run(const Options& o) {
 }  // namespace
 
 void add_sweep_command(CLI::App& app) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<SweepArgs>();
   auto* cmd = app.add_subcommand(
       "sweep", "Train a grid of languages x configurations x seeds; results, summary, heat map");
   cmd->add_option("GRID", o->grid, "The grid's TOML file (README: saturn sweep)")->required();
@@ -106,7 +106,7 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_flag("--slurm-array", o->slurm.array, "A job array, one task per element");
   cmd->callback([o, cmd] {
     o->task_given = cmd->count("--task") > 0;
-    run(*o);
+    run_sweep(*o);
   });
 }
 

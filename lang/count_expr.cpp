@@ -47,7 +47,7 @@ struct Affine {
 // this in absolute value: counter values (coefficient x word length) then fit 64 bits.
 constexpr std::int64_t kMaxMagnitude = 1'000'000'000;
 // Parentheses nested deeper are refused (the parser recurses once per level).
-constexpr int kMaxNesting = 200;
+constexpr int kMaxCountNesting = 200;
 
 class ExprParser {
  public:
@@ -187,8 +187,8 @@ class ExprParser {
       if (!s) fail(fmt::format("unknown symbol '{}' in count term", name), start);
       x.coef[*s] = 1;
     } else if (c == '(') {
-      if (++depth_ > kMaxNesting)
-        fail(fmt::format("parentheses nested more than {} deep", kMaxNesting), start);
+      if (++depth_ > kMaxCountNesting)
+        fail(fmt::format("parentheses nested more than {} deep", kMaxCountNesting), start);
       ++i_;
       x = parse_sum();
       skip();

@@ -23,7 +23,7 @@ using NodePtr = std::unique_ptr<Node>;
 
 // Nesting deeper than this (parentheses, or repeats of repeats) is refused: the parser, the
 // NFA construction and the syntax tree's destructor recurse once per level.
-constexpr int kMaxNesting = 500;
+constexpr int kMaxRegexNesting = 500;
 // Thompson's NFA of a regex with large repeats grows multiplicatively ((a{1000}){1000} has
 // 10^6 copies of a); it is estimated from the syntax tree and refused past RegexLimits's
 // states; the subset construction stops past its DFA states (before minimisation).
@@ -117,8 +117,8 @@ class Parser {
         atom->max = atom->max < 0 || hi < 0 ? -1 : 1;
         continue;
       }
-      if (depth_ + ++repeats > kMaxNesting)
-        fail(fmt::format("repeats nested more than {} deep", kMaxNesting), at);
+      if (depth_ + ++repeats > kMaxRegexNesting)
+        fail(fmt::format("repeats nested more than {} deep", kMaxRegexNesting), at);
       auto rep = std::make_unique<Node>(Node{Node::kRepeat, {}, {}, lo, hi});
       rep->kids.push_back(std::move(atom));
       atom = std::move(rep);
@@ -168,8 +168,8 @@ class Parser {
       return std::make_unique<Node>(Node{Node::kSet, s, {}, 0, 0});
     };
     if (c == '(') {
-      if (++depth_ > kMaxNesting)
-        fail(fmt::format("parentheses nested more than {} deep", kMaxNesting), at);
+      if (++depth_ > kMaxRegexNesting)
+        fail(fmt::format("parentheses nested more than {} deep", kMaxRegexNesting), at);
       ++i_;
       NodePtr inner = parse_union();
       if (!peek(')')) fail("unbalanced '('", at);

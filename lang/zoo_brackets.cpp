@@ -7,7 +7,7 @@ namespace {
 constexpr int kModulus = 5;
 
 // Values are affine in the unknown x, a x + b (mod 5): without `variable` a is always 0.
-struct Affine {
+struct AffineMod5 {
   int a = 0, b = 0;
 };
 int mod(int v) {
@@ -19,7 +19,7 @@ int mod(int v) {
 enum FrameState { kLeft, kLeftBare, kLeftDone, kRight, kRightDone };
 struct Frame {
   int state = kLeft, op = 0;
-  Affine left;
+  AffineMod5 left;
   Symbol pack() const {
     return static_cast<Symbol>(((state * 3 + op) * kModulus + left.a) * kModulus + left.b);
   }
@@ -157,7 +157,7 @@ class BracketArithmetic : public Machine {
 
  private:
   // An operand with value v has been read; `bare` when it is a digit or a negated digit.
-  void complete(Config& c, Affine v, bool bare) const {
+  void complete(Config& c, AffineMod5 v, bool bare) const {
     auto& st = c.stacks[stack_];
     if (st.empty()) {
       c.regs[reg_] = kTopDone;
@@ -170,7 +170,7 @@ class BracketArithmetic : public Machine {
       f.left = v;
       f.state = bare ? kLeftBare : kLeftDone;
     } else {  // kRight
-      const Affine l = f.left;
+      const AffineMod5 l = f.left;
       if (f.op == 0) f.left = {mod(l.a + v.a), mod(l.b + v.b)};
       if (f.op == 1) f.left = {mod(l.a - v.a), mod(l.b - v.b)};
       if (f.op == 2) f.left = {mod(l.a * v.b + l.b * v.a), mod(l.b * v.b)};  // a = 0 without x

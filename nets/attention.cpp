@@ -4,11 +4,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "nets/row_matrix.h"
+
 namespace saturn::nets {
 
 namespace {
-template <class T>
-using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 // A (rows x dh) slice of q, k or v: rows `stride` elements apart.
 template <class T>
 using Slice = Eigen::Map<const RowMatrix<T>, 0, Eigen::OuterStride<>>;

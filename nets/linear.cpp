@@ -5,10 +5,10 @@
 #include <Eigen/Core>
 #include <algorithm>
 
+#include "nets/row_matrix.h"
+
 namespace saturn::nets {
 
-template <class T>
-using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 template <class T>
 using Map = Eigen::Map<RowMatrix<T>>;
 template <class T>

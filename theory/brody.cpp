@@ -17,7 +17,9 @@
 
 namespace saturn::theory {
 
-namespace {
+// Named, not anonymous: the suites share names (kPaper, Setting, run) and may be compiled as one
+// unit (SATURN_UNITY).
+namespace brody {
 
 constexpr const char* kPaper = "Brody et al. 2023";
 
@@ -357,10 +359,13 @@ std::vector<ClaimResult> run(Context& c) {
   return results;
 }
 
-}  // namespace
+}  // namespace brody
 
 Suite brody_suite() {
-  return {"brody", kPaper, {kScaling, kRandomPoints, kProjectionMajority, kUniformQuery}, run};
+  return {"brody",
+          brody::kPaper,
+          {brody::kScaling, brody::kRandomPoints, brody::kProjectionMajority, brody::kUniformQuery},
+          brody::run};
 }
 
 }  // namespace saturn::theory

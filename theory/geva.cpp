@@ -10,7 +10,9 @@
 
 namespace saturn::theory {
 
-namespace {
+// Named, not anonymous: the suites share names (kPaper, Setting, run) and may be compiled as one
+// unit (SATURN_UNITY).
+namespace geva {
 
 constexpr const char* kPaper = "Geva et al. 2021";
 
@@ -151,10 +153,10 @@ std::vector<ClaimResult> run(Context& c) {
   return {agreement, depth, shallow};
 }
 
-}  // namespace
+}  // namespace geva
 
 Suite geva_suite() {
-  return {"geva", kPaper, {kAgreement, kDepth, kShallow}, run};
+  return {"geva", geva::kPaper, {geva::kAgreement, geva::kDepth, geva::kShallow}, geva::run};
 }
 
 }  // namespace saturn::theory

@@ -15,7 +15,9 @@
 
 namespace saturn::theory {
 
-namespace {
+// Named, not anonymous: the suites share names (kPaper, Setting, run) and may be compiled as one
+// unit (SATURN_UNITY).
+namespace merrill {
 
 constexpr const char* kPaper = "Merrill et al. 2021";
 
@@ -262,10 +264,13 @@ std::vector<ClaimResult> run(Context& c) {
   return results;
 }
 
-}  // namespace
+}  // namespace merrill
 
 Suite merrill_suite() {
-  return {"merrill", kPaper, {kNormGrowth, kSaturation, kHeadRoles}, run};
+  return {"merrill",
+          merrill::kPaper,
+          {merrill::kNormGrowth, merrill::kSaturation, merrill::kHeadRoles},
+          merrill::run};
 }
 
 }  // namespace saturn::theory

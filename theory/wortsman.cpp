@@ -11,7 +11,9 @@
 
 namespace saturn::theory {
 
-namespace {
+// Named, not anonymous: the suites share names (kPaper, Setting, run) and may be compiled as one
+// unit (SATURN_UNITY).
+namespace wortsman {
 
 constexpr const char* kPaper = "Wortsman et al. 2023";
 constexpr const char* kLanguage = "dyck-1";
@@ -220,10 +222,13 @@ std::vector<ClaimResult> run(Context& c) {
   return results;
 }
 
-}  // namespace
+}  // namespace wortsman
 
 Suite wortsman_suite() {
-  return {"wortsman", kPaper, {kAlpha, kActivations, kQkNorm, kGate}, run};
+  return {"wortsman",
+          wortsman::kPaper,
+          {wortsman::kAlpha, wortsman::kActivations, wortsman::kQkNorm, wortsman::kGate},
+          wortsman::run};
 }
 
 }  // namespace saturn::theory

@@ -30,7 +30,9 @@ std::vector<double> ffn_gradient_norms(nets::Transformer<double>& model,
   return out;
 }
 
-namespace {
+// Named, not anonymous: the suites share names (kPaper, Setting, run) and may be compiled as one
+// unit (SATURN_UNITY).
+namespace xiong {
 
 constexpr const char* kPaper = "Xiong et al. 2020";
 constexpr const char* kLanguage = "majority";
@@ -290,10 +292,11 @@ std::vector<ClaimResult> run(Context& c) {
   return results;
 }
 
-}  // namespace
+}  // namespace xiong
 
 Suite xiong_suite() {
-  return {"xiong", kPaper, {kGradDepth, kGradByLayer, kWarmup}, run};
+  return {
+      "xiong", xiong::kPaper, {xiong::kGradDepth, xiong::kGradByLayer, xiong::kWarmup}, xiong::run};
 }
 
 }  // namespace saturn::theory
