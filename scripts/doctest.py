@@ -227,7 +227,8 @@ def run_page(path: Path, args: argparse.Namespace, env: dict[str, str]) -> tuple
                 lines_new, fits = rewritten(cmd.expected, actual)
                 new_body += lines_new
                 if args.update:
-                    note = "" if fits else " (the markers no longer fit: taken verbatim)"
+                    marked = any(MARKED.search(x) or "..." in x for x in cmd.expected)
+                    note = " (the marks no longer fit: taken verbatim)" if marked and not fits else ""
                     print(f"{path}:{cmd.first_line}: rewritten{note}")
                 else:
                     print(f"{path}:{cmd.first_line}: $ {cmd.text.splitlines()[0]}")

@@ -3,7 +3,7 @@
 # `~` numbers and `...` lines vary, --update regenerates keeping the markers, directives work,
 # and a session hidden in a plain fence is bad input.
 set -uo pipefail
-runner="$1/scripts/doctest.py"
+runner="$(cd "$1" && pwd)/scripts/doctest.py"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
