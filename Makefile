@@ -7,7 +7,7 @@ ifeq ($(CI),true)
 endif
 
 .PHONY: all deps build test test-interop demo asan asan-lang fuzz fuzz-smoke fuzz-long bench \
-	bench-torch format clean
+	bench-torch format clean doctest doctest-full doc-sessions
 
 all: build
 
@@ -76,6 +76,23 @@ bench: build
 bench-torch: build
 	bash scripts/install-deps.sh --interop
 	bash bench/train_vs_torch.sh $(BUILD)
+
+# The documentation's sessions, run and compared (scripts/doctest.py: what varies is marked in the
+# text, `~0.98` and `...`). doctest-full adds the blocks marked full; doc-sessions rewrites the
+# sessions with what the commands print now, keeping the marks.
+# The pages under docs/ so far; the README joins once its sessions are fenced as console (issue 25).
+DOC_PAGES ?= $(wildcard docs/*.md)
+doctest: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target saturn
+	/usr/bin/python3 scripts/doctest.py --saturn $(BUILD)/saturn $(DOC_PAGES)
+
+doctest-full: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target saturn
+	/usr/bin/python3 scripts/doctest.py --full --saturn $(BUILD)/saturn $(DOC_PAGES)
+
+doc-sessions: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target saturn
+	/usr/bin/python3 scripts/doctest.py --update --full --saturn $(BUILD)/saturn $(DOC_PAGES)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

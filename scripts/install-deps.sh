@@ -15,6 +15,7 @@ packages=(
   libtomlplusplus-dev nlohmann-json3-dev
   graphviz gnuplot-nox
   openmpi-bin libopenmpi-dev       # saturn sweep across machines (mpirun)
+  python3                          # make doctest (scripts/doctest.py)
 )
 for option in "$@"; do
   case "$option" in

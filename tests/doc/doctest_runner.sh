@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# scripts/doctest.py checks itself: sessions that match pass, a changed output fails with a diff,
+# `~` numbers and `...` lines vary, --update regenerates keeping the markers, directives work,
+# and a session hidden in a plain fence is bad input.
+set -uo pipefail
+runner="$(cd "$1" && pwd)/scripts/doctest.py"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir"
+printf '#!/bin/sh\necho "saturn stub $*"\n' > saturn && chmod +x saturn
+fail() { echo "FAIL: $*"; exit 1; }
+run() { python3 "$runner" --saturn ./saturn "$@"; }
+
+cat > page.md <<'MD'
+# A page
+
+<!-- doctest: file words.txt -->
+```text
+ab
+aabb
+```
+
+```console
+$ saturn lang count anbn
+saturn stub lang count anbn
+$ cat words.txt | wc -l
+2
+$ echo "loss 0.1234 at step 40"; echo "took 3.2 s"
+loss ~0.5 at step 40
+took ... s
+$ seq 1 5
+1
+...
+5
+$ echo one \
+    two
+one two
+```
+
+<!-- doctest: skip needs a cluster -->
+```console
+$ false-command-never-run
+nothing
+```
+
+<!-- doctest: full -->
+```console
+$ echo full-only
+full-only
+```
+MD
+out=$(run page.md) || fail "a matching page failed: $out"
+[[ "$out" == *"1 sessions run, 0 differ"* ]] || fail "expected 1 session run: $out"
+out=$(run --full page.md) || fail "--full failed: $out"
+[[ "$out" == *"2 sessions run, 0 differ"* ]] || fail "--full should run 2 sessions: $out"
+
+# A deliberately changed output fails, naming the command's line and showing the diff.
+sed 's/^saturn stub lang count anbn$/saturn stub lang count anbm/' page.md > stale.md
+out=$(run stale.md); rc=$?
+[[ $rc == 1 ]] || fail "a stale session exited $rc, not 1"
+[[ "$out" == *"stale.md:10: \$ saturn lang count anbn"* ]] || fail "no location: $out"
+[[ "$out" == *"-saturn stub lang count anbm"* && "$out" == *"+saturn stub lang count anbn"* ]] ||
+  fail "no diff: $out"
+# A marked number matches any number, but the text around it must not change.
+sed 's/^loss ~0.5 at step 40$/loss ~0.5 at step 41/' page.md > step.md
+run step.md > /dev/null && fail "a changed step beside a marked number passed"
+
+# --update regenerates: the stale line is fixed, marked numbers take the new value, '...' stays.
+cp stale.md regen.md
+out=$(run --update regen.md) || fail "--update failed: $out"
+grep -qx 'saturn stub lang count anbn' regen.md || fail "--update did not fix the stale line"
+grep -qx 'loss ~0.1234 at step 40' regen.md || fail "--update did not refresh the marked number"
+grep -qx 'took ... s' regen.md || fail "--update dropped an inline '...'"
+grep -qx '\.\.\.' regen.md || fail "--update dropped a '...' line"
+out=$(run regen.md) || fail "the regenerated page does not pass: $out"
+
+# A session in a plain fence is refused, with its place.
+printf '# p\n\n```\n$ echo hi\nhi\n```\n' > plain.md
+out=$(run plain.md 2>&1); rc=$?
+[[ $rc == 2 && "$out" == *"plain.md:3: a session in a 'plain' fence"* ]] ||
+  fail "a plain-fenced session: exit $rc, $out"
+echo "doctest runner: all checks passed"
