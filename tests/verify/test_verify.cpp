@@ -459,7 +459,8 @@ TEST_CASE("saturn extract's bad input is a named error, exit 2", "[verify][cli]"
         "/nonexistent-run --against majority --max-length 10 --timeout nan",
         "/nonexistent-run --against majority --max-length 10 --bits 99",
         "/nonexistent-run --against majority --max-length 10 --per-length -1",
-        "/nonexistent-run --against majority --max-length 10 --method guess"}) {
+        "/nonexistent-run --against majority --max-length 10 --method guess",
+        "/nonexistent-run --against majority --max-length 10 --exhaustive-max -1"}) {
     INFO(args);
     const auto r = test::run_saturn("extract " + args);
     CHECK(r.code == 2);
