@@ -325,6 +325,48 @@ TEST_CASE("saturn sweep under mpirun -n 2 equals the local sweep point by point"
   fs::remove_all(d);
 }
 
+TEST_CASE("saturn sweep with an extract table under mpirun -n 2 equals the local sweep",
+          "[sweep][cli]") {
+  if (run_shell("command -v mpirun >/dev/null 2>&1") != 0) {
+    WARN("mpirun not installed (scripts/install-deps.sh installs OpenMPI): skipped");
+    return;
+  }
+  const fs::path d = temp_dir("mpi-extract");
+  write(d / "g.toml", R"(languages = ["first", "majority"]
+seeds = 1
+per_length = 4
+steps = 200
+eval_every = 200
+train_lengths = "1:6"
+test_lengths = "7:10"
+max_length = 12
+d_model = 16
+n_heads = 1
+n_layers = 1
+d_ff = 32
+norm_position = "none"
+positional = "learned"
+readout = "bos"
+[extract]
+max_length = 10
+method = "enumerate"
+exhaustive_max = 1024
+)");
+  const std::string bin = SATURN_BINARY;
+  REQUIRE(
+      run_shell(fmt::format("'{}' sweep '{}' --out '{}' --jobs 2 --threads 1 -q > /dev/null 2>&1",
+                            bin, (d / "g.toml").string(), (d / "local").string())) == 0);
+  REQUIRE(run_shell(fmt::format(
+              "ASAN_OPTIONS=detect_leaks=0 mpirun -n 2 --oversubscribe --allow-run-as-root -x "
+              "ASAN_OPTIONS '{}' sweep '{}' --out '{}' --threads 1 > /dev/null 2>&1",
+              bin, (d / "g.toml").string(), (d / "mpi").string())) == 0);
+  const auto a = rows(d / "local"), b = rows(d / "mpi");
+  REQUIRE(a.size() == 2);
+  for (const auto& [run, r] : a) CHECK(r.contains("verdict"));
+  CHECK(a == b);
+  fs::remove_all(d);
+}
+
 TEST_CASE("saturn sweep --emit-slurm writes an MPI job or a job array", "[sweep]") {
   const fs::path d = temp_dir("slurm");
   const auto grid = sweep::load_grid(write(d / "g.toml", kSmallGrid));
