@@ -106,7 +106,8 @@ ExtractSpec extract_spec(const std::string& file, const fs::path& path, const to
       x.method = *text;
     } else if (key == "timeout") {
       const auto t = v.value<double>();
-      if (!(v.is_integer() || v.is_floating_point()) || !std::isfinite(*t) || *t < 0 || *t > 1e7)
+      if (!(v.is_integer() || v.is_floating_point()) || !t || !std::isfinite(*t) || *t < 0 ||
+          *t > 1e7)
         throw InputError(at + "expected seconds in [0, 10^7] (0: none)");
       x.timeout = *t;
     } else if (key == "exhaustive_max") {
