@@ -9,18 +9,14 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "base/budget.h"
 #include "base/error.h"
 #include "base/names.h"
 #include "cli/commands.h"
 #include "cli/threads_option.h"
 #include "cli/tie_option.h"
 #include "cli/verdict_output.h"
-#include "lang/builtin.h"
-#include "lang/sample.h"
-#include "saturate/extract.h"
-#include "saturate/probe.h"
-#include "verify/equivalence.h"
+#include "lang/words.h"
+#include "loop/close.h"
 
 namespace saturn::cli {
 
@@ -32,19 +28,10 @@ struct ExtractArgs {
   std::string run, against, method = "auto", out, checkpoint = "last", tie = "average";
   int max_length = -1, min_length = -1, bits = 0, per_length = 0;
   double timeout = 0;
+  long exhaustive_max = loop::kDefaultExhaustiveMax;
   std::uint64_t seed = 0;
   bool json = false, no_search = false;
 };
-
-fs::path pick_checkpoint(const std::string& run, const std::string& which) {
-  if (fs::is_regular_file(run)) return run;
-  const auto all = nets::list_checkpoints(run);
-  if (which == "last") return all.back().second;
-  for (const auto& [step, path] : all)
-    if (std::to_string(step) == which) return path;
-  throw InputError(fmt::format("--checkpoint: {} has no checkpoint at step '{}' (steps {}..{})",
-                               run, which, all.front().first, all.back().first));
-}
 
 std::string rate(const saturate::Faithfulness::Count& c) {
   if (c.words == 0) return "none";
@@ -52,73 +39,47 @@ std::string rate(const saturate::Faithfulness::Count& c) {
                      c.undecided ? fmt::format(" ({} undecided)", c.undecided) : "");
 }
 
-void run_extract(const ExtractArgs& a) {
-  if (a.max_length < 0) throw InputError("--max-length: expected a length >= 0");
-  if (!(std::isfinite(a.timeout) && a.timeout >= 0 && a.timeout <= 1e7))
-    throw InputError(fmt::format("--timeout: expected seconds in [0, 10^7] (got {})", a.timeout));
-  if (a.bits < 0 || a.bits > 40)
-    throw InputError(fmt::format("--bits: expected 1..40 (got {})", a.bits));
-  if (a.per_length < 0 || a.per_length > (1 << 16))
-    throw InputError(
-        fmt::format("--per-length: expected 0 (automatic) to {} (got {})", 1 << 16, a.per_length));
-  const auto method = parse_name<verify::Method>(verify::kMethodNames, "--method", a.method);
-  const fs::path path = pick_checkpoint(a.run, a.checkpoint);
-  const nets::Checkpoint c = nets::load_checkpoint(path);
-  saturate::require_softmax(c.config.model);
-  const auto language = resolve_language(a.against);
-  nets::check_alphabet(c, *language);
-
-  // Probes: the training lengths, and beyond them up to twice the longest (within max_length).
-  const auto [lo, hi] = parse_length_range(c.config.train.train_lengths, "train_lengths");
-  const int out_hi = std::min(2 * hi, c.config.model.max_length);
-  Sampler sampler(language);
-  const int in_k = a.per_length > 0 ? a.per_length : std::max(1, (600 + (hi - lo)) / (hi - lo + 1));
-  require_memory(4.0 * in_k * (out_hi - lo + 1) * (64 + 2.0 * out_hi), "--per-length",
-                 "the probe words");
-  auto probes = saturate::probe_set(sampler, lo, hi, in_k, a.seed);
-  if (out_hi > hi) {
-    const int out_k =
-        a.per_length > 0 ? a.per_length : std::max(2, (600 + (out_hi - hi - 1)) / (out_hi - hi));
-    auto beyond = saturate::probe_set(sampler, hi + 1, out_hi, out_k, a.seed + 1);
-    probes.insert(probes.end(), beyond.begin(), beyond.end());
+// "1..12 all, 13..80 sampled".
+std::string methods(const loop::Exhaustive& e) {
+  std::string s;
+  for (auto it = e.method.begin(); it != e.method.end();) {
+    auto last = it;
+    for (auto next = std::next(it); next != e.method.end() && next->second == it->second; ++next)
+      last = next;
+    s += fmt::format("{}{}{} {}", s.empty() ? "" : ", ", it->first,
+                     last->first != it->first ? fmt::format("..{}", last->first) : "", it->second);
+    it = std::next(last);
   }
+  return s;
+}
 
-  saturate::ExtractOptions options;
-  options.rule = parse_tie_rule(a.tie);
-  options.bits = a.bits;
-  options.search = !a.no_search;
-  const auto x = saturate::extract_circuit(c, language->alphabet(), probes, hi, options);
-
-  const fs::path dir = fs::is_directory(a.run) ? fs::path(a.run) : path.parent_path();
-  const fs::path out = a.out.empty() ? dir / "circuit.json" : fs::path(a.out);
-  saturate::save_circuit(out, x.circuit);
-
-  verify::Options o;
-  o.min_length = a.min_length >= 0 ? a.min_length : lo;
-  o.max_length = a.max_length;
-  o.method = method;
-  o.timeout_seconds = a.timeout;
+void run_extract(const ExtractArgs& a) {
+  loop::LoopOptions o;
+  o.run = a.run, o.checkpoint = a.checkpoint, o.against = a.against;
+  o.max_length = a.max_length, o.min_length = a.min_length;
+  o.timeout = a.timeout, o.bits = a.bits, o.per_length = a.per_length, o.seed = a.seed;
+  o.exhaustive_max = a.exhaustive_max;
+  o.search = !a.no_search;
+  o.out = a.out;
   o.progress = !a.json;
-  if (o.min_length > o.max_length)
-    throw InputError(fmt::format("--max-length: {} is below the shortest length checked ({})",
-                                 o.max_length, o.min_length));
-  verify::Reference reference;
-  reference.language = language;
-  reference.name = language->name();
-  const auto& f = *x.circuit.faithfulness;
-  const auto in = f.in_range(), beyond = f.out_of_range();
+  o.method = parse_name<verify::Method>(verify::kMethodNames, "--method", a.method);
+  o.tie = parse_tie_rule(a.tie);
 
-  if (!a.json) {
-    fmt::print("{} (step {}) on {} -> {}\n", path.string(), c.step, language->name(), out.string());
+  auto print_extraction = [&](const loop::LoopResult& r) {
+    if (a.json) return;
+    const auto& x = r.extraction;
+    const auto& e = r.exhaustive;
+    fmt::print("{} (step {}) on {} -> {}\n", r.checkpoint.string(), r.step, r.language->name(),
+               r.circuit_path.string());
     fmt::print("saturated network: {}; weights multiples of 2^-{}\n", x.circuit.tie.describe(),
                x.circuit.denominator_bits);
     fmt::print(
         "head     setting                              near-uniform  distance (argmax)  role\n");
     for (const auto& h : x.heads) {
       std::string role = "-";
-      for (const auto& r : x.circuit.heads)
-        if (r.layer == h.layer && r.head == h.head)
-          role = r.pattern.empty() ? r.label : fmt::format("{}: {}", r.label, r.pattern);
+      for (const auto& hr : x.circuit.heads)
+        if (hr.layer == h.layer && hr.head == h.head)
+          role = hr.pattern.empty() ? hr.label : fmt::format("{}: {}", hr.label, hr.pattern);
       fmt::print("{:>2}.{:<5} {:<36} {:>12.2f}  {:>6.3f} ({:.3f})     {}\n", h.layer, h.head,
                  h.setting, h.near_uniform, h.distance, h.argmax_distance, role);
     }
@@ -127,25 +88,46 @@ void run_extract(const ExtractArgs& a) {
         "  in range (lengths {}..{}):       {}\n  out of range (lengths {}..{}): {}\n"
         "  float saturated network, all probes: {}/{} (every head at argmax: {}/{})\n"
         "  trained model vs {}: {}/{} correct\n",
-        lo, hi, rate(in), hi + 1, out_hi, rate(beyond), x.float_agree, x.probe_words,
-        x.argmax_agree, x.probe_words, language->name(), x.soft_correct, x.probe_words);
+        r.train_lo, r.train_hi, rate(r.in), r.train_hi + 1, r.out_hi, rate(r.beyond), x.float_agree,
+        x.probe_words, x.argmax_agree, x.probe_words, r.language->name(), x.soft_correct,
+        x.probe_words);
+    if (!e.method.empty()) {
+      const auto upto = [&](int n) {
+        return n >= e.lo ? fmt::format("on all words of lengths {}..{}", e.lo, n)
+                         : std::string("on no length enumerated in full");
+      };
+      fmt::print("  words per length: {}{}\n", methods(e),
+                 e.out_of_time ? " (the exhaustive pass ran out of time)" : "");
+      fmt::print("  circuit equals the model {}\n", upto(e.circuit_equals_model_up_to));
+      fmt::print(
+          "  model right {}{}\n", upto(e.model_correct_up_to),
+          e.model_margin ? fmt::format(" (margin: smallest |logit| {:.3g})", *e.model_margin) : "");
+      fmt::print("  least disagreement: {}\n",
+                 e.least_disagreement
+                     ? fmt::format("{} (length {}{})",
+                                   format_word(*e.least_disagreement, r.language->alphabet()),
+                                   e.least_disagreement->size(),
+                                   e.least_is_least ? "; every shorter word agrees" : "; sampled")
+                     : std::string("none"));
+    }
     std::fflush(stdout);
-  }
-  const auto v = verify::check_equivalence(x.circuit, reference, o);
-  const bool outside =
-      v.kind == verify::Verdict::counterexample &&
-      (static_cast<int>(v.word.size()) > hi || static_cast<int>(v.word.size()) < lo);
+  };
+  const loop::LoopResult r = loop::close_loop(o, print_extraction);
+  const auto& x = r.extraction;
+  const auto& v = r.verdict;
+  const auto& c = r.extraction.circuit;
   if (a.json) {
     nlohmann::ordered_json j;
-    j["checkpoint"] = path.string();
-    j["step"] = c.step;
-    j["against"] = language->name();
-    j["circuit"] = out.string();
-    j["faithfulness_in"] = in.words ? nlohmann::json(in.rate()) : nlohmann::json(nullptr);
-    j["faithfulness_out"] = beyond.words ? nlohmann::json(beyond.rate()) : nlohmann::json(nullptr);
-    j["train_lengths"] = c.config.train.train_lengths;
-    j["out_of_range_lengths"] = fmt::format("{}:{}", hi + 1, out_hi);
-    j["denominator_bits"] = x.circuit.denominator_bits;
+    j["checkpoint"] = r.checkpoint.string();
+    j["step"] = r.step;
+    j["against"] = r.language->name();
+    j["circuit"] = r.circuit_path.string();
+    j["faithfulness_in"] = r.in.words ? nlohmann::json(r.in.rate()) : nlohmann::json(nullptr);
+    j["faithfulness_out"] =
+        r.beyond.words ? nlohmann::json(r.beyond.rate()) : nlohmann::json(nullptr);
+    j["train_lengths"] = c.train_lengths;
+    j["out_of_range_lengths"] = fmt::format("{}:{}", r.train_hi + 1, r.out_hi);
+    j["denominator_bits"] = c.denominator_bits;
     for (const auto& h : x.heads)
       j["heads"].push_back({{"layer", h.layer},
                             {"head", h.head},
@@ -155,14 +137,25 @@ void run_extract(const ExtractArgs& a) {
                             {"near_uniform", h.near_uniform},
                             {"distance", h.distance},
                             {"argmax_distance", h.argmax_distance}});
-    add_verdict_fields(j, v, x.circuit);
-    if (v.kind == verify::Verdict::counterexample) j["outside_training_lengths"] = outside;
+    add_verdict_fields(j, v, c);
+    if (v.kind == verify::Verdict::counterexample)
+      j["outside_training_lengths"] = r.outside_training_lengths;
+    const auto& e = r.exhaustive;
+    for (const auto& [n, m] : e.method) j["faithfulness_method_per_length"][std::to_string(n)] = m;
+    j["least_disagreement"] =
+        e.least_disagreement
+            ? nlohmann::json(format_word(*e.least_disagreement, r.language->alphabet()))
+            : nlohmann::json(nullptr);
+    j["model_correct_up_to"] = e.model_correct_up_to;
+    j["model_margin"] = e.model_margin ? nlohmann::json(*e.model_margin) : nlohmann::json(nullptr);
+    j["circuit_equals_model_up_to"] = e.circuit_equals_model_up_to;
     fmt::print("{}\n", j.dump(2));
   } else {
-    print_verdict(v, x.circuit, reference,
-                  outside ? fmt::format("; length {} is outside the training lengths {}",
-                                        v.word.size(), c.config.train.train_lengths)
-                          : "");
+    print_verdict(v, c, r.reference,
+                  r.outside_training_lengths
+                      ? fmt::format("; length {} is outside the training lengths {}", v.word.size(),
+                                    c.train_lengths)
+                      : "");
   }
   exit_with_verdict(v);
 }
@@ -192,6 +185,10 @@ void add_extract_command(CLI::App& app) {
                   "Probe words per length and class (default: ~600 per range)");
   cmd->add_option("--tie", a->tie, "average, leftmost or rightmost")->capture_default_str();
   cmd->add_option("--seed", a->seed, "Seed for the probe words")->capture_default_str();
+  cmd->add_option("--exhaustive-max", a->exhaustive_max,
+                  "Words per length measured in full (faithfulness, the model's own decisions); "
+                  "longer lengths are sampled (0: probes only)")
+      ->capture_default_str();
   cmd->add_flag("--no-search", a->no_search, "Every head at argmax (Merrill et al.'s limit)");
   cmd->add_flag("--json", a->json, "One JSON object");
   cmd->callback([a] { run_extract(*a); });

@@ -56,7 +56,7 @@ echo
 echo "== the loop on a counting language: train, extract the most faithful saturated circuit, prove it"
 rm -rf "$out/majority-extract"
 step "$saturn" train --lang majority --config examples/extract/majority.toml --out "$out/majority-extract"
-step "$saturn" extract "$out/majority-extract" --against majority --max-length 200
+step "$saturn" extract "$out/majority-extract" --against majority --max-length 200 --exhaustive-max 65536
 
 echo
 echo "== theory/: a paper's claims as numbers that can fail (Xiong et al. 2020, quick scale)"

@@ -4,12 +4,14 @@
 
 #include <toml++/toml.h>
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
 #include "base/error.h"
 #include "base/read_file.h"
 #include "lang/builtin.h"
+#include "verify/equivalence.h"
 
 namespace saturn::sweep {
 
@@ -67,8 +69,62 @@ void apply(nets::RunConfig& c, const Keys& keys, const std::string& file,
   }
 }
 
-constexpr const char* kReserved[] = {"languages", "seeds",        "per_length",    "grid",
-                                     "points",    "per_language", "eval_negatives"};
+constexpr const char* kReserved[] = {"languages", "seeds",        "per_length",     "grid",
+                                     "points",    "per_language", "eval_negatives", "extract"};
+
+// [extract]: every key checked here, naming file:line:col and the key.
+ExtractSpec extract_spec(const std::string& file, const fs::path& path, const toml::node& node) {
+  if (!node.is_table())
+    throw InputError(where(file, node) + "extract: expected an [extract] table");
+  ExtractSpec x;
+  bool has_max = false;
+  for (auto&& [k, v] : *node.as_table()) {
+    const std::string key(k.str());
+    const std::string at = where(file, v) + "extract." + key + ": ";
+    if (key == "against") {
+      const auto text = v.value<std::string>();
+      if (!v.is_string()) throw InputError(at + "expected a language name or spec file");
+      x.against = *text;
+      if (!builtin(x.against) && fs::is_regular_file(path.parent_path() / x.against))
+        x.against = (path.parent_path() / x.against).string();
+      try {
+        resolve_language(x.against);
+      } catch (const InputError& e) {
+        throw InputError(at + e.what());
+      }
+    } else if (key == "max_length") {
+      if (!v.is_integer() || *v.value<std::int64_t>() < 0 || *v.value<std::int64_t>() > 1000000)
+        throw InputError(at + "expected a length 0..1000000");
+      x.max_length = static_cast<int>(*v.value<std::int64_t>());
+      has_max = true;
+    } else if (key == "method") {
+      const auto text = v.value<std::string>();
+      if (!v.is_string() ||
+          std::find_if(verify::kMethodNames.begin(), verify::kMethodNames.end(),
+                       [&](const char* m) { return *text == m; }) == verify::kMethodNames.end())
+        throw InputError(at + "expected auto, enumerate, smt or counts");
+      x.method = *text;
+    } else if (key == "timeout") {
+      const auto t = v.value<double>();
+      if (!(v.is_integer() || v.is_floating_point()) || !t || !std::isfinite(*t) || *t < 0 ||
+          *t > 1e7)
+        throw InputError(at + "expected seconds in [0, 10^7] (0: none)");
+      x.timeout = *t;
+    } else if (key == "exhaustive_max") {
+      if (!v.is_integer() || *v.value<std::int64_t>() < 0 ||
+          *v.value<std::int64_t>() > (std::int64_t{1} << 40))
+        throw InputError(at + "expected 0 (probes only) to 2^40 words per length");
+      x.exhaustive_max = static_cast<long>(*v.value<std::int64_t>());
+    } else {
+      throw InputError(where(file, v) +
+                       fmt::format("extract.{}: not a key of [extract] (against, max_length, "
+                                   "method, timeout, exhaustive_max)",
+                                   key));
+    }
+  }
+  if (!has_max) throw InputError(where(file, node) + "extract: max_length is required");
+  return x;
+}
 
 }  // namespace
 
@@ -176,6 +232,8 @@ Grid load_grid_text(const std::string& text, const fs::path& path) {
       throw InputError(where(file, *en) + "eval_negatives: expected uniform, near-miss or mixed");
     g.eval_negatives = parse_name<Negatives>(kNegativesNames, "eval_negatives", *v);
   }
+
+  if (const toml::node* x = doc.get("extract")) g.extract = extract_spec(file, path, *x);
 
   // Every other top-level key: a run key for all tasks.
   for (auto&& [k, node] : doc) {

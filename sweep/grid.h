@@ -13,11 +13,14 @@
 //   lr = 0.001
 //   [per_language.binary-addition]       # keys for one language only
 //   train_lengths = "1:12"
+//   [extract]                            # after training, close the loop (loop/close.h)
+//   max_length = 24                      # required; against, method, timeout, exhaustive_max
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +42,15 @@ struct GridConfig {
   std::string label() const;  // "layers=1 lr=0.001", or "(defaults)"
 };
 
+// [extract]: after training, each task runs the extract -> verify loop on its last checkpoint.
+struct ExtractSpec {
+  std::string against;  // a language (built-in or a resolved spec file); empty: the task's own
+  int max_length = 0;
+  std::string method = "auto";  // auto, enumerate, smt or counts
+  double timeout = 0;           // seconds, 0: none
+  long exhaustive_max = 1L << 22;
+};
+
 struct Task {
   int language = 0, config = 0;
   std::uint64_t seed = 0;
@@ -56,6 +68,7 @@ struct Grid {
   // uniform and half one edit from an accepted word, so that a test is not won by spotting
   // random strings.
   Negatives eval_negatives = Negatives::mixed;
+  std::optional<ExtractSpec> extract;  // [extract], when the grid has one
 
   // Every task, languages outermost, then configurations, then seeds.
   std::vector<Task> tasks() const;

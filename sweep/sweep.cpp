@@ -14,8 +14,10 @@
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "base/interrupt.h"
+#include "base/names.h"
 #include "base/read_file.h"
 #include "lang/builtin.h"
+#include "loop/close.h"
 #include "nets/checkpoint.h"
 #include "nets/run_dir.h"
 #include "nets/train.h"
@@ -28,6 +30,7 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
+constexpr double kClosedFaithfulness = 0.99;
 constexpr std::uint64_t kEvalSeedIn = 0xE7A1, kEvalSeedOut = 0xE7A2;  // as `saturn learn`
 
 Json read_json(const fs::path& path) {
@@ -41,6 +44,39 @@ Json per_length_json(const nets::EvalResult& r) {
   for (const auto& [n, ct] : r.per_length)
     j[std::to_string(n)] = static_cast<double>(ct.first) / static_cast<double>(ct.second);
   return j;
+}
+
+// [extract]: the loop on the task's last checkpoint (circuit in the run directory).
+void add_extract_fields(Json& r, const ExtractSpec& x, const std::string& language,
+                        const fs::path& dir) {
+  loop::LoopOptions o;
+  o.run = dir;
+  o.against = x.against.empty() ? language : x.against;
+  o.max_length = x.max_length;
+  o.method = parse_name<verify::Method>(verify::kMethodNames, "extract.method", x.method);
+  o.timeout = x.timeout;
+  o.exhaustive_max = x.exhaustive_max;
+  const loop::LoopResult e = loop::close_loop(o);
+  const auto rate = [](const saturate::Faithfulness::Count& c) {
+    return c.words ? Json(c.rate()) : Json(nullptr);
+  };
+  r["faithfulness_in"] = rate(e.in);
+  r["faithfulness_out"] = rate(e.beyond);
+  r["verdict"] = e.verdict.kind == verify::Verdict::equivalent       ? "equivalent"
+                 : e.verdict.kind == verify::Verdict::counterexample ? "counterexample"
+                                                                     : "unknown";
+  r["proved_up_to"] = e.verdict.proved_up_to;
+  r["timed_out"] = e.timed_out;
+  r["extract_seconds"] = e.seconds;
+}
+
+// Closed: the loop proved the circuit and the circuit is faithful in and beyond the training range.
+bool closed(const Json& r) {
+  const auto at_least = [&](const char* key) {
+    return r.contains(key) && r[key].is_number() && r[key].get<double>() >= kClosedFaithfulness;
+  };
+  return r.value("verdict", "") == "equivalent" && at_least("faithfulness_in") &&
+         at_least("faithfulness_out");
 }
 
 }  // namespace
@@ -133,6 +169,8 @@ void run_task(const Grid& grid, const Task& task, const fs::path& out, int threa
   for (const auto& [n, acc] : out_curve.items()) r["per_length"][n] = acc;
   r["threads"] = threads;
   r["seconds"] = s.value("wall_seconds", 0.0);
+  if (grid.extract) add_extract_fields(r, *grid.extract, gl.spec, dir);
+  // Written last: a task killed before this (in training or in extraction) is redone on --resume.
   write_file_atomically(result, r.dump() + "\n");
 }
 
@@ -182,7 +220,7 @@ std::string gather(const Grid& grid, const fs::path& out) {
   // max / mean over seeds, per (language, config): in and out of range.
   struct Cell {
     double max_in = 0, max_out = 0, sum_in = 0, sum_out = 0;
-    int n = 0;
+    int n = 0, closed = 0;
   };
   std::vector<std::vector<Cell>> cells(grid.languages.size(),
                                        std::vector<Cell>(grid.configs.size()));
@@ -203,6 +241,7 @@ std::string gather(const Grid& grid, const fs::path& out) {
     c.sum_in += in;
     c.sum_out += o;
     ++c.n;
+    c.closed += closed(r);
     seconds += r.value("seconds", 0.0);
   }
   write_file_atomically(out / "results.jsonl", lines);
@@ -236,6 +275,26 @@ std::string gather(const Grid& grid, const fs::path& out) {
       data += fmt::format("{} {} {:.4f}\n", c, l, cell.max_out);
     }
     md += "\n";
+  }
+  if (grid.extract) {
+    md += fmt::format(
+        "\n## Closure ([extract], verified to length {}, method {}{})\n\nEach cell: closed seeds "
+        "/ seeds. Closed = verdict equivalent AND faithfulness_in >= {:.2f} AND faithfulness_out "
+        ">= {:.2f} (faithfulness of the extracted circuit to the trained model: on every word of "
+        "a length where exhaustive_max allows, on sampled probes beyond).\n\n| language |",
+        grid.extract->max_length, grid.extract->method,
+        grid.extract->timeout > 0 ? fmt::format(", timeout {:g} s", grid.extract->timeout) : "",
+        kClosedFaithfulness, kClosedFaithfulness);
+    for (const auto& c : grid.configs) md += fmt::format(" {} |", c.id);
+    md += "\n|---|";
+    for (std::size_t i = 0; i < grid.configs.size(); ++i) md += "---|";
+    md += "\n";
+    for (std::size_t l = 0; l < grid.languages.size(); ++l) {
+      md += fmt::format("| {} |", grid.languages[l].name);
+      for (std::size_t c = 0; c < grid.configs.size(); ++c)
+        md += fmt::format(" {}/{} |", cells[l][c].closed, cells[l][c].n);
+      md += "\n";
+    }
   }
   md += "\nHeat map of the max out-of-range accuracy: heatmap.svg, heatmap.png.\n";
   write_file_atomically(out / "summary.md", md);

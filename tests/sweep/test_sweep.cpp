@@ -62,6 +62,7 @@ std::map<std::string, Json> rows(const fs::path& out) {
   for (std::string line; std::getline(in, line);) {
     Json j = Json::parse(line);
     j.erase("seconds");
+    j.erase("extract_seconds");
     m[j["run"].get<std::string>()] = j;
   }
   return m;
@@ -200,6 +201,94 @@ TEST_CASE("a local sweep writes every task, and --resume redoes only what is mis
   fs::remove_all(d);
 }
 
+TEST_CASE("bad extract tables in a grid are refused naming file, line and key", "[sweep]") {
+  const fs::path d = temp_dir("bad-extract");
+  const auto load = [&](const std::string& text) {
+    return error_of(
+        [&] { sweep::load_grid(write(d / "g.toml", "languages = [\"first\"]\n" + text)); });
+  };
+  const std::string f = (d / "g.toml").string();
+  CHECK(load("[extract]\nmethod = \"auto\"\n") == f + ":2:1: extract: max_length is required");
+  CHECK(load("[extract]\nmax_length = 8\nmethods = \"smt\"\n") ==
+        f + ":4:11: extract.methods: not a key of [extract] (against, max_length, method, "
+            "timeout, exhaustive_max)");
+  CHECK(load("[extract]\nmax_length = 8\nmethod = \"guess\"\n") ==
+        f + ":4:10: extract.method: expected auto, enumerate, smt or counts");
+  CHECK(load("[extract]\nmax_length = -1\n") ==
+        f + ":3:14: extract.max_length: expected a length 0..1000000");
+  CHECK(load("[extract]\nmax_length = 8\ntimeout = -2\n") ==
+        f + ":4:11: extract.timeout: expected seconds in [0, 10^7] (0: none)");
+  CHECK(load("[extract]\nmax_length = 8\nagainst = \"nope\"\n")
+            .find(f + ":4:11: extract.against: ") == 0);
+  CHECK(load("extract = 3\n") == f + ":2:11: extract: expected an [extract] table");
+  fs::remove_all(d);
+}
+
+TEST_CASE("a sweep with an extract table closes the loop per task and tabulates closure",
+          "[sweep]") {
+  const fs::path d = temp_dir("extract");
+  const auto grid = sweep::load_grid(write(d / "g.toml", R"(languages = ["first"]
+seeds = 2
+per_length = 4
+steps = 200
+eval_every = 200
+checkpoint_every = 100
+train_lengths = "1:6"
+test_lengths = "7:10"
+max_length = 12
+d_model = 16
+n_heads = 1
+n_layers = 1
+d_ff = 32
+norm_position = "none"
+positional = "learned"
+readout = "bos"
+lr = 0.003
+[extract]
+max_length = 10
+method = "enumerate"
+exhaustive_max = 512
+)"));
+  REQUIRE(grid.extract);
+  CHECK(grid.extract->max_length == 10);
+  sweep::SweepOptions o{d / "out", 2, 1, false, true};
+  sweep::prepare_out(grid, o);
+  sweep::run_local(grid, o);
+  const std::string summary = sweep::gather(grid, o.out);
+  const auto first = rows(o.out);
+  REQUIRE(first.size() == 2);
+  int closed = 0;
+  for (const auto& [run, r] : first) {
+    INFO(run << " " << r.dump());
+    REQUIRE(r.contains("verdict"));
+    CHECK((r["verdict"] == "equivalent" || r["verdict"] == "counterexample"));
+    CHECK(r["timed_out"] == false);
+    CHECK(r["faithfulness_in"].get<double>() >= 0);
+    CHECK(r["faithfulness_out"].get<double>() <= 1);
+    CHECK(r["proved_up_to"].get<int>() >= 0);
+    CHECK(r["proved_up_to"].get<int>() <= 10);
+    CHECK(fs::exists(o.out / run / "circuit.json"));
+    closed += r["verdict"] == "equivalent" && r["faithfulness_in"].get<double>() >= 0.99 &&
+              r["faithfulness_out"].get<double>() >= 0.99;
+  }
+  INFO(summary);
+  CHECK(summary.find("Closed = verdict equivalent AND faithfulness_in >= 0.99") !=
+        std::string::npos);
+  CHECK(summary.find(fmt::format("| first | {}/2 |", closed)) != std::string::npos);
+
+  // A task killed during extraction has no result.json: --resume redoes the extraction, to the
+  // same row (timing aside).
+  fs::remove(o.out / "runs/first/c1/seed-2/result.json");
+  fs::remove(o.out / "runs/first/c1/seed-2/circuit.json");
+  sweep::SweepOptions resume = o;
+  resume.resume = true;
+  sweep::prepare_out(grid, resume);
+  sweep::run_local(grid, resume);
+  sweep::gather(grid, o.out);
+  CHECK(rows(o.out) == first);
+  fs::remove_all(d);
+}
+
 TEST_CASE("saturn sweep under mpirun -n 2 equals the local sweep point by point", "[sweep][cli]") {
   if (run_shell("command -v mpirun >/dev/null 2>&1") != 0) {
     WARN("mpirun not installed (scripts/install-deps.sh installs OpenMPI): skipped");
@@ -233,6 +322,48 @@ TEST_CASE("saturn sweep under mpirun -n 2 equals the local sweep point by point"
   CHECK(text.find("on rank 0") != std::string::npos);
   CHECK(text.find("on rank 1") != std::string::npos);
   CHECK(fs::exists(d / "mpi" / "summary.md"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("saturn sweep with an extract table under mpirun -n 2 equals the local sweep",
+          "[sweep][cli]") {
+  if (run_shell("command -v mpirun >/dev/null 2>&1") != 0) {
+    WARN("mpirun not installed (scripts/install-deps.sh installs OpenMPI): skipped");
+    return;
+  }
+  const fs::path d = temp_dir("mpi-extract");
+  write(d / "g.toml", R"(languages = ["first", "majority"]
+seeds = 1
+per_length = 4
+steps = 200
+eval_every = 200
+train_lengths = "1:6"
+test_lengths = "7:10"
+max_length = 12
+d_model = 16
+n_heads = 1
+n_layers = 1
+d_ff = 32
+norm_position = "none"
+positional = "learned"
+readout = "bos"
+[extract]
+max_length = 10
+method = "enumerate"
+exhaustive_max = 1024
+)");
+  const std::string bin = SATURN_BINARY;
+  REQUIRE(
+      run_shell(fmt::format("'{}' sweep '{}' --out '{}' --jobs 2 --threads 1 -q > /dev/null 2>&1",
+                            bin, (d / "g.toml").string(), (d / "local").string())) == 0);
+  REQUIRE(run_shell(fmt::format(
+              "ASAN_OPTIONS=detect_leaks=0 mpirun -n 2 --oversubscribe --allow-run-as-root -x "
+              "ASAN_OPTIONS '{}' sweep '{}' --out '{}' --threads 1 > /dev/null 2>&1",
+              bin, (d / "g.toml").string(), (d / "mpi").string())) == 0);
+  const auto a = rows(d / "local"), b = rows(d / "mpi");
+  REQUIRE(a.size() == 2);
+  for (const auto& [run, r] : a) CHECK(r.contains("verdict"));
+  CHECK(a == b);
   fs::remove_all(d);
 }
 

@@ -411,8 +411,8 @@ TEST_CASE("saturn extract closes the loop on a trained majority model", "[verify
       "--out {} -q --overwrite",
       SATURN_SOURCE_DIR, run));
   REQUIRE(trained.code == 0);
-  const auto x =
-      test::run_saturn(fmt::format("extract {} --against majority --max-length 100 --json", run));
+  const auto x = test::run_saturn(fmt::format(
+      "extract {} --against majority --max-length 100 --exhaustive-max 65536 --json", run));
   INFO(x.out << x.err);
   REQUIRE(x.code == 0);
   const auto j = nlohmann::json::parse(x.out);
@@ -422,6 +422,16 @@ TEST_CASE("saturn extract closes the loop on a trained majority model", "[verify
   CHECK(j["faithfulness_in"].get<double>() >= 0.99);
   CHECK(j["faithfulness_out"].get<double>() >= 0.99);
   CHECK(j["heads"][0]["setting"] == "uniform");
+  // Lengths 1..16 have at most 2^16 words: measured on all of them; longer ones sampled.
+  CHECK(j["faithfulness_method_per_length"]["16"] == "all");
+  CHECK(j["faithfulness_method_per_length"]["17"] == "sampled");
+  CHECK(j["faithfulness_method_per_length"].size() == 80);  // lengths 1..80
+  CHECK(j["model_correct_up_to"].get<int>() <= 16);
+  CHECK(j["circuit_equals_model_up_to"].get<int>() <= 16);
+  CHECK(j["model_margin"].get<double>() > 0);
+  // Full agreement on every measured word leaves no least disagreement to print.
+  if (j["faithfulness_in"] == 1.0 && j["faithfulness_out"] == 1.0)
+    CHECK(j["least_disagreement"].is_null());
   CHECK(std::filesystem::exists(j["circuit"].get<std::string>()));
   // The circuit file records where it came from and how faithful it is.
   const auto c = saturate::load_circuit(j["circuit"].get<std::string>());
@@ -430,8 +440,8 @@ TEST_CASE("saturn extract closes the loop on a trained majority model", "[verify
   CHECK(c.faithfulness->train_max == 40);
   // Verified far enough, the circuit's fixed-precision threshold fails: a counterexample
   // outside the training lengths, flagged as such, exit 1 (or equivalent if it holds).
-  const auto far =
-      test::run_saturn(fmt::format("extract {} --against majority --max-length 1000 --json", run));
+  const auto far = test::run_saturn(fmt::format(
+      "extract {} --against majority --max-length 1000 --exhaustive-max 0 --json", run));
   const auto jf = nlohmann::json::parse(far.out);
   if (far.code == 1) {
     CHECK(jf["outside_training_lengths"] == true);
@@ -449,7 +459,8 @@ TEST_CASE("saturn extract's bad input is a named error, exit 2", "[verify][cli]"
         "/nonexistent-run --against majority --max-length 10 --timeout nan",
         "/nonexistent-run --against majority --max-length 10 --bits 99",
         "/nonexistent-run --against majority --max-length 10 --per-length -1",
-        "/nonexistent-run --against majority --max-length 10 --method guess"}) {
+        "/nonexistent-run --against majority --max-length 10 --method guess",
+        "/nonexistent-run --against majority --max-length 10 --exhaustive-max -1"}) {
     INFO(args);
     const auto r = test::run_saturn("extract " + args);
     CHECK(r.code == 2);
