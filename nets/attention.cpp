@@ -106,6 +106,7 @@ void head_weights(RowMatrix<T>& A, const Slice<T>& Q, const Slice<T>& K, Queries
 
 template <class T>
 void sparsemax_forward(T* a, int n) {
+  if (n <= 0) return;
   thread_local std::vector<T> sorted;  // reused: no allocation once warm
   sorted.assign(a, a + n);
   std::sort(sorted.begin(), sorted.end(), std::greater<T>());

@@ -53,7 +53,7 @@ void round_scores(T* s, int n, int tie_bits);
 
 // Martins & Astudillo (2016): a[0..n) = sparsemax(z) = argmin_{p in simplex} |p - z|^2, in
 // place: max(0, z_j - tau), tau = (sum_{j<=k} z_(j) - 1) / k over the scores sorted descending,
-// k = max{k : 1 + k z_(k) > sum_{j<=k} z_(j)}. O(n log n); n >= 1.
+// k = max{k : 1 + k z_(k) > sum_{j<=k} z_(j)}. O(n log n); nothing for n = 0.
 template <class T>
 void sparsemax_forward(T* a, int n);
 
