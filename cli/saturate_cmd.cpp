@@ -372,9 +372,9 @@ void add_circuit(CLI::App& app) {
         "{} (step {}) -> {}\nsaturated network: {}\nweights: multiples of 2^-{}\n"
         "probe words: {} at lengths {}\n  rounded vs unrounded float saturated network: {}/{} "
         "agree\n  exact circuit vs float saturated network: {}/{} agree, {} undecided\n",
-        path.string(), c.step, *out, tie.describe(), circuit.denominator_bits, a.probe_words,
-        probes.lengths, a.float_agree, a.probe_words, a.exact_agree, a.probe_words - a.undecided,
-        a.undecided);
+        path.string(), c.step, *out, circuit.tie.describe(), circuit.denominator_bits,
+        a.probe_words, probes.lengths, a.float_agree, a.probe_words, a.exact_agree,
+        a.probe_words - a.undecided, a.undecided);
     const auto in = circuit.faithfulness->in_range(), beyond = circuit.faithfulness->out_of_range();
     auto rate = [](const saturate::Faithfulness::Count& x) {
       return x.words ? fmt::format("{}/{} = {:.4f}", x.agree, x.words, x.rate())

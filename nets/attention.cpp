@@ -3,6 +3,8 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <vector>
 
 #include "nets/row_matrix.h"
 
@@ -54,6 +56,18 @@ void hard_attention_row(T* a, int n, const AttentionSpec& spec, T tolerance) {
   }
 }
 
+// Sparsemax's Jacobian (Martins & Astudillo 2016, §2.3): with S the support (a_j > 0),
+// dL/ds_j = [j in S] (dL/da_j - mean_{i in S} dL/da_i), in place on da[0..n).
+template <class T>
+void sparsemax_backward_row(T* da, const T* a, int n) {
+  T sum = 0;
+  int support = 0;
+  for (int j = 0; j < n; ++j)
+    if (a[j] > T(0)) sum += da[j], ++support;
+  const T mean = support ? sum / T(support) : T(0);
+  for (int j = 0; j < n; ++j) da[j] = a[j] > T(0) ? da[j] - mean : T(0);
+}
+
 // The queries of one sequence: all of [0, len), or the single position query_pos[b].
 struct Queries {
   int first, count;
@@ -76,6 +90,8 @@ void head_weights(RowMatrix<T>& A, const Slice<T>& Q, const Slice<T>& K, Queries
     auto a = row.head(n).array();
     if (spec.hard != HardAttention::none) {
       hard_attention_row(row.data(), n, spec, tolerance);
+    } else if (spec.sparsemax) {
+      sparsemax_forward(row.data(), n);
     } else if (spec.softmax) {
       a = (a - a.maxCoeff()).exp();
       a /= a.sum();
@@ -87,6 +103,23 @@ void head_weights(RowMatrix<T>& A, const Slice<T>& Q, const Slice<T>& K, Queries
 }
 
 }  // namespace
+
+template <class T>
+void sparsemax_forward(T* a, int n) {
+  if (n <= 0) return;
+  thread_local std::vector<T> sorted;  // reused: no allocation once warm
+  sorted.assign(a, a + n);
+  std::sort(sorted.begin(), sorted.end(), std::greater<T>());
+  // The k satisfying the condition are exactly 1..k(z): the last one found is k(z).
+  T cumulative = 0, support_sum = sorted[0];
+  int support = 1;
+  for (int k = 1; k <= n; ++k) {
+    cumulative += sorted[k - 1];
+    if (T(1) + T(k) * sorted[k - 1] > cumulative) support = k, support_sum = cumulative;
+  }
+  const T tau = (support_sum - T(1)) / T(support);
+  for (int j = 0; j < n; ++j) a[j] = std::max(T(0), a[j] - tau);
+}
 
 template <class T>
 void round_scores(T* s, int n, int tie_bits) {
@@ -167,7 +200,13 @@ void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* att, cons
       }
       dA.noalias() = dO * V.transpose();
       dV.noalias() += A.transpose() * dO;
-      if (spec.softmax) {
+      if (spec.sparsemax) {
+        for (int r = 0; r < qs.count; ++r) {
+          const int n = visible_keys(qs.first + r, len, spec.causal);
+          sparsemax_backward_row(dA.row(r).data(), A.row(r).data(), n);
+          dA.row(r).tail(len - n).setZero();
+        }
+      } else if (spec.softmax) {
         // dL/ds_ij = a_ij (dA_ij - sum_j' a_ij' dA_ij')
         for (int r = 0; r < qs.count; ++r) {
           const T weighted = A.row(r).dot(dA.row(r));
@@ -190,6 +229,8 @@ void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* att, cons
     }
 }
 
+template void sparsemax_forward<float>(float*, int);
+template void sparsemax_forward<double>(double*, int);
 template void round_scores<float>(float*, int, int);
 template void round_scores<double>(double*, int, int);
 template void attention_forward<float>(float*, float*, const float*, const int*,

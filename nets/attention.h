@@ -3,6 +3,7 @@
 // buffer and are kept only if the caller asks (backward recomputes them otherwise).
 //   softmax:   a_ij = softmax_j(q_i . k_j / sqrt(dh))
 //   pointwise: a_ij = n_i^(-alpha) h(q_i . k_j / sqrt(dh))   (Wortsman et al. 2023)
+//   sparsemax: a_i. = sparsemax(s_i.), s_ij = q_i . k_j / sqrt(dh)  (Martins & Astudillo 2016)
 // over the keys j that query i may see: j < length[b] (padding), and j <= i if causal;
 // n_i is their number. Padded query rows give zero output.
 #pragma once
@@ -22,7 +23,7 @@ inline constexpr std::array<const char*, 4> kHardAttentionNames = {"none", "aver
                                                                    "rightmost"};
 
 struct AttentionSpec {
-  bool softmax = true;  // else pointwise with `pointwise`
+  bool softmax = true;  // else pointwise with `pointwise` (unless sparsemax)
   Activation pointwise = Activation::relu;
   double alpha = 1.0;  // length exponent for pointwise attention
   bool causal = false;
@@ -38,6 +39,7 @@ struct AttentionSpec {
   // tolerances apply; the model sets it before each layer's attention.
   std::vector<double> tolerance{};
   int layer = 0;
+  bool sparsemax = false;  // sparsemax instead of softmax or pointwise (hard still overrides)
   double head_tolerance(int H, int h) const {
     const std::size_t i = static_cast<std::size_t>(layer) * H + h;
     return i < tolerance.size() ? tolerance[i] : 0.0;
@@ -48,6 +50,12 @@ struct AttentionSpec {
 // |score| rounded up to a power of two: the tie tolerance of hard attention.
 template <class T>
 void round_scores(T* s, int n, int tie_bits);
+
+// Martins & Astudillo (2016): a[0..n) = sparsemax(z) = argmin_{p in simplex} |p - z|^2, in
+// place: max(0, z_j - tau), tau = (sum_{j<=k} z_(j) - 1) / k over the scores sorted descending,
+// k = max{k : 1 + k z_(k) > sum_{j<=k} z_(j)}. O(n log n); nothing for n = 0.
+template <class T>
+void sparsemax_forward(T* a, int n);
 
 // out (B,T,C) = attention over qkv (B,T,3C) laid out [q | k | v], each C = H * dh, heads
 // contiguous inside. lengths (B): real lengths. att (B,H,T,T): the weights, if not null.

@@ -101,7 +101,9 @@ void ModelConfig::set(const std::string& key, const std::string& value) {
   else if (key == "attention") {
     const int index = parse_name<int>(kAttentionNames, key, value);
     attention_softmax = index == 0;
-    if (!attention_softmax) attention_pointwise = static_cast<Activation>(index - 1);
+    attention_sparsemax = value == "sparsemax";
+    if (!attention_softmax && !attention_sparsemax)
+      attention_pointwise = static_cast<Activation>(index - 1);
   } else if (key == "attention_alpha")
     attention_alpha = parse_real(key, value, -16, 16);
   else if (key == "attention_scale")
@@ -140,6 +142,9 @@ void ModelConfig::set(const std::string& key, const std::string& value) {
 std::map<std::string, std::string> ModelConfig::to_map() const {
   auto q = [](const char* s) { return fmt::format("\"{}\"", s); };
   auto b = [](bool v) { return std::string(v ? "true" : "false"); };
+  const char* attention =
+      kAttentionNames[attention_softmax ? 0 : 1 + static_cast<int>(attention_pointwise)];
+  if (attention_sparsemax) attention = "sparsemax";
   return {{"d_model", std::to_string(d_model)},
           {"n_heads", std::to_string(n_heads)},
           {"n_layers", std::to_string(n_layers)},
@@ -149,8 +154,7 @@ std::map<std::string, std::string> ModelConfig::to_map() const {
           {"norm", q(to_string(norm))},
           {"norm_affine", b(norm_affine)},
           {"norm_eps", fmt::format("{}", norm_eps)},
-          {"attention",
-           q(kAttentionNames[attention_softmax ? 0 : 1 + static_cast<int>(attention_pointwise)])},
+          {"attention", q(attention)},
           {"attention_alpha", fmt::format("{}", attention_alpha)},
           {"attention_scale", fmt::format("{}", attention_scale)},
           {"qk_norm", b(qk_norm)},

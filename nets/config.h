@@ -20,9 +20,10 @@ enum class Objective { recognize, next_symbol };
 inline constexpr std::array<const char*, 3> kNormPositionNames = {"pre", "post", "none"};
 inline constexpr std::array<const char*, 3> kReadoutNames = {"bos", "eos", "mean"};
 inline constexpr std::array<const char*, 2> kObjectiveNames = {"recognize", "next-symbol"};
-// `attention`: softmax, or one of the pointwise activations (in kActivationNames' order).
-inline constexpr std::array<const char*, 8> kAttentionNames = {
-    "softmax", "relu", "relu2", "gelu", "softplus", "identity", "relu6", "sigmoid"};
+// `attention`: softmax, one of the pointwise activations (in kActivationNames' order), or
+// sparsemax (Martins & Astudillo 2016).
+inline constexpr std::array<const char*, 9> kAttentionNames = {
+    "softmax", "relu", "relu2", "gelu", "softplus", "identity", "relu6", "sigmoid", "sparsemax"};
 
 // Hard limits on the sizes (the memory budget usually binds first): every size product the
 // kernels form then fits their index types.
@@ -48,6 +49,7 @@ struct ModelConfig {
   double norm_eps = 1e-5;
   bool attention_softmax = true;                      // `attention = "softmax"`
   Activation attention_pointwise = Activation::relu;  // `attention = "relu"` etc.
+  bool attention_sparsemax = false;                   // `attention = "sparsemax"`
   double attention_alpha = 1.0;
   // Softmax scores q.k / sqrt(dh) multiplied by this fixed inverse temperature, in training and
   // inference (a knob that pushes training toward saturated attention; saturate/extract.h).

@@ -28,7 +28,8 @@ Transformer<T>::Transformer(const ModelConfig& config, int num_symbols)
            .pointwise = config.attention_pointwise,
            .alpha = config.attention_alpha,
            .causal = config.causal,
-           .score_scale = config.attention_scale};
+           .score_scale = config.attention_scale,
+           .sparsemax = config.attention_sparsemax};
   params.assign(layout_.total(), T(0));
   grads.assign(layout_.total(), T(0));
   layers_.resize(config.n_layers);

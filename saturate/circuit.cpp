@@ -87,6 +87,13 @@ long long Circuit::head_tolerance(int layer, int head) const {
   return i < tolerance.size() ? tolerance[i] : 0;
 }
 
+TieRule sparsemax_rule(const TieRule& rule) {
+  TieRule r = rule;
+  r.hard = nets::HardAttention::none;
+  r.tolerance.clear();
+  return r;
+}
+
 namespace {
 // The model's score per unit of raw score q.k: attention_scale / sqrt(dh).
 double score_unit(const nets::ModelConfig& config) {
@@ -142,6 +149,7 @@ Circuit make_circuit(const nets::ModelConfig& config, std::span<const double> pa
   c.alphabet = alphabet;
   c.config = config;
   c.tie = tie;
+  if (config.attention_sparsemax) c.tie = sparsemax_rule(tie);
   c.denominator_bits = bits;
   c.tolerance = tolerance_numerators(tie.tolerance, config, bits);
   c.tie.tolerance = scaled_tolerances(c.tolerance, config, bits);
@@ -159,9 +167,12 @@ Circuit make_circuit(const nets::ModelConfig& config, std::span<const double> pa
 Circuit export_circuit(const nets::Checkpoint& checkpoint, const Alphabet& alphabet,
                        const std::vector<Example>& probes, const TieRule& tie, int bits) {
   require_softmax(checkpoint.config.model);
+  const bool sparsemax = checkpoint.config.model.attention_sparsemax;
   nets::Transformer<double> model = double_model(checkpoint);
   const std::vector<double> params(model.params.begin(), model.params.end());
-  const std::vector<bool> reference = hard_decisions(model, probes, tie);
+  // A sparsemax model is its own circuit: the reference is the model itself.
+  const std::vector<bool> reference =
+      hard_decisions(model, probes, sparsemax ? sparsemax_rule(tie) : tie);
   auto agreeing = [&](const std::vector<bool>& d) {
     long same = 0;
     for (std::size_t i = 0; i < d.size(); ++i) same += d[i] == reference[i];
@@ -181,7 +192,7 @@ Circuit export_circuit(const nets::Checkpoint& checkpoint, const Alphabet& alpha
                                 checkpoint.language_name);
   circuit.agreement.probe_words = static_cast<long>(probes.size());
   circuit.agreement.float_agree = agreeing(rounded);
-  {
+  if (!sparsemax) {  // head roles describe hard attended sets; sparsemax has none
     nets::Transformer<double> m = circuit_model(circuit);
     circuit.heads = head_roles(m, alphabet, probes, circuit.tie);
   }
@@ -213,7 +224,9 @@ std::string circuit_json(const Circuit& c) {
     arch[key] = value;
   }
   j["architecture"] = arch;
-  j["attention"] = {{"rule", nets::kHardAttentionNames[static_cast<int>(c.tie.hard)]},
+  j["attention"] = {{"rule", c.config.attention_sparsemax
+                                 ? "sparsemax"
+                                 : nets::kHardAttentionNames[static_cast<int>(c.tie.hard)]},
                     {"tie_bits", c.tie.tie_bits}};
   if (!c.tolerance.empty()) {
     json layers = json::array();
@@ -309,14 +322,29 @@ Circuit parse_circuit(const std::string& text, const std::string& source) {
   }
   const JsonNode attention = root.at("attention");
   attention.only_keys({"rule", "tie_bits", "tolerance"});
-  try {
-    c.tie.hard = parse_name<nets::HardAttention>(nets::kHardAttentionNames, "rule",
-                                                 attention.at("rule").string());
-  } catch (const InputError& e) {
-    attention.at("rule").fail(e.what());
+  // "sparsemax" goes with architecture attention = "sparsemax" (the model is its own circuit),
+  // and only with it; every other rule is a hard one.
+  const std::string rule = attention.at("rule").string();
+  if (rule == "sparsemax" || c.config.attention_sparsemax) {
+    if (rule != "sparsemax" || !c.config.attention_sparsemax)
+      attention.at("rule").fail(
+          c.config.attention_sparsemax
+              ? fmt::format("architecture attention = \"sparsemax\" needs rule \"sparsemax\", "
+                            "not \"{}\"",
+                            rule)
+              : std::string("rule \"sparsemax\" needs architecture attention = \"sparsemax\""));
+    c.tie.hard = nets::HardAttention::none;
+    if (attention.find("tolerance"))
+      attention.at("tolerance").fail("a sparsemax circuit has no tolerances");
+  } else {
+    try {
+      c.tie.hard = parse_name<nets::HardAttention>(nets::kHardAttentionNames, "rule", rule);
+    } catch (const InputError& e) {
+      attention.at("rule").fail(e.what());
+    }
+    if (c.tie.hard == nets::HardAttention::none)
+      attention.at("rule").fail("expected average, leftmost, rightmost or sparsemax");
   }
-  if (c.tie.hard == nets::HardAttention::none)
-    attention.at("rule").fail("expected average, leftmost or rightmost");
   if (auto bits = attention.find("tie_bits"))
     c.tie.tie_bits = static_cast<int>(bits->integer(1, 52));
   c.denominator_bits = static_cast<int>(root.at("denominator_bits").integer(0, 62));

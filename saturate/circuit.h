@@ -7,6 +7,10 @@
 //   architecture {model config keys: text values}, attention {rule, tie_bits, tolerance
 //   (optional: per layer, per head, a numerator over 2^k of the tolerance on raw scores q.k, or
 //   "uniform")},
+//   rule: "average", "leftmost", "rightmost" (hard attention), or "sparsemax" (exactly when
+//   the architecture has attention = "sparsemax": the model itself up to weight rounding,
+//   sparsemax(attention_scale q.k / sqrt(dh)) per row; no tolerance). Readers that do not
+//   know a rule refuse the file.
 //   denominator_bits k, tensors {name: {shape [..], numerators [..]}} (value = numerator / 2^k),
 //   heads [{layer, head, label, pattern, mean_attended, mean_fraction}],
 //   agreement {probe_words, float_agree, exact_agree, undecided}, comment (optional text),
@@ -88,6 +92,10 @@ std::vector<long long> tolerance_numerators(const std::vector<double>& scaled,
                                             const nets::ModelConfig& config, int bits);
 std::vector<double> scaled_tolerances(const std::vector<long long>& numerators,
                                       const nets::ModelConfig& config, int bits);
+
+// The rule of a sparsemax model's circuit: no hard attention (HardAttention::none: applying it
+// leaves the model's sparsemax at its attention_scale), no tolerances.
+TieRule sparsemax_rule(const TieRule& rule);
 
 // The circuit as a floating-point model (double; its attention spec is soft until set).
 nets::Transformer<double> circuit_model(const Circuit& circuit);

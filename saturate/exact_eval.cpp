@@ -57,7 +57,7 @@ ExactEvaluator::ExactEvaluator(const Circuit& circuit) : circuit_(circuit) {
   if (cfg.ffn_activation != nets::Activation::relu)
     throw InputError("exact evaluation needs ffn_activation = relu (gelu is transcendental)");
   const Rational denominator = Rational(mpz_int(1) << circuit_.denominator_bits);
-  const bool small_fits = circuit_.denominator_bits <= 62;
+  bool small_fits = circuit_.denominator_bits <= 62;
   auto rational = std::make_shared<Weights<Rational>>();
   auto doubles = std::make_shared<Weights<double>>();
   auto small = std::make_shared<Weights<SmallRational>>();
@@ -94,6 +94,28 @@ ExactEvaluator::ExactEvaluator(const Circuit& circuit) : circuit_(circuit) {
                                           : SmallRational(0));
     for (auto* u : {&rational->uniform, &doubles->uniform, &small->uniform})
       u->push_back(t == kUniform);
+  }
+  if (cfg.attention_sparsemax) {
+    // Sparsemax is not scale-invariant: scores need attention_scale / sqrt(dh) (a double, so
+    // a dyadic rational, over a square root that is exact when dh is a perfect square).
+    const long dh = cfg.d_model / cfg.n_heads;
+    const auto root = RationalArith::rsqrt_rational(RationalArith::point(Rational(dh)));
+    const Rational scale(cfg.attention_scale);
+    rational->sparsemax = doubles->sparsemax = small->sparsemax = true;
+    rational->score_factor_lo = root.lo * scale;
+    rational->score_factor_hi = root.hi * scale;
+    const auto d =
+        DoubleArith::scale(DoubleArith::rsqrt(DoubleArith::point(double(dh))), cfg.attention_scale);
+    doubles->score_factor_lo = d.lo;
+    doubles->score_factor_hi = d.hi;
+    small_fits = small_fits && root.exact();
+    if (small_fits) try {
+        const mpz_int rd = boost::multiprecision::sqrt(mpz_int(dh));
+        small->score_factor_lo = small->score_factor_hi =
+            SmallRational(cfg.attention_scale) * SmallRational(1, rd.convert_to<long long>());
+      } catch (const detail::Undecided&) {
+        small_fits = false;
+      }
   }
   rational->resolve(cfg.n_layers);
   rational_ = rational;

@@ -8,6 +8,10 @@
 // detect exact operations, so exact values stay points). Every decision it makes is rigorous;
 // whatever it cannot decide is re-evaluated with rationals, which remain the reference.
 //
+// Sparsemax circuits (rule "sparsemax"): per row tau and the weights max(0, z_j - tau) over the
+// scaled scores z, exact rationals when the scale attention_scale / sqrt(dh) is rational, else
+// intervals; a support that the intervals cannot prove is `undecided` too.
+//
 // Ties between scores are settled exactly: two scores are equal when both are exact and equal,
 // or when they come from identical key rows (the same function of equal inputs: each row
 // carries an id that equal rows share), so intervals never hide a tie of average-hard attention.

@@ -29,6 +29,11 @@ struct ExactEvaluator::Weights {
   // Per head (layer-major): the tolerance on raw scores, and whether it attends to every key.
   std::vector<T> tolerance;
   std::vector<char> uniform;
+  // Sparsemax circuits: scores are attention_scale q.k / sqrt(dh) (sparsemax is not
+  // scale-invariant), the factor enclosed in [score_factor_lo, score_factor_hi] (a point when
+  // dh is a perfect square).
+  bool sparsemax = false;
+  T score_factor_lo{}, score_factor_hi{};
 
   const M* find(const std::string& key) const {
     auto it = by_name.find(key);
@@ -133,6 +138,8 @@ struct PassCache {
   std::vector<const Iv*> values;               // the winners' value rows at one head
   std::vector<long> selection;                 // the readout's key, see Pass::logit
   std::vector<RowT<Iv>> final_rows;            // [position]: the last layer's outputs
+  std::vector<Iv> sparse_scores;               // sparsemax: one head's scaled scores [key]
+  std::vector<int> sparse_order;               // sparsemax: keys by score, descending
 };
 
 // One word through the circuit in arithmetic A (Undecided when a decision cannot be made).
@@ -202,6 +209,7 @@ class Pass {
   void maxima(int l, int h, int i, int visible, std::vector<int>& winners);
   void select(int l, int i, std::vector<long>* selection);
   Row average(int l);
+  Row sparsemax_attend(int l, int i, Ids* ids);
   Row attend(int l, int i, Ids* ids);
   Row block(int l, int i, Row att, Ids* ids);
   BasicInterval<Num> readout(std::vector<Row>& final_rows, int readout_row, bool single);
@@ -428,8 +436,74 @@ typename Pass<A>::Row Pass<A>::average(int l) {
   return att;
 }
 
+// Sparsemax attention of query i at layer l (Martins & Astudillo 2016): per head, with z the
+// scaled scores over the visible keys, weights max(0, z_j - tau), tau = (sum_S z - 1) / |S|.
+// The support S is the one the sorted-prefix rule picks on the intervals' midpoints, then proved:
+// z_j - tau > 0 on S and <= 0 off S (exactly so for points), else Undecided. The output is a
+// function of the query's and the visible keys' rows: its id's structure lists them.
+template <class A>
+typename Pass<A>::Row Pass<A>::sparsemax_attend(int l, int i, Ids* ids) {
+  const int visible = cfg_.causal ? i + 1 : len_;
+  score_keys(l, i, visible);
+  const Iv factor{w_.score_factor_lo, w_.score_factor_hi};
+  const Iv one = A::point(Num(1));
+  auto& z = cache_.sparse_scores;
+  auto& order = cache_.sparse_order;
+  z.resize(visible);
+  Row att;
+  att.v.assign(C_, A::point(A::zero()));
+  for (int h = 0; h < H_; ++h) {
+    for (int j = 0; j < visible; ++j)
+      z[j] = checked(A::mul(scores_[static_cast<std::size_t>(j) * H_ + h], factor));
+    order.resize(visible);
+    for (int j = 0; j < visible; ++j) order[j] = j;
+    auto twice_mid = [&](int j) -> Num { return z[j].lo + z[j].hi; };
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return twice_mid(a) > twice_mid(b); });
+    // k(z) = max{k : 1 + k z_(k) > sum_{m<=k} z_(m)}, on twice the midpoints.
+    int support = 1;
+    Num cumulative = A::zero();
+    for (int m = 1; m <= visible; ++m) {
+      const Num mid = twice_mid(order[m - 1]);
+      cumulative = cumulative + mid;
+      if (Num(2) + Num(m) * mid > cumulative) support = m;
+    }
+    Iv sum = A::point(A::zero());
+    for (int m = 0; m < support; ++m) sum = A::add(sum, z[order[m]]);
+    Iv tau = A::divide(A::sub(sum, one), support);
+    A::round(tau);
+    A::check(tau);
+    for (int m = 0; m < visible; ++m) {
+      const int j = order[m];
+      Iv weight = A::sub(z[j], tau);
+      const bool in = m < support;
+      if (in ? !(weight.lo > 0) : !(weight.hi <= 0))
+        throw Undecided{fmt::format(
+            "layer {} head {} query {}: sparsemax cannot decide whether key {} is in the support",
+            l, h, i, j)};
+      if (!in) continue;
+      const Iv* value = qkv(l, j) + 2 * C_ + h * dh_;
+      for (int e = 0; e < dh_; ++e) {
+        Iv& out = att.v[static_cast<std::size_t>(h) * dh_ + e];
+        out = A::add(out, A::mul(weight, value[e]));
+      }
+    }
+  }
+  for (auto& v : att.v) {
+    A::round(v);
+    A::check(v);
+  }
+  if (ids) {
+    std::vector<long> structure = {kHeads, l, -2, a_in(l, i).id};
+    for (int j = 0; j < visible; ++j) structure.push_back(a_in(l, j).id);
+    att.id = ids->of(att.v, std::move(structure));
+  }
+  return att;
+}
+
 template <class A>
 typename Pass<A>::Row Pass<A>::attend(int l, int i, Ids* ids) {
+  if (w_.sparsemax) return sparsemax_attend(l, i, ids);
   std::vector<long> structure;
   if (ids) structure = {kHeads, l};
   select(l, i, ids ? &structure : nullptr);
@@ -509,7 +583,7 @@ BasicInterval<typename A::Num> Pass<A>::logit(const Word& word) {
   // Remembering stops for the length once most lookups miss (say, uniform attention over
   // positions: every word selects other keys).
   const bool remember =
-      cache_.many_words && cfg_.n_layers == 1 && single_readout &&
+      cache_.many_words && cfg_.n_layers == 1 && single_readout && !w_.sparsemax &&
       !(cache_.readout_lookups >= 4096 && cache_.readout_hits * 4 < cache_.readout_lookups);
   BasicInterval<Num> z;
   if (remember) {

@@ -155,6 +155,25 @@ Extraction extract_circuit(const nets::Checkpoint& checkpoint, const Alphabet& a
     x.soft_correct += soft[i] == (probes[i].label == 1);
 
   nets::Transformer<double> model = double_model(checkpoint);
+  if (cfg.attention_sparsemax) {
+    // A sparsemax model is its own circuit (exact zeros, piecewise linear): no attended sets to
+    // search, only the rounding. The argmax limit (sparsemax(c s), c -> infinity, is the average
+    // over the argmax set too) is reported for comparison.
+    x.argmax_agree = agreement(model, probes, options.rule, soft);
+    x.circuit =
+        export_circuit(checkpoint, alphabet, probes, sparsemax_rule(options.rule), options.bits);
+    nets::Transformer<double> rounded = circuit_model(x.circuit);
+    x.float_agree = agreement(rounded, probes, x.circuit.tie, soft);
+    for (int h = 0; h < heads; ++h) {
+      HeadChoice hc;
+      hc.layer = h / cfg.n_heads, hc.head = h % cfg.n_heads;
+      hc.setting = "sparsemax";
+      x.heads.push_back(hc);
+    }
+    x.circuit.train_lengths = checkpoint.config.train.train_lengths;
+    x.circuit.faithfulness = faithfulness(x.circuit, probes, soft, train_max);
+    return x;
+  }
   const auto cands = candidates(options);
   const SoftStats stats =
       soft_statistics(model, probes, alphabet.size(), cands, options.uniform_factor);

@@ -20,6 +20,9 @@
 // head in turn takes the candidate with the highest faithfulness (ties: the simpler, in the
 // order argmax, uniform, tolerances ascending), for up to three rounds until nothing changes.
 // The weights are then rounded (export_circuit) and the exact circuit's faithfulness measured.
+//
+// A sparsemax model (attention = "sparsemax", Martins & Astudillo 2016) is its own circuit:
+// no search, its weights rounded, every head's setting "sparsemax".
 #pragma once
 
 #include <string>

@@ -47,7 +47,7 @@ nets::Transformer<double> double_model(const nets::Checkpoint& c) {
 }
 
 void require_softmax(const nets::ModelConfig& config) {
-  if (!config.attention_softmax)
+  if (!config.attention_softmax && !config.attention_sparsemax)
     throw InputError(fmt::format(
         "attention = \"{}\" is pointwise: it has no argmax limit as the norm grows (Wortsman et "
         "al. 2023), so there is no saturated network; saturate/ needs softmax attention",

@@ -34,7 +34,9 @@ struct Outputs {
 Outputs run_model(nets::Transformer<double>& model, const std::vector<Example>& probes,
                   int batch_size = 32);
 
-// Throws InputError when attention is pointwise: such models have no argmax limit.
+// Throws InputError when attention is pointwise: such models have no argmax limit. Sparsemax
+// passes: its c -> infinity limit is the same average over the argmax set, and a sparsemax
+// model is its own circuit (exact zeros, piecewise linear).
 void require_softmax(const nets::ModelConfig& config);
 
 }  // namespace saturn::saturate

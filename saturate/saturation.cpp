@@ -10,6 +10,7 @@
 namespace saturn::saturate {
 
 std::string TieRule::describe() const {
+  if (hard == nets::HardAttention::none) return "sparsemax (the model's own attention)";
   const char* rule = hard == nets::HardAttention::average    ? "average-hard"
                      : hard == nets::HardAttention::leftmost ? "unique-hard (leftmost)"
                                                              : "unique-hard (rightmost)";

@@ -19,6 +19,12 @@ struct SolverAnswer {
   bool canonical = true;
 };
 
+// Why smt does not apply to the circuit (or to `other`), or nullopt when it does: sparsemax
+// attention is not encoded (its per-row threshold needs a case split over supports, and the
+// scores' factor 1/sqrt(dh) is irrational unless dh is a perfect square).
+std::optional<std::string> smt_inapplicable(const saturate::Circuit& circuit,
+                                            const saturate::Circuit* other = nullptr);
+
 // Is there a word of exactly `length` on which the circuit and the reference (a language, or
 // a second circuit) differ? Inputs are one Boolean per (position, symbol) with exactly-one
 // constraints; the circuit's rows are real-valued terms (layer-1 scores as constant tables

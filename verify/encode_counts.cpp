@@ -97,6 +97,10 @@ std::optional<std::string> counts_inapplicable(const saturate::Circuit& circuit,
   if (cfg.causal) return std::string("the circuit is causal (not permutation-invariant)");
   if (cfg.objective != nets::Objective::recognize || cfg.readout == nets::Readout::mean)
     return std::string("counts needs a bos or eos readout of a recognizer");
+  if (cfg.attention_sparsemax)
+    return std::string(
+        "counts does not encode sparsemax attention (its weights are not an average over a "
+        "count-defined set)");
   if (cfg.n_layers != 1) return std::string("counts encodes one-layer circuits only");
   if (cfg.n_heads != 1)
     return std::string(

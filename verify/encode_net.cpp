@@ -505,9 +505,21 @@ z3::expr unrolled_accepts(z3::context& ctx, z3::solver& solver, const UnrolledMa
 
 }  // namespace
 
+std::optional<std::string> smt_inapplicable(const saturate::Circuit& circuit,
+                                            const saturate::Circuit* other) {
+  for (const saturate::Circuit* c : {&circuit, other})
+    if (c && c->config.attention_sparsemax)
+      return std::string(
+          "sparsemax attention is not encoded (each row's threshold tau needs a case split over "
+          "supports, and the scores' factor 1/sqrt(dh) is irrational unless dh is a perfect "
+          "square); use --method enumerate");
+  return std::nullopt;
+}
+
 SolverAnswer smt_query_at_length(const saturate::Circuit& circuit, const Language* language,
                                  const saturate::Circuit* other, int length,
                                  double timeout_seconds) {
+  if (auto why = smt_inapplicable(circuit, other)) throw InputError("smt: " + *why);
   const auto start = std::chrono::steady_clock::now();
   z3::context ctx;
   z3::solver solver(ctx);
@@ -556,6 +568,7 @@ SolverAnswer smt_query_at_length(const saturate::Circuit& circuit, const Languag
 SolverAnswer smt_differs_at_length(const saturate::Circuit& circuit, const Language* language,
                                    const saturate::Circuit* other, int length,
                                    double timeout_seconds) {
+  if (auto why = smt_inapplicable(circuit, other)) throw InputError("smt: " + *why);
   // Every query runs in a child process: Z3 does not always stop at its deadline in nonlinear
   // arithmetic, and Ctrl-C must stop it at once; the child is killed in both cases.
   return detail::run_isolated(timeout_seconds, [&] {

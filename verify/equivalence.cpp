@@ -310,6 +310,8 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
     return finish(Verdict::unknown);
   }
 
+  const std::optional<std::string> smt_reason = smt_inapplicable(circuit, reference.circuit.get());
+
   // Length by length (`stop`: auto's counts query has answered; nullopt when it stopped them).
   // auto: each length by its cost estimate (AutoPlanner).
   // Threads the lengths may use: all of --threads, or one fewer beside auto's counts child.
@@ -331,6 +333,16 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
       Plan plan = options.method == Method::enumerate ? Plan::enumerate
                   : options.method == Method::smt     ? Plan::smt
                                                       : planner.choose(n, words);
+      // Where smt does not apply (sparsemax), auto enumerates; too many words is `unknown`.
+      if (smt_reason && options.method == Method::automatic && plan != Plan::enumerate) {
+        if (words > options.race_limit) {
+          v.reason =
+              fmt::format("length {} has too many words to enumerate and smt does not apply: {}", n,
+                          *smt_reason);
+          return finish(Verdict::unknown);
+        }
+        plan = Plan::enumerate;
+      }
       // A race's smt child counts as one of the --threads: with one thread, enumeration alone.
       const int race_threads = length_threads - 1;
       if (plan == Plan::race && race_threads < 1) plan = Plan::enumerate;

@@ -68,6 +68,8 @@ const std::vector<Case> kCases = {
       {"readout", "mean"},
       {"positional", "fraction"},
       {"norm_eps", "0"}}},
+    {"pre sparsemax causal eos (Martins & Astudillo 2016)",
+     {{"attention", "sparsemax"}, {"causal", "true"}, {"readout", "eos"}}},
 };
 
 }  // namespace
