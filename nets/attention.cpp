@@ -174,12 +174,18 @@ void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* att, cons
   const T factor = static_cast<T>(spec.score_scale) / std::sqrt(T(dh));
   const long C3 = 3L * C;
   const int out_rows = query_pos ? 1 : Tn;
+  // Hard attention's backward is straight-through (Bengio et al. 2013): dV from the hard
+  // weights, d(scores) from the softmax Jacobian at the same scale.
+  const bool straight_through = spec.hard != HardAttention::none;
+  AttentionSpec soft = spec;
+  soft.hard = HardAttention::none, soft.softmax = true, soft.sparsemax = false;
   // Each (b, h) owns its slices of dq, dk, dv: no two threads write the same element.
   const bool parallel = static_cast<double>(B) * H * Tn * Tn * dh >= 65536;  // as in forward
 #pragma omp parallel for collapse(2) schedule(static) if (parallel)
   for (int b = 0; b < B; ++b)
     for (int h = 0; h < H; ++h) {
-      thread_local RowMatrix<T> A, dA, S;  // weights, dL/dA then dL/dscores, raw scores
+      // weights, dL/dA then dL/dscores, raw scores, softmax weights (straight-through)
+      thread_local RowMatrix<T> A, dA, S, P;
       const int len = lengths[b];
       const Queries qs = queries_of(b, len, query_pos);
       const long base = static_cast<long>(b) * Tn * C3 + h * dh;
@@ -196,21 +202,24 @@ void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* att, cons
                      Eigen::OuterStride<>(Tn))
                 .topLeftCorner(qs.count, len);
       } else {
-        head_weights(A, Q, K, qs, len, spec, factor, T(0));  // recomputed: T x T per layer not kept
+        // Recomputed: T x T per layer is not kept.
+        head_weights(A, Q, K, qs, len, spec, factor, static_cast<T>(spec.head_tolerance(H, h)));
       }
       dA.noalias() = dO * V.transpose();
       dV.noalias() += A.transpose() * dO;
+      if (straight_through) head_weights(P, Q, K, qs, len, soft, factor, T(0));
       if (spec.sparsemax) {
         for (int r = 0; r < qs.count; ++r) {
           const int n = visible_keys(qs.first + r, len, spec.causal);
           sparsemax_backward_row(dA.row(r).data(), A.row(r).data(), n);
           dA.row(r).tail(len - n).setZero();
         }
-      } else if (spec.softmax) {
-        // dL/ds_ij = a_ij (dA_ij - sum_j' a_ij' dA_ij')
+      } else if (spec.softmax || straight_through) {
+        // dL/ds_ij = p_ij (dA_ij - sum_j' p_ij' dA_ij'), p the softmax weights
+        const RowMatrix<T>& J = straight_through ? P : A;
         for (int r = 0; r < qs.count; ++r) {
-          const T weighted = A.row(r).dot(dA.row(r));
-          dA.row(r).array() = A.row(r).array() * (dA.row(r).array() - weighted);
+          const T weighted = J.row(r).dot(dA.row(r));
+          dA.row(r).array() = J.row(r).array() * (dA.row(r).array() - weighted);
         }
       } else {
         // a_ij = n_i^-alpha h(s_ij): dL/ds_ij = n_i^-alpha h'(s_ij) dA_ij on visible keys.

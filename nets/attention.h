@@ -62,7 +62,8 @@ void sparsemax_forward(T* a, int n);
 // With query_pos (B) given, only query position query_pos[b] of each sequence is computed (keys
 // and values at every position): out is (B,C) and att (B,H,1,T). This is what a BOS/EOS
 // readout needs from the last layer.
-// With spec.hard set there is no backward pass (the limit is piecewise constant).
+// With spec.hard set the backward pass is straight-through: the hard weights carry the
+// values' gradient, the softmax Jacobian at spec.score_scale the scores' (attention = "hard").
 template <class T>
 void attention_forward(T* out, T* att, const T* qkv, const int* lengths, const AttentionSpec& spec,
                        int B, int Tn, int C, int H, const int* query_pos = nullptr);

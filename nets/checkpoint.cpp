@@ -30,14 +30,18 @@ std::string shape_text(const std::vector<int>& s) {
 void save_checkpoint(const std::filesystem::path& path, const Checkpoint& c) {
   ParameterLayout layout(c.config.model, c.num_symbols);
   nlohmann::ordered_json header;
+  RunConfig as_trained = c.config;
+  if (c.start_attention_scale) as_trained.model.attention_scale = *c.start_attention_scale;
   header["__metadata__"] = {{"format", kFormat},
-                            {"config", c.config.to_toml()},
+                            {"config", as_trained.to_toml()},
                             {"num_symbols", std::to_string(c.num_symbols)},
                             {"language", c.language_name},
                             {"spec", c.language_spec},
                             {"step", std::to_string(c.step)},
                             {"rng", c.rng_state},
                             {"optimizer_steps", std::to_string(c.optimizer_steps)}};
+  if (c.start_attention_scale)
+    header["__metadata__"]["attention_scale"] = fmt::format("{}", c.config.model.attention_scale);
   std::vector<std::pair<const float*, std::size_t>> chunks;
   std::size_t offset = 0;
   auto add = [&](const std::string& name, const std::vector<int>& shape, const float* data,
@@ -119,6 +123,16 @@ Checkpoint parse_checkpoint(std::string_view bytes, const std::string& where) {
   c.language_name = field("language");
   c.language_spec = field("spec");
   c.rng_state = field("rng");
+  if (meta.contains("attention_scale")) {  // a schedule's value at this step
+    double scale = 0;
+    try {
+      scale = parse_real("metadata attention_scale", field("attention_scale"), 1e-6, 1e6);
+    } catch (const InputError& e) {
+      fail(e.what());
+    }
+    c.start_attention_scale = c.config.model.attention_scale;
+    c.config.model.attention_scale = scale;
+  }
   ParameterLayout layout(c.config.model, c.num_symbols);
   // Each tensor's entry is checked (shape, offsets inside the data) before any buffer is sized
   // by the config, then the data is copied.

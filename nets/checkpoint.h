@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,12 @@ namespace saturn::nets {
 
 struct Checkpoint {
   std::string source;  // the file it was loaded from (for messages), or empty
+  // config.model.attention_scale is the inverse temperature the model had at this step (under
+  // attention_scale_schedule): what every inference reads. With a schedule, the run's start
+  // value is start_attention_scale, and the metadata config holds it (config.toml's, which
+  // --resume compares); the step's value is the metadata's "attention_scale".
   RunConfig config;
+  std::optional<double> start_attention_scale{};
   int num_symbols = 0;
   std::string language_name, language_spec;
   long step = 0;

@@ -73,7 +73,13 @@ const std::vector<std::string>& model_keys() {
                                                 "init_std",
                                                 "seed",
                                                 "max_length",
-                                                "attention_scale"};
+                                                "attention_scale",
+                                                "attention_scale_end",
+                                                "attention_scale_schedule",
+                                                "attention_set",
+                                                "attention_tolerance",
+                                                "attention_margin",
+                                                "attention_margin_gap"};
   return keys;
 }
 
@@ -100,14 +106,27 @@ void ModelConfig::set(const std::string& key, const std::string& value) {
     norm_eps = parse_real(key, value, 0, 1);
   else if (key == "attention") {
     const int index = parse_name<int>(kAttentionNames, key, value);
-    attention_softmax = index == 0;
+    attention_hard = value == "hard";
     attention_sparsemax = value == "sparsemax";
+    attention_softmax = index == 0 || attention_hard;
     if (!attention_softmax && !attention_sparsemax)
       attention_pointwise = static_cast<Activation>(index - 1);
   } else if (key == "attention_alpha")
     attention_alpha = parse_real(key, value, -16, 16);
   else if (key == "attention_scale")
     attention_scale = parse_real(key, value, 1e-6, 1e6);
+  else if (key == "attention_scale_end")
+    attention_scale_end = parse_real(key, value, 1e-6, 1e6);
+  else if (key == "attention_scale_schedule")
+    attention_scale_schedule = parse_name<ScaleSchedule>(kScaleScheduleNames, key, value);
+  else if (key == "attention_set")
+    attention_set = parse_name<AttentionSet>(kAttentionSetNames, key, value);
+  else if (key == "attention_tolerance")
+    attention_tolerance = parse_real(key, value, 0, 1e6);
+  else if (key == "attention_margin")
+    attention_margin = parse_real(key, value, 0, 1e6);
+  else if (key == "attention_margin_gap")
+    attention_margin_gap = parse_real(key, value, 0, 1e6);
   else if (key == "qk_norm")
     qk_norm = parse_bool(key, value);
   else if (key == "attention_gate")
@@ -142,9 +161,12 @@ void ModelConfig::set(const std::string& key, const std::string& value) {
 std::map<std::string, std::string> ModelConfig::to_map() const {
   auto q = [](const char* s) { return fmt::format("\"{}\"", s); };
   auto b = [](bool v) { return std::string(v ? "true" : "false"); };
+  // "hard" and "sparsemax" by name: kAttentionNames may grow before them.
   const char* attention =
-      kAttentionNames[attention_softmax ? 0 : 1 + static_cast<int>(attention_pointwise)];
-  if (attention_sparsemax) attention = "sparsemax";
+      attention_hard ? "hard"
+      : attention_sparsemax
+          ? "sparsemax"
+          : kAttentionNames[attention_softmax ? 0 : 1 + static_cast<int>(attention_pointwise)];
   return {{"d_model", std::to_string(d_model)},
           {"n_heads", std::to_string(n_heads)},
           {"n_layers", std::to_string(n_layers)},
@@ -157,6 +179,12 @@ std::map<std::string, std::string> ModelConfig::to_map() const {
           {"attention", q(attention)},
           {"attention_alpha", fmt::format("{}", attention_alpha)},
           {"attention_scale", fmt::format("{}", attention_scale)},
+          {"attention_scale_end", fmt::format("{}", attention_scale_end.value_or(attention_scale))},
+          {"attention_scale_schedule", q(name_of(kScaleScheduleNames, attention_scale_schedule))},
+          {"attention_set", q(name_of(kAttentionSetNames, attention_set))},
+          {"attention_tolerance", fmt::format("{}", attention_tolerance)},
+          {"attention_margin", fmt::format("{}", attention_margin)},
+          {"attention_margin_gap", fmt::format("{}", attention_margin_gap)},
           {"qk_norm", b(qk_norm)},
           {"attention_gate", b(attention_gate)},
           {"positional", q(to_string(positional))},
@@ -177,6 +205,48 @@ void ModelConfig::validate() const {
     throw InputError("ffn_activation: expected relu or gelu");
   if (!(norm_eps >= 0 && norm_eps <= 1)) throw InputError("norm_eps: must be in [0, 1]");
   if (!(init_std > 0 && init_std <= 1e3)) throw InputError("init_std: must be in (0, 1000]");
+  // No silent misconfiguration: a regime key that would have no effect is refused.
+  const double end = attention_scale_end.value_or(attention_scale);
+  if (attention_scale_schedule == ScaleSchedule::constant && end != attention_scale)
+    throw InputError(fmt::format(
+        "attention_scale_end ({}) differs from attention_scale ({}) under attention_scale_schedule "
+        "= \"constant\"; choose \"linear\" or \"geometric\"",
+        end, attention_scale));
+  if (!(end >= 1e-6 && end <= 1e6)) throw InputError("attention_scale_end: must be in [1e-6, 1e6]");
+  if (attention_margin > 0 && !attention_softmax)
+    throw InputError(
+        "attention_margin: needs attention = \"softmax\" or \"hard\" (pointwise attention has "
+        "no attended set)");
+  if (attention_margin > 0 && attention_set == AttentionSet::uniform)
+    throw InputError(
+        "attention_margin: vacuous with attention_set = \"uniform\" (every visible key is "
+        "attended)");
+  if (attention_margin == 0 && attention_margin_gap != 1.0)
+    throw InputError("attention_margin_gap: used only with attention_margin > 0");
+  if (attention_set != AttentionSet::argmax && !attention_hard && attention_margin == 0)
+    throw InputError("attention_set: used only with attention = \"hard\" or attention_margin > 0");
+  if (attention_tolerance != 0.5 && attention_set != AttentionSet::tolerance)
+    throw InputError("attention_tolerance: used only with attention_set = \"tolerance\"");
+}
+
+double ModelConfig::attention_scale_at(long step, long steps) const {
+  const double start = attention_scale, end = attention_scale_end.value_or(attention_scale);
+  if (attention_scale_schedule == ScaleSchedule::constant || steps <= 0 || step <= 0) return start;
+  if (step >= steps) return end;
+  const double t = static_cast<double>(step) / static_cast<double>(steps);
+  if (attention_scale_schedule == ScaleSchedule::linear) return start + (end - start) * t;
+  return start * std::exp(t * std::log(end / start));  // geometric: log-linear
+}
+
+double ModelConfig::set_tolerance() const {
+  switch (attention_set) {
+    case AttentionSet::argmax:
+      return 0.0;
+    case AttentionSet::tolerance:
+      return attention_tolerance;
+    default:
+      return INFINITY;
+  }
 }
 
 }  // namespace saturn::nets

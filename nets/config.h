@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,10 +21,21 @@ enum class Objective { recognize, next_symbol };
 inline constexpr std::array<const char*, 3> kNormPositionNames = {"pre", "post", "none"};
 inline constexpr std::array<const char*, 3> kReadoutNames = {"bos", "eos", "mean"};
 inline constexpr std::array<const char*, 2> kObjectiveNames = {"recognize", "next-symbol"};
-// `attention`: softmax, one of the pointwise activations (in kActivationNames' order), or
-// sparsemax (Martins & Astudillo 2016).
-inline constexpr std::array<const char*, 9> kAttentionNames = {
-    "softmax", "relu", "relu2", "gelu", "softplus", "identity", "relu6", "sigmoid", "sparsemax"};
+// `attention`: softmax, one of the pointwise activations (in kActivationNames' order),
+// sparsemax (Martins & Astudillo 2016), or "hard" (straight-through average-hard attention).
+// sparsemax and hard are set by name, not by index.
+inline constexpr std::array<const char*, 10> kAttentionNames = {
+    "softmax",  "relu",  "relu2",   "gelu",      "softplus",
+    "identity", "relu6", "sigmoid", "sparsemax", "hard"};
+// `attention_scale_schedule`: how the inverse temperature goes from attention_scale (step 0) to
+// attention_scale_end (the last step): fixed, arithmetic or log-linear interpolation.
+enum class ScaleSchedule { constant, linear, geometric };
+inline constexpr std::array<const char*, 3> kScaleScheduleNames = {"constant", "linear",
+                                                                   "geometric"};
+// `attention_set`: a row's attended set for hard attention and the score margin: the argmax
+// keys, the keys within attention_tolerance of the row's maximum, or every visible key.
+enum class AttentionSet { argmax, tolerance, uniform };
+inline constexpr std::array<const char*, 3> kAttentionSetNames = {"argmax", "tolerance", "uniform"};
 
 // Hard limits on the sizes (the memory budget usually binds first): every size product the
 // kernels form then fits their index types.
@@ -51,9 +63,21 @@ struct ModelConfig {
   Activation attention_pointwise = Activation::relu;  // `attention = "relu"` etc.
   bool attention_sparsemax = false;                   // `attention = "sparsemax"`
   double attention_alpha = 1.0;
-  // Softmax scores q.k / sqrt(dh) multiplied by this fixed inverse temperature, in training and
+  // Softmax scores q.k / sqrt(dh) multiplied by this inverse temperature, in training and
   // inference (a knob that pushes training toward saturated attention; saturate/extract.h).
+  // With a schedule it is the value at step 0; a checkpoint loaded for inference holds the
+  // value of its step here (nets/checkpoint.h).
   double attention_scale = 1.0;
+  std::optional<double> attention_scale_end{};  // unset: attention_scale (constant)
+  ScaleSchedule attention_scale_schedule = ScaleSchedule::constant;
+  // `attention = "hard"`: the forward pass averages over each row's set (attention_set), the
+  // backward pass is softmax's at the same scale (straight-through; attention_softmax is true).
+  bool attention_hard = false;
+  AttentionSet attention_set = AttentionSet::argmax;
+  double attention_tolerance = 0.5;  // on scaled scores, for attention_set = "tolerance"
+  // Score margin: lambda * max(0, gap - (min_{j in S} s_j - max_{k not in S} s_k)) per row,
+  // S the row's set; 0 is off (nets/margin.h).
+  double attention_margin = 0, attention_margin_gap = 1.0;
   bool qk_norm = false;
   bool attention_gate = false;
   Positional positional = Positional::learned;
@@ -69,6 +93,12 @@ struct ModelConfig {
   bool has_norm_layers() const {
     return norm_position != NormPosition::none && norm != NormKind::none;
   }
+  // The inverse temperature at training step `step` of `steps` (step 0: attention_scale; step
+  // `steps`: attention_scale_end), under attention_scale_schedule.
+  double attention_scale_at(long step, long steps) const;
+  // The set rule's tolerance on scaled scores: 0 (argmax), attention_tolerance, or +infinity
+  // (uniform), as AttentionSpec::tolerance takes it.
+  double set_tolerance() const;
   // Sets one key from its text form; throws InputError naming the key and the allowed values.
   void set(const std::string& key, const std::string& value);
   // All keys with their values, in a fixed order, as TOML-ready text values.

@@ -14,6 +14,7 @@
 #include "nets/embedding.h"
 #include "nets/linear.h"
 #include "nets/loss.h"
+#include "nets/margin.h"
 #include "nets/norm.h"
 
 namespace saturn::nets {
@@ -30,6 +31,11 @@ Transformer<T>::Transformer(const ModelConfig& config, int num_symbols)
            .causal = config.causal,
            .score_scale = config.attention_scale,
            .sparsemax = config.attention_sparsemax};
+  if (config.attention_hard) {  // straight-through average-hard attention (attention.h)
+    spec_.hard = HardAttention::average;
+    spec_.tolerance.assign(static_cast<std::size_t>(config.n_layers) * config.n_heads,
+                           config.set_tolerance());
+  }
   params.assign(layout_.total(), T(0));
   grads.assign(layout_.total(), T(0));
   layers_.resize(config.n_layers);
@@ -212,6 +218,17 @@ void Transformer<T>::layer_forward(int l, const Batch<T>& b, const T* in, T* out
     qkv = L.qkv.data();
   }
   spec_.layer = l;
+  if (config_.attention_margin > 0) {
+    // Mean hinge over the rows, summed over heads (nets/margin.h), weighted by lambda.
+    T* head_sums = scratch_qk_.data();  // (H): free during forward
+    const long rows = margin_forward(
+        head_sums, qkv, b.lengths.data(), spec_, static_cast<T>(config_.set_tolerance()),
+        static_cast<T>(config_.attention_margin_gap), b.B, b.Tn, C, H, query_pos);
+    margin_rows_[l] = rows;
+    for (int h = 0; h < H; ++h)
+      margin_loss_ += static_cast<T>(config_.attention_margin) * head_sums[h] /
+                      static_cast<T>(std::max(1L, rows));
+  }
   attention_forward(L.ao.data(), introspect_ ? L.att.data() : nullptr, qkv, b.lengths.data(), spec_,
                     b.B, b.Tn, C, H, query_pos);
   const T* ag = L.ao.data();
@@ -258,6 +275,8 @@ T Transformer<T>::forward(const Batch<T>& b) {
   const int N = b.B * b.Tn, C = config_.d_model;
   for (int i = 0; i < b.B; ++i)
     query_pos_[i] = config_.readout == Readout::eos ? b.lengths[i] - 1 : 0;
+  margin_loss_ = 0;
+  margin_rows_.assign(config_.n_layers, 0);
   embedding_forward(x0_.data(), b.tokens.data(), b.lengths.data(), p("embed.wte"),
                     config_.positional == Positional::fraction ? p("embed.wfrac") : p("embed.wpe"),
                     config_.positional, b.B, b.Tn, C);
@@ -280,7 +299,8 @@ T Transformer<T>::forward(const Batch<T>& b) {
   if (config_.objective == Objective::next_symbol) {
     linear_forward(logits_.data(), xf, p("head.w"), p("head.b"), N, C, k_ + 1);
     return bce_forward(logits_.data(), b.targets.data(), b.mask.data(),
-                       static_cast<long>(logits_.size()));
+                       static_cast<long>(logits_.size())) +
+           margin_loss_;
   }
   for (int i = 0; i < b.B; ++i) {
     T* r = readout_.data() + static_cast<std::size_t>(i) * C;
@@ -299,7 +319,8 @@ T Transformer<T>::forward(const Batch<T>& b) {
   }
   linear_forward(logits_.data(), readout_.data(), p("head.w"), p("head.b"), b.B, C, 1);
   return bce_forward(logits_.data(), b.targets.data(), static_cast<const T*>(nullptr),
-                     static_cast<long>(b.B));
+                     static_cast<long>(b.B)) +
+         margin_loss_;
 }
 
 template <class T>
@@ -380,6 +401,12 @@ void Transformer<T>::layer_backward(int l, const Batch<T>& b, T* dout, T* din) {
   const T* qkv = config_.qk_norm ? L.qkv.data() : L.qkv_raw.data();
   attention_backward(dqkv, dao, qkv, introspect_ ? L.att.data() : nullptr, b.lengths.data(), spec_,
                      b.B, b.Tn, C, H, query_pos);
+  if (config_.attention_margin > 0)
+    margin_backward(
+        dqkv, qkv, b.lengths.data(), spec_, static_cast<T>(config_.set_tolerance()),
+        static_cast<T>(config_.attention_margin_gap),
+        static_cast<T>(config_.attention_margin) / static_cast<T>(std::max(1L, margin_rows_[l])),
+        b.B, b.Tn, C, H, query_pos);
   if (config_.qk_norm) {
     // Back through the per-head norms of q and k; v passes unchanged.
     Buffer<T>& tmp = scratch_qk_;

@@ -87,15 +87,17 @@ class Transformer {
   T* param(const std::string& name);  // null if the configuration has no such tensor
   T* grad(const std::string& name);
 
-  // Mean loss over the batch; logits() holds (B) or (B, Tn, k+1) outputs afterwards.
+  // Mean loss over the batch, plus the score margin penalty when attention_margin > 0 (alone:
+  // margin_loss()); logits() holds (B) or (B, Tn, k+1) outputs afterwards.
   T forward(const Batch<T>& batch);
+  T margin_loss() const { return margin_loss_; }
   // Accumulates dloss/dparams into grads (call zero_grad first). Needs the last forward.
   void backward(const Batch<T>& batch);
   void zero_grad();
   const Buffer<T>& logits() const { return logits_; }
 
-  // Inference-time attention (saturate/): scaled scores or the hard limit (attention.h). A
-  // model with spec.hard set has no backward pass.
+  // Attention knobs: scaled scores (training sets a schedule's scale per step) or the hard
+  // limit (attention.h; saturate/). With spec.hard set, backward is straight-through.
   void set_attention(const AttentionSpec& spec) { spec_ = spec; }
   const AttentionSpec& attention() const { return spec_; }
   // Introspection (saturate/). On, forward keeps every layer's attention weights and every
@@ -144,7 +146,9 @@ class Transformer {
   AttentionSpec spec_;
   bool introspect_ = false, sized_introspect_ = false;
   int B_ = 0, Tn_ = 0;
-  std::vector<int> query_pos_;  // (B): the readout position of each sequence
+  std::vector<int> query_pos_;     // (B): the readout position of each sequence
+  T margin_loss_ = 0;              // the last forward's margin penalty
+  std::vector<long> margin_rows_;  // (n_layers): rows the last forward's margin averaged over
   Buffer<T> x0_, xL_, xf_, lnf_mean_, lnf_rstd_, readout_, logits_, dlogits_;
   std::vector<Layer> layers_;
   Buffer<T> scratch_a_, scratch_b_, scratch_c_, scratch_qkv_,

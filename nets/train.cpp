@@ -142,7 +142,9 @@ void check_resumable(const Checkpoint& c, const Language& language, const RunCon
     throw InputError(fmt::format(
         "--resume: {} was trained on '{}'{}, not on '{}'", path.string(), c.language_name,
         c.language_name == language.name() ? " (a different definition)" : "", language.name()));
-  const auto before = c.config.to_map(), now = config.to_map();
+  RunConfig as_trained = c.config;  // the run's start scale, not the step's (checkpoint.h)
+  if (c.start_attention_scale) as_trained.model.attention_scale = *c.start_attention_scale;
+  const auto before = as_trained.to_map(), now = config.to_map();
   std::vector<std::string> changed;
   for (const auto& [key, value] : now)
     if (key != "steps" && (!before.count(key) || before.at(key) != value))
@@ -369,6 +371,10 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
     sync_metrics();
     Checkpoint c;
     c.config = config;
+    if (mc.attention_scale_schedule != ScaleSchedule::constant) {
+      c.start_attention_scale = mc.attention_scale;
+      c.config.model.attention_scale = mc.attention_scale_at(step, tc.steps);
+    }
     c.num_symbols = k;
     c.language_name = language->name();
     c.language_spec = language->spec_text();
@@ -404,6 +410,14 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
     append(j.dump());
   };
 
+  // The inverse temperature of step `step` (attention_scale_schedule): training step s runs at
+  // c(s), so the checkpoint and evaluation of step s see the scale its last update used.
+  auto set_scale_at = [&](long step) {
+    AttentionSpec spec = model.attention();
+    spec.score_scale = mc.attention_scale_at(step, tc.steps);
+    model.set_attention(spec);
+  };
+  set_scale_at(start_step);
   // The initialisation is step 0 of the norm history (saturate/ reads every checkpoint).
   if (!resumed && tc.checkpoint_every > 0) checkpoint(0);
   // Killed after the last checkpoint but before the summary: the metrics are complete up to the
@@ -433,6 +447,7 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
   for (long step = start_step + 1; step <= tc.steps; ++step) {
     check_interrupt();
     const auto t0 = Clock::now();
+    set_scale_at(step);
     // Half accepted, half rejected words (recognition); accepted words only for next-symbol.
     for (int i = 0; i < tc.batch_size && !file_examples.empty(); ++i)
       examples[i] = file_examples[((step - 1) * tc.batch_size + i) % file_examples.size()];
@@ -468,6 +483,9 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
     j["loss"] = loss;
     j["train_acc"] = static_cast<double>(correct) / std::max(1L, total);
     j["lr"] = lr;
+    if (mc.attention_scale_schedule != ScaleSchedule::constant)
+      j["attention_scale"] = model.attention().score_scale;
+    if (mc.attention_margin > 0) j["margin_loss"] = model.margin_loss();  // included in "loss"
     j["param_norm"] = parameter_norm(model.layout(), model.params.data());
     for (const auto& [group, norm] : parameter_group_norms(model.layout(), model.params.data()))
       j["norm." + group] = norm;

@@ -20,8 +20,12 @@ struct Candidate {
   std::string name;
 };
 
-std::vector<Candidate> candidates(const ExtractOptions& options) {
+std::vector<Candidate> candidates(const ExtractOptions& options, const nets::ModelConfig& cfg) {
   std::vector<Candidate> c = {{0.0, "argmax"}, {INFINITY, "uniform"}};
+  // A hard-trained model's own set rule (attention = "hard"): the circuit can equal the model.
+  if (cfg.attention_hard && cfg.attention_set == nets::AttentionSet::tolerance)
+    c.push_back({cfg.attention_tolerance,
+                 fmt::format("tolerance {:.3g} (the model's own)", cfg.attention_tolerance)});
   std::vector<double> ratios = options.ratios;
   std::sort(ratios.rbegin(), ratios.rend());  // ascending tolerance
   for (double rho : ratios)
@@ -174,7 +178,7 @@ Extraction extract_circuit(const nets::Checkpoint& checkpoint, const Alphabet& a
     x.circuit.faithfulness = faithfulness(x.circuit, probes, soft, train_max);
     return x;
   }
-  const auto cands = candidates(options);
+  const auto cands = candidates(options, cfg);
   const SoftStats stats =
       soft_statistics(model, probes, alphabet.size(), cands, options.uniform_factor);
 
@@ -217,7 +221,13 @@ Extraction extract_circuit(const nets::Checkpoint& checkpoint, const Alphabet& a
     x.argmax_agree = agreement(model, probes, all_argmax, soft);
   }
   int rounds_a = 0, rounds_b = 0;
-  auto [best, choice, tie] = descend(argmax, rounds_a);
+  // A hard-trained model starts from its own setting: every head at its set rule's candidate.
+  const std::size_t own = cfg.attention_set == nets::AttentionSet::argmax    ? 0
+                          : cfg.attention_set == nets::AttentionSet::uniform ? 1
+                                                                             : 2;
+  auto [best, choice, tie] = descend(
+      cfg.attention_hard ? std::vector<std::size_t>(static_cast<std::size_t>(heads), own) : argmax,
+      rounds_a);
   x.rounds = rounds_a;
   if (options.search && best < x.probe_words) {
     auto [best_b, choice_b, tie_b] = descend(closest, rounds_b);
