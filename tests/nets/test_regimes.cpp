@@ -87,7 +87,7 @@ TEST_CASE("the inverse-temperature schedule at steps 0, mid and end", "[nets]") 
   CHECK(constant.to_map().at("attention_scale_end") == "3");
 }
 
-TEST_CASE("a scheduled run's checkpoints hold their step's scale; resuming equals not stopping",
+TEST_CASE("a scheduled run's checkpoints hold their step's scale, and resuming equals not stopping",
           "[nets]") {
   RunConfig c =
       small_run({"attention_scale=1", "attention_scale_end=5", "attention_scale_schedule=linear"});

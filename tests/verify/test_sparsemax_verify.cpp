@@ -43,8 +43,10 @@ TEST_CASE("a sparsemax model trains, evaluates, and extracts to itself", "[verif
   CHECK(eval.code == 0);
   CHECK(eval.out.find("accuracy") != std::string::npos);
 
-  const auto x = test::run_saturn(
-      fmt::format("extract {} --against majority --max-length 8 --method enumerate --json", run));
+  const auto x =
+      test::run_saturn(fmt::format("extract {} --against majority --max-length 8 --method "
+                                   "enumerate --exhaustive-max 1024 --json",
+                                   run));
   INFO(x.out << x.err);
   REQUIRE((x.code == 0 || x.code == 1 || x.code == 3));
   const auto j = nlohmann::json::parse(x.out);
