@@ -4,7 +4,8 @@
 # training time, faithfulness in and out of range, the verdict, the method, the length proved
 # and the time. Usage: bench/extract_recipes.sh [build dir] [seeds] [recipe...]
 #   SEEDS (default "1 2 3"), MAX_LENGTH (default: each recipe's "# verify-max-length: N"
-#   line), TIMEOUT (default 60 s).
+#   line), TIMEOUT (default 60 s), EXHAUSTIVE_MAX (extract's --exhaustive-max, default 4096:
+#   every word to length 12 on two symbols). Recipes are LANG.toml or LANG-REGIME.toml.
 set -euo pipefail
 build=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,20 +16,25 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "| language | seed | train s | faithfulness in | faithfulness out | heads | verdict | method | proved up to | verify s |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
-for lang in "${recipes[@]}"; do
+for recipe in "${recipes[@]}"; do
+  # LANG.toml or LANG-REGIME.toml: the language is the longest prefix that names one.
+  lang=$recipe
+  while ! "$build/saturn" lang show "$lang" > /dev/null 2>&1 && [[ $lang == *-* ]]; do
+    lang=${lang%-*}
+  done
   for seed in ${SEEDS:-1 2 3}; do
-    run="$tmp/$lang-$seed"
+    run="$tmp/$recipe-$seed"
     start=$(date +%s.%N)
-    "$build/saturn" train --lang "$lang" --config "$here/examples/extract/$lang.toml" \
+    "$build/saturn" train --lang "$lang" --config "$here/examples/extract/$recipe.toml" \
       --set seed="$seed" --out "$run" -q > /dev/null
     train_s=$(echo "$(date +%s.%N) - $start" | bc)
     # The length to verify: the recipe's "# verify-max-length: N" line (MAX_LENGTH overrides).
-    n=${MAX_LENGTH:-$(sed -n 's/^# verify-max-length: *\([0-9]*\).*/\1/p' "$here/examples/extract/$lang.toml")}
+    n=${MAX_LENGTH:-$(sed -n 's/^# verify-max-length: *\([0-9]*\).*/\1/p' "$here/examples/extract/$recipe.toml")}
     n=${n:-20}
     rc=0
     "$build/saturn" extract "$run" --against "$lang" --max-length "$n" --timeout "${TIMEOUT:-60}" \
-      --json > "$tmp/x.json" 2> /dev/null || rc=$?
-    python3 - "$tmp/x.json" "$lang" "$seed" "$train_s" "$rc" <<'PY'
+      --exhaustive-max "${EXHAUSTIVE_MAX:-4096}" --json > "$tmp/x.json" 2> /dev/null || rc=$?
+    python3 - "$tmp/x.json" "$recipe" "$seed" "$train_s" "$rc" <<'PY'
 import json, sys
 path, lang, seed, train_s, rc = sys.argv[1:]
 try:
