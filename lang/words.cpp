@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "base/error.h"
 #include "base/lines.h"
 
@@ -49,6 +51,21 @@ void read_words(std::istream& in, const std::string& source, const Alphabet& alp
     }
     fn(line.empty() ? "\"\"" : line, w);
   }
+}
+
+long count_words(int k, int n, long cap) {
+  long p = 1;
+  for (int i = 0; i < n; ++i) {
+    if (p > cap / std::max(1, k)) return cap + 1;
+    p *= k;
+  }
+  return p;
+}
+
+Word word_at(long index, int k, int n) {
+  Word w(static_cast<std::size_t>(n));
+  for (int t = n - 1; t >= 0; --t) w[t] = static_cast<Symbol>(index % k), index /= k;
+  return w;
 }
 
 }  // namespace saturn

@@ -24,4 +24,10 @@ std::string format_word(const Word& word, const Alphabet& alphabet);
 void read_words(std::istream& in, const std::string& source, const Alphabet& alphabet,
                 const std::function<void(const std::string& text, const Word& word)>& fn);
 
+// Enumerating all words of one length (verify's enumeration, loop's all-words faithfulness):
+// k^n, or cap + 1 once it passes cap (never wraps); and the index-th word of length n over k
+// symbols in symbol order (the last symbol fastest).
+long count_words(int k, int n, long cap);
+Word word_at(long index, int k, int n);
+
 }  // namespace saturn

@@ -7,6 +7,7 @@
 
 #include "base/budget.h"
 #include "base/interrupt.h"
+#include "lang/words.h"
 #include "saturate/exact_eval.h"
 #include "saturate/extract.h"
 #include "saturate/probe.h"
@@ -16,16 +17,6 @@ namespace saturn::loop {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// k^n, or cap + 1 once it passes cap.
-long power_capped(int k, int n, long cap) {
-  long p = 1;
-  for (int i = 0; i < n; ++i) {
-    if (p > cap / std::max(1, k)) return cap + 1;
-    p *= k;
-  }
-  return p;
-}
 
 struct LengthPass {
   saturate::Faithfulness::Count count;
@@ -107,12 +98,6 @@ std::optional<Word> least_probe_disagreement(const saturate::ExactEvaluator& exa
 
 }  // namespace
 
-Word word_at(long index, int k, int n) {
-  Word w(static_cast<std::size_t>(n));
-  for (int t = n - 1; t >= 0; --t) w[t] = static_cast<Symbol>(index % k), index /= k;
-  return w;
-}
-
 Exhaustive measure_all_words(const nets::Checkpoint& checkpoint, const saturate::Circuit& circuit,
                              const Language& language, const std::vector<Example>& probes, int lo,
                              int hi, long max_words, std::optional<Clock::time_point> deadline,
@@ -128,7 +113,7 @@ Exhaustive measure_all_words(const nets::Checkpoint& checkpoint, const saturate:
   bool all_so_far = true, model_so_far = true, circuit_so_far = true;
   Progress progress("extract: all words");
   for (int n = lo; n <= hi; ++n) {
-    const long total = max_words > 0 ? power_capped(k, n, max_words) : max_words + 1;
+    const long total = max_words > 0 ? count_words(k, n, max_words) : max_words + 1;
     bool enumerated = false;
     if (max_words > 0 && total <= max_words && !e.out_of_time) {
       progress.update(fmt::format("length {} ({} words)", n, total));

@@ -44,7 +44,4 @@ Exhaustive measure_all_words(const nets::Checkpoint& checkpoint, const saturate:
                              std::optional<std::chrono::steady_clock::time_point> deadline,
                              saturate::Faithfulness& f);
 
-// Words of length n over k symbols, index -> word in symbol order (the last symbol fastest).
-Word word_at(long index, int k, int n);
-
 }  // namespace saturn::loop

@@ -15,6 +15,7 @@
 
 #include "base/error.h"
 #include "base/interrupt.h"
+#include "lang/words.h"
 #include "saturate/exact_eval.h"
 #include "verify/encode.h"
 #include "verify/isolated.h"
@@ -47,21 +48,6 @@ class ReferenceEval {
   std::unique_ptr<saturate::ExactEvaluator> exact_;
 };
 
-long power(int k, int n, long cap) {
-  long p = 1;
-  for (int i = 0; i < n; ++i) {
-    if (p > cap / std::max(1, k)) return cap + 1;
-    p *= k;
-  }
-  return p;
-}
-
-Word decode(long index, int k, int n) {
-  Word w(n);
-  for (int t = n - 1; t >= 0; --t) w[t] = static_cast<Symbol>(index % k), index /= k;
-  return w;
-}
-
 struct LengthResult {
   enum Kind { agree, differ, undecided, timeout, stopped } kind = agree;
   Word word;
@@ -74,7 +60,7 @@ struct LengthResult {
 LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const ReferenceEval& ref,
                               int k, int n, Clock::time_point deadline, bool has_deadline,
                               const std::function<bool()>& stop = {}, int threads = 0) {
-  const long total = power(k, n, std::numeric_limits<long>::max() / 2);
+  const long total = count_words(k, n, std::numeric_limits<long>::max() / 2);
   std::atomic<long> first_differ{std::numeric_limits<long>::max()};
   std::atomic<long> first_undecided{std::numeric_limits<long>::max()};
   std::atomic<bool> out_of_time{false}, stopped{false};
@@ -108,7 +94,7 @@ LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const Refer
           out_of_time = true;
           break;
         }
-        const Word w = decode(i, k, n);
+        const Word w = word_at(i, k, n);
         const auto verdict = exact.verdict(w, cache);
         const auto expected = ref.accepts(w);
         if (verdict == saturate::Verdict::undecided || !expected) {
@@ -134,13 +120,13 @@ LengthResult enumerate_length(const saturate::ExactEvaluator& exact, const Refer
   }
   if (first_differ.load() != std::numeric_limits<long>::max()) {
     out.kind = LengthResult::differ;
-    out.word = decode(first_differ.load(), k, n);
+    out.word = word_at(first_differ.load(), k, n);
     out.canonical = !out_of_time;  // a chunk before it may not have been finished
   } else if (out_of_time) {
     out.kind = LengthResult::timeout;
   } else if (first_undecided.load() != std::numeric_limits<long>::max()) {
     out.kind = LengthResult::undecided;
-    out.word = decode(first_undecided.load(), k, n);
+    out.word = word_at(first_undecided.load(), k, n);
     const auto r = exact.run(out.word);
     out.reason = r.verdict == saturate::Verdict::undecided ? r.reason : "the reference circuit";
   }
@@ -329,7 +315,7 @@ Verdict check_equivalence(const saturate::Circuit& circuit, const Reference& ref
     for (int n = M; n <= N; ++n) {
       check_interrupt();
       if (stop && stop()) return std::nullopt;
-      const long words = power(k, n, options.race_limit);
+      const long words = count_words(k, n, options.race_limit);
       Plan plan = options.method == Method::enumerate ? Plan::enumerate
                   : options.method == Method::smt     ? Plan::smt
                                                       : planner.choose(n, words);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <sstream>
 
 #include "base/error.h"
@@ -362,4 +363,17 @@ TEST_CASE("a sample range is sized before its first word", "[lang][cli]") {
   r = run_saturn("lang sample majority --lengths 1:300 --per-length 1");
   CHECK(r.code == 0);
   CHECK(count_lines(r.out) == 300);
+}
+
+TEST_CASE("count_words is k^n, capped instead of wrapping; word_at counts in symbol order",
+          "[lang]") {
+  CHECK(count_words(2, 10, 1L << 40) == 1024);
+  CHECK(count_words(3, 0, 100) == 1);
+  CHECK(count_words(2, 10, 1000) == 1001);  // past the cap: cap + 1
+  CHECK(count_words(4, 200, std::numeric_limits<long>::max() / 2) ==
+        std::numeric_limits<long>::max() / 2 + 1);  // 4^200 does not wrap
+  CHECK(word_at(0, 2, 3) == Word{0, 0, 0});
+  CHECK(word_at(6, 2, 3) == Word{1, 1, 0});  // 110 in binary: the last symbol fastest
+  CHECK(word_at(5, 3, 2) == Word{1, 2});
+  CHECK(word_at(0, 2, 0).empty());
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "lang/builtin.h"
+#include "lang/words.h"
 #include "loop/exhaustive.h"
 #include "saturate/extract.h"
 #include "saturate/hand_built.h"
@@ -43,7 +44,7 @@ TEST_CASE("all-words faithfulness: per length counts, least disagreement, model 
   std::vector<Example> probes;  // every word of lengths 1..8, as the sampled lengths' probes
   for (int n = lo; n <= hi; ++n)
     for (long i = 0; i < (1L << n); ++i) {
-      const Word w = loop::word_at(i, 2, n);
+      const Word w = word_at(i, 2, n);
       probes.push_back({w, language->accepts(w) ? 1 : 0, std::nullopt});
     }
   const auto soft = saturate::soft_decisions(cp, probes);
@@ -57,7 +58,7 @@ TEST_CASE("all-words faithfulness: per length counts, least disagreement, model 
   for (int n = lo; n <= hi; ++n) {
     long ties = 0;
     for (long i = 0; i < (1L << n); ++i) {
-      const Word w = loop::word_at(i, 2, n);
+      const Word w = word_at(i, 2, n);
       long a = 0;
       for (Symbol s : w) a += s == 0;
       ties += 2 * a == n;
