@@ -365,7 +365,7 @@ TEST_CASE("a sample range is sized before its first word", "[lang][cli]") {
   CHECK(count_lines(r.out) == 300);
 }
 
-TEST_CASE("count_words is k^n, capped instead of wrapping; word_at counts in symbol order",
+TEST_CASE("count_words is k^n, capped instead of wrapping, and word_at counts in symbol order",
           "[lang]") {
   CHECK(count_words(2, 10, 1L << 40) == 1024);
   CHECK(count_words(3, 0, 100) == 1);
