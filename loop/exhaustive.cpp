@@ -1,6 +1,7 @@
 #include "loop/exhaustive.h"
 
 #include <fmt/format.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -41,6 +42,10 @@ LengthPass enumerate_length(nets::Transformer<double>& model, const saturate::Ex
   LengthPass r;
   std::vector<Example> words(static_cast<std::size_t>(chunk));
   std::vector<saturate::Verdict> verdicts(static_cast<std::size_t>(chunk));
+  // One evaluator cache per thread for the whole length (its tables, prefixes and memo serve
+  // every chunk; the static schedule keeps each thread on consecutive words).
+  std::vector<saturate::ExactEvaluator::Cache> caches(
+      static_cast<std::size_t>(omp_get_max_threads()));
   for (long start = 0; start < total; start += chunk) {
     check_interrupt();
     if (deadline && Clock::now() > *deadline) {
@@ -57,7 +62,7 @@ LengthPass enumerate_length(nets::Transformer<double>& model, const saturate::Ex
     const saturate::Outputs out = saturate::run_model(model, words, kBatch);
 #pragma omp parallel
     {
-      saturate::ExactEvaluator::Cache cache;
+      auto& cache = caches[static_cast<std::size_t>(omp_get_thread_num())];
 #pragma omp for schedule(static)
       for (long i = 0; i < m; ++i)
         verdicts[static_cast<std::size_t>(i)] =

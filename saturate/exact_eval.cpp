@@ -117,11 +117,11 @@ ExactEvaluator::ExactEvaluator(const Circuit& circuit) : circuit_(circuit) {
         small_fits = false;
       }
   }
-  rational->resolve(cfg.n_layers);
+  rational->resolve(cfg.n_layers, cfg.n_heads, cfg.qk_norm);
   rational_ = rational;
-  if (exact_doubles) doubles->resolve(cfg.n_layers), double_ = doubles;
+  if (exact_doubles) doubles->resolve(cfg.n_layers, cfg.n_heads, cfg.qk_norm), double_ = doubles;
   if (small_fits && !cfg.has_norm_layers() && !cfg.qk_norm)
-    small->resolve(cfg.n_layers), small_ = small;
+    small->resolve(cfg.n_layers, cfg.n_heads, cfg.qk_norm), small_ = small;
 }
 
 void ExactEvaluator::check_word(const Word& word) const {

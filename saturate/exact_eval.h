@@ -67,8 +67,12 @@ class ExactEvaluator {
   // the circuit's positions or with a symbol outside its alphabet.
   ExactResult run(const Word& word) const;
   // The same, with a per-thread cache: the first layer's rows and scores per (position, symbol)
-  // for the current length, and, where the circuit is causal, the rows of the previous word's
-  // common prefix (enumeration in symbol order). A cache serves one evaluator; one per thread.
+  // for the current length; where the circuit is causal, the rows of the previous word's
+  // common prefix (enumeration in symbol order); and, for two or more layers, a memo of rows
+  // by structure (an attention output by the multiset of rows its heads select, a block's
+  // output by its inputs' ids), so words that select alike share the rest of the computation.
+  // Results are bit-identical to a fresh evaluation. A cache serves one evaluator; one per
+  // thread.
   class Cache {
    public:
     // many_words = false: for one word, where tables per length would not pay.

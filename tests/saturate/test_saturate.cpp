@@ -1,5 +1,6 @@
 // [saturate]: hard attention as the limit of softmax, scaling, norm fits, head roles, and
 // circuits evaluated exactly.
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -320,6 +321,55 @@ TEST_CASE("an evaluator's cache shares rows and scores without changing a result
       CHECK(shared.logit.hi == alone.logit.hi);
     }
   }
+  CHECK(decided >= words * 9 / 10);
+}
+
+TEST_CASE("the memo between words changes no result, with tolerance, uniform and silent heads",
+          "[saturate]") {
+  // Hash-consing between words (rows by structure, layers >= 2): every word of lengths 0..7 in
+  // enumeration order through one cache equals the word evaluated alone, bit for bit, for
+  // circuits whose heads attend by argmax, by a tolerance or to every key, whose scores are
+  // all zero (zero queries: every key attended) and whose values are zero (the selection
+  // cannot matter).
+  nets::ModelConfig cfg;
+  cfg.d_model = 8, cfg.n_heads = 2, cfg.d_ff = 8, cfg.max_length = 8, cfg.init_std = 0.5;
+  cfg.n_layers = GENERATE(2, 3);
+  cfg.causal = GENERATE(false, true);
+  cfg.norm_position = GENERATE(nets::NormPosition::pre, nets::NormPosition::none);
+  cfg.readout = GENERATE(nets::Readout::eos, nets::Readout::mean);
+  cfg.positional = GENERATE(nets::Positional::learned, nets::Positional::none);
+  nets::Transformer<double> model(cfg, 2);
+  model.init();
+  Circuit circuit = make_circuit(cfg, model.params, Alphabet({"a", "b"}), 12, TieRule{});
+  const int C = cfg.d_model, dh = C / cfg.n_heads;
+  circuit.tolerance.assign(static_cast<std::size_t>(cfg.n_layers) * cfg.n_heads, 0);
+  circuit.tolerance[1] = 1 << 11;   // layer 0 head 1: keys within 1/2 of the maximum
+  circuit.tolerance[2] = kUniform;  // layer 1 head 0: every key
+  auto zero_rows = [&](int layer, int from, int rows) {
+    auto& w = circuit.tensors.at(fmt::format("layers.{}.attn.wqkv", layer)).numerators;
+    auto& b = circuit.tensors.at(fmt::format("layers.{}.attn.bqkv", layer)).numerators;
+    for (int r = from; r < from + rows; ++r) {
+      std::fill_n(w.begin() + static_cast<long>(r) * C, C, 0);
+      b[r] = 0;
+    }
+  };
+  zero_rows(1, dh, dh);     // layer 1 head 1: zero queries, every score 0
+  zero_rows(0, 2 * C, dh);  // layer 0 head 0: zero values, a silent head
+  const ExactEvaluator exact(circuit);
+  ExactEvaluator::Cache cache;
+  long words = 0, decided = 0;
+  for (int n = 0; n <= 7; ++n)
+    for (long i = 0; i < (1L << n); ++i) {
+      Word w(n);
+      for (int t = 0; t < n; ++t) w[t] = static_cast<Symbol>((i >> (n - 1 - t)) & 1);
+      const auto shared = exact.run(w, cache), alone = exact.run(w);
+      ++words;
+      decided += alone.verdict != Verdict::undecided;
+      CHECK(shared.verdict == alone.verdict);
+      CHECK(shared.logit.lo == alone.logit.lo);
+      CHECK(shared.logit.hi == alone.logit.hi);
+      if (i % 16 == 0) CHECK(exact.run_rational(w).verdict == alone.verdict);
+    }
   CHECK(decided >= words * 9 / 10);
 }
 
