@@ -80,8 +80,8 @@ bench-torch: build
 # The documentation's sessions, run and compared (scripts/doctest.py: what varies is marked in the
 # text, `~0.98` and `...`). doctest-full adds the blocks marked full; doc-sessions rewrites the
 # sessions with what the commands print now, keeping the marks.
-# The pages under docs/ so far; the README joins once its sessions are fenced as console (issue 25).
-DOC_PAGES ?= $(wildcard docs/*.md)
+# The README and every page under docs/.
+DOC_PAGES ?= README.md $(wildcard docs/*.md)
 doctest: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS) --target saturn
 	/usr/bin/python3 scripts/doctest.py --saturn $(BUILD)/saturn $(DOC_PAGES)

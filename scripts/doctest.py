@@ -26,7 +26,9 @@ Directives, an HTML comment on the line before a block's fence:
 
 Each page runs in its own clean temporary directory, its blocks in order, its commands through
 bash with `saturn` on the PATH (the build given), the repository's top-level entries linked in
-(so `examples/...` resolves), threads pinned (SATURN_THREADS) and progress lines off.
+(so `examples/...` resolves), threads pinned (SATURN_THREADS) and progress lines off. An
+`--out`/`-o` that names one of those entries (`--out theory`) is refused: it would write into the
+repository.
 
 --update rewrites each page's sessions with what the commands printed now (`make
 doc-sessions`), keeping the markers: a marked number takes the new value, `...` lines stay.
@@ -195,10 +197,27 @@ def page_dir(repo: Path) -> Path:
     return d
 
 
+OUTPUT_FLAG = re.compile(r"(?:^|\s)(?:--out|-o)[ =](\S+)")
+
+
+def refuse_repo_outputs(path: Path, blocks: list[Block], repo: Path) -> None:
+    """A session's output directory must not be a linked repository entry (`--out theory` would
+    write into the source tree's theory/)."""
+    linked = {e.name for e in repo.iterdir() if e.name != ".git" and not e.name.startswith("build")}
+    for block in blocks:
+        for cmd in block.commands:
+            for target in OUTPUT_FLAG.findall(cmd.text):
+                first = target.strip("'\"").split("/")[0]
+                if first in linked:
+                    raise BadInput(f"{path}:{cmd.first_line}: '{target}' is the repository's "
+                                   f"{first} (linked into the page's directory): write elsewhere")
+
+
 def run_page(path: Path, args: argparse.Namespace, env: dict[str, str]) -> tuple[int, int, int]:
     """(sessions run, sessions that differed, sessions rewritten)."""
     lines = path.read_text().split("\n")
     blocks = parse_page(path, lines)
+    refuse_repo_outputs(path, blocks, args.repo)
     work = page_dir(args.repo)
     ran = differed = changed = 0
     replacements: list[tuple[Block, list[str]]] = []

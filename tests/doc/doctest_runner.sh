@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/doctest.py checks itself: sessions that match pass, a changed output fails with a diff,
 # `~` numbers and `...` lines vary, --update regenerates keeping the markers, directives work,
-# and a session hidden in a plain fence is bad input.
+# a session hidden in a plain fence is bad input, and so is one that writes into the repository.
 set -uo pipefail
 runner="$(cd "$1" && pwd)/scripts/doctest.py"
 dir=$(mktemp -d)
@@ -79,4 +79,9 @@ printf '# p\n\n```\n$ echo hi\nhi\n```\n' > plain.md
 out=$(run plain.md 2>&1); rc=$?
 [[ $rc == 2 && "$out" == *"plain.md:3: a session in a 'plain' fence"* ]] ||
   fail "a plain-fenced session: exit $rc, $out"
+# A session that would write into the repository (an output named like a linked entry) is refused.
+printf '# p\n\n```console\n$ saturn theory --out theory/x\nx\n```\n' > repo-out.md
+out=$(run repo-out.md 2>&1); rc=$?
+[[ $rc == 2 && "$out" == *"repo-out.md:4: 'theory/x' is the repository's theory"* ]] ||
+  fail "an output into the repository: exit $rc, $out"
 echo "doctest runner: all checks passed"
