@@ -193,8 +193,8 @@ std::vector<Example> model_examples(const Model& m, const std::vector<std::strin
 }
 
 // The logits as `saturn eval --data F --logits` computes them: the float model, the words in
-// batches of 64 in the given order, so that the numbers are bit-for-bit the CLI's (at the same
-// thread count). recognize: (N); next-symbol: (N, longest + 1, k + 1), NaN past a word's end.
+// its batches (nets::forward_in_batches), so that the numbers are bit-for-bit the CLI's (at the
+// same thread count). recognize: (N); next-symbol: (N, longest + 1, k + 1), NaN past a word's end.
 py::array_t<float> logits(Model& m, const std::vector<Example>& examples) {
   const auto& c = m.checkpoint;
   const nets::ModelConfig& mc = c.config.model;
@@ -209,24 +209,20 @@ py::array_t<float> logits(Model& m, const std::vector<Example>& examples) {
   std::vector<float> out(N * P * outputs, std::numeric_limits<float>::quiet_NaN());
   {
     py::gil_scoped_release released;
-    for (std::size_t at = 0; at < N; at += 64) {
-      check_interrupt();
-      std::vector<const Example*> ptrs;
-      for (std::size_t i = at; i < std::min(N, at + 64); ++i) ptrs.push_back(&examples[i]);
-      const auto batch = nets::make_batch<float>(ptrs, c.num_symbols, mc.objective);
-      m.net->forward(batch);
-      const auto& z = m.net->logits();
-      for (int i = 0; i < batch.B; ++i) {
-        float* row = out.data() + (at + i) * P * outputs;
-        if (recognize) {
-          row[0] = z[i];
-          continue;
-        }
-        for (int t = 0; t < batch.lengths[i] - 1; ++t)
-          std::copy_n(z.begin() + (static_cast<long>(i) * batch.Tn + t) * outputs, outputs,
-                      row + static_cast<std::size_t>(t) * outputs);
-      }
-    }
+    nets::forward_in_batches(
+        *m.net, examples, [&](const nets::Batch<float>& batch, std::size_t at, float) {
+          const auto& z = m.net->logits();
+          for (int i = 0; i < batch.B; ++i) {
+            float* row = out.data() + (at + i) * P * outputs;
+            if (recognize) {
+              row[0] = z[i];
+              continue;
+            }
+            for (int t = 0; t < batch.lengths[i] - 1; ++t)
+              std::copy_n(z.begin() + (static_cast<long>(i) * batch.Tn + t) * outputs, outputs,
+                          row + static_cast<std::size_t>(t) * outputs);
+          }
+        });
   }
   std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(N)};
   if (!recognize) shape.insert(shape.end(), {static_cast<py::ssize_t>(P), outputs});
