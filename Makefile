@@ -93,16 +93,22 @@ bench-torch: build
 # sessions with what the commands print now, keeping the marks.
 # The pages under docs/ so far; the README joins once its sessions are fenced as console (issue 25).
 DOC_PAGES ?= $(wildcard docs/*.md)
+# docs/python.md imports the package: its module too, unless the build leaves it out.
+PYTHON_MODULE = if grep -q '^SATURN_PYTHON:BOOL=ON' $(BUILD)/CMakeCache.txt; then \
+	  cmake --build $(BUILD) -j $(JOBS) --target _saturn; fi
 doctest: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS) --target saturn
+	$(PYTHON_MODULE)
 	/usr/bin/python3 scripts/doctest.py --saturn $(BUILD)/saturn $(DOC_PAGES)
 
 doctest-full: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS) --target saturn
+	$(PYTHON_MODULE)
 	/usr/bin/python3 scripts/doctest.py --full --saturn $(BUILD)/saturn $(DOC_PAGES)
 
 doc-sessions: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS) --target saturn
+	$(PYTHON_MODULE)
 	/usr/bin/python3 scripts/doctest.py --update --full --saturn $(BUILD)/saturn $(DOC_PAGES)
 
 format:
