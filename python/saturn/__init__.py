@@ -82,11 +82,12 @@ class Language:
 
     @classmethod
     def from_spec(cls, spec):
-        """A language from a spec: the path of a TOML file, or the TOML text itself."""
-        text = str(spec)
-        if "\n" not in text and "=" not in text:
+        """A language from a spec (docs/languages.md, "Spec files"): the path of a TOML file (a
+        str or os.PathLike), or the TOML text itself (errors then name it "spec")."""
+        if isinstance(spec, _os.PathLike) or _os.path.isfile(spec) or \
+                ("\n" not in spec and "=" not in spec):
             return cls(_saturn.load_spec_file(_os.fspath(spec)))
-        return cls(_saturn.load_spec(text, "spec"))
+        return cls(_saturn.load_spec(str(spec), "spec"))  # errors name "spec:LINE:COL"
 
     name = property(lambda self: self._h.name, doc="The language's name.")
     alphabet = property(lambda self: list(self._h.alphabet),

@@ -1,4 +1,7 @@
 """saturn.Language against `saturn lang ...` on the same inputs."""
+import json
+import warnings
+
 import numpy as np
 import pytest
 
@@ -43,13 +46,21 @@ def test_sample_equals_lang_sample(cli, tmp_path, name, lengths, per_length, neg
     cli("lang", "sample", name, "--lengths", lengths, "--per-length", per_length,
         "--negatives", negatives, "--seed", seed, "-o", out, *(["--distinct"] if distinct else []))
     rows = read_jsonl(out)
-    with __import__("warnings").catch_warnings():
-        __import__("warnings").simplefilter("ignore")  # lengths without words are notes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lengths without words are notes
         words, labels = saturn.Language(name).sample(lengths, per_length, negatives=negatives,
                                                      seed=seed, distinct=distinct)
     assert words == [r["word"] for r in rows]
     assert labels.dtype == np.int8 and labels.tolist() == [r["label"] for r in rows]
     assert len(words) > 0
+
+
+def test_sample_lengths_forms():
+    lang = saturn.Language("majority")
+    expected = lang.sample("2:6", 2, seed=4)[0]
+    for form in [(2, 6), range(2, 7)]:
+        assert lang.sample(form, 2, seed=4)[0] == expected
+    assert lang.sample(4, 3, seed=4)[0] == lang.sample("4:4", 3, seed=4)[0]
 
 
 def test_accepts_equals_lang_check(cli):
@@ -85,7 +96,7 @@ def test_encode_is_the_models_token_ids(cli, runs):
     assert tokens.tolist() == [[2, 0, 0, 1, 1, 3], [2, 0, 1, 3, 3, 3], [2, 3, 3, 3, 3, 3]]
     assert lengths.tolist() == [6, 4, 2]
     _, out, _ = cli("inspect", runs["dyck-1"], "--json", "(())")
-    assert tokens[0].tolist() == __import__("json").loads(out)["tokens"]
+    assert tokens[0].tolist() == json.loads(out)["tokens"]
 
 
 def test_bad_input_raises_the_clis_message(cli, tmp_path):
