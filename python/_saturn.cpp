@@ -3,6 +3,7 @@
 // the GIL released around the work; the Python layer (saturn/__init__.py) gives it its names,
 // docstrings and Python types. Errors: InputError -> saturn.InputError (a ValueError) with the
 // message the CLI prints after "saturn: ", LimitError -> saturn.LimitError (an InputError).
+#include <fmt/format.h>
 #include <omp.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -389,7 +390,7 @@ PYBIND11_MODULE(_saturn, m) {
   });
 
   m.def("set_threads", [](int n) {
-    parse_thread_count(std::to_string(n), "threads");
+    parse_thread_count(std::to_string(n), "--threads");
     omp_set_num_threads(n);
   });
   m.def("set_threads_from_env", [](const std::string& text) {

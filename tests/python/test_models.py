@@ -106,6 +106,10 @@ def test_model_errors_are_the_clis(cli, runs, tmp_path):
     with pytest.raises(saturn.InputError) as e:
         saturn.load(missing)
     assert str(e.value) == cli_error(cli, "eval", missing, "--lengths", "1:2")
+    with pytest.raises(saturn.InputError) as e:
+        saturn.set_threads(0)
+    assert str(e.value) == cli_error(cli, "eval", runs["dyck-1"], "--lengths", "1:2",
+                                     "--threads", "0")
     model = saturn.load(runs["dyck-1"])
     with pytest.raises(ValueError) as e:
         model.forward(["()", "(" * 17])
