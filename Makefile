@@ -7,7 +7,7 @@ ifeq ($(CI),true)
 endif
 
 .PHONY: all deps build test test-interop demo asan asan-lang fuzz fuzz-smoke fuzz-long bench \
-	bench-torch format clean doctest doctest-full doc-sessions
+	bench-torch format clean doctest doctest-full doc-sessions python test-python
 
 all: build
 
@@ -22,6 +22,17 @@ build: deps $(BUILD)/CMakeCache.txt
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# `import saturn` for the system's Python (Debian's /usr/bin/python3, docs/python.md): builds the
+# module and installs the package into /usr/local/lib/python3.X/dist-packages (no pip: PEP 668).
+python: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target _saturn
+	cmake --install $(BUILD) --component python
+
+# The package's pytest suite alone (make test runs it too), from the build tree.
+test-python: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target _saturn saturn
+	cd $(BUILD) && ctest --output-on-failure -L python
 
 # PyTorch parity (tests/interop/): logits to 1e-4 and one Adam step to 1e-5, from saturn's
 # checkpoints, for pre/post LayerNorm x softmax/relu attention.
@@ -82,16 +93,22 @@ bench-torch: build
 # sessions with what the commands print now, keeping the marks.
 # The README and every page under docs/.
 DOC_PAGES ?= README.md $(wildcard docs/*.md)
+# docs/python.md imports the package: its module too, unless the build leaves it out.
+PYTHON_MODULE = if grep -q '^SATURN_PYTHON:BOOL=ON' $(BUILD)/CMakeCache.txt; then \
+	  cmake --build $(BUILD) -j $(JOBS) --target _saturn; fi
 doctest: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS) --target saturn
+	$(PYTHON_MODULE)
 	/usr/bin/python3 scripts/doctest.py --saturn $(BUILD)/saturn $(DOC_PAGES)
 
 doctest-full: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS) --target saturn
+	$(PYTHON_MODULE)
 	/usr/bin/python3 scripts/doctest.py --full --saturn $(BUILD)/saturn $(DOC_PAGES)
 
 doc-sessions: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS) --target saturn
+	$(PYTHON_MODULE)
 	/usr/bin/python3 scripts/doctest.py --update --full --saturn $(BUILD)/saturn $(DOC_PAGES)
 
 format:

@@ -17,6 +17,7 @@
 #include "cli/verdict_output.h"
 #include "lang/words.h"
 #include "loop/close.h"
+#include "loop/report.h"
 
 namespace saturn::cli {
 
@@ -113,43 +114,10 @@ void run_extract(const ExtractArgs& a) {
     std::fflush(stdout);
   };
   const loop::LoopResult r = loop::close_loop(o, print_extraction);
-  const auto& x = r.extraction;
   const auto& v = r.verdict;
   const auto& c = r.extraction.circuit;
   if (a.json) {
-    nlohmann::ordered_json j;
-    j["checkpoint"] = r.checkpoint.string();
-    j["step"] = r.step;
-    j["against"] = r.language->name();
-    j["circuit"] = r.circuit_path.string();
-    j["faithfulness_in"] = r.in.words ? nlohmann::json(r.in.rate()) : nlohmann::json(nullptr);
-    j["faithfulness_out"] =
-        r.beyond.words ? nlohmann::json(r.beyond.rate()) : nlohmann::json(nullptr);
-    j["train_lengths"] = c.train_lengths;
-    j["out_of_range_lengths"] = fmt::format("{}:{}", r.train_hi + 1, r.out_hi);
-    j["denominator_bits"] = c.denominator_bits;
-    for (const auto& h : x.heads)
-      j["heads"].push_back({{"layer", h.layer},
-                            {"head", h.head},
-                            {"setting", h.setting},
-                            {"tolerance", std::isinf(h.tolerance) ? nlohmann::json("uniform")
-                                                                  : nlohmann::json(h.tolerance)},
-                            {"near_uniform", h.near_uniform},
-                            {"distance", h.distance},
-                            {"argmax_distance", h.argmax_distance}});
-    add_verdict_fields(j, v, c);
-    if (v.kind == verify::Verdict::counterexample)
-      j["outside_training_lengths"] = r.outside_training_lengths;
-    const auto& e = r.exhaustive;
-    for (const auto& [n, m] : e.method) j["faithfulness_method_per_length"][std::to_string(n)] = m;
-    j["least_disagreement"] =
-        e.least_disagreement
-            ? nlohmann::json(format_word(*e.least_disagreement, r.language->alphabet()))
-            : nlohmann::json(nullptr);
-    j["model_correct_up_to"] = e.model_correct_up_to;
-    j["model_margin"] = e.model_margin ? nlohmann::json(*e.model_margin) : nlohmann::json(nullptr);
-    j["circuit_equals_model_up_to"] = e.circuit_equals_model_up_to;
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", loop::extract_json(r).dump(2));
   } else {
     print_verdict(v, c, r.reference,
                   r.outside_training_lengths

@@ -21,11 +21,6 @@ void require_non_negative(int value, const char* flag) {
   if (value < 0) throw InputError(fmt::format("{}: must be >= 0 (got {})", flag, value));
 }
 
-void check_table_limit(long long entries) {
-  if (entries < 1 || entries > 10'000'000'000LL)
-    throw InputError(fmt::format("--table-limit: expected 1..10^10 entries (got {})", entries));
-}
-
 void list_languages() {
   std::vector<std::shared_ptr<const Language>> langs;
   for (const auto& name : builtin_names()) langs.push_back(builtin(name));
@@ -107,23 +102,10 @@ void add_lang_commands(CLI::App& app) {
     cmd->add_option("--table-limit", *limit, "Largest exact count table, in entries")
         ->capture_default_str();
     cmd->callback([=] {
-      require_non_negative(*length, "--length");
+      require_non_negative(*length, "--length");  // before the language, as always
       check_table_limit(*limit);
-      auto l = resolve_language(*name);
-      if (l->dfa()) {
-        // Regular: two layers of the DFA's table, whatever the length.
-        BigInt accepted = count_accepted_words(*l, *length);
-        if (*rejected)
-          accepted = boost::multiprecision::pow(BigInt(l->alphabet().size()),
-                                                static_cast<unsigned>(*length)) -
-                     accepted;
-        fmt::print("{}\n", accepted.str());
-        return;
-      }
-      Sampler counts(l, static_cast<std::size_t>(*limit));
-      fmt::print(
-          "{}\n",
-          (*rejected ? counts.count_rejected(*length) : counts.count_accepted(*length)).str());
+      fmt::print("{}\n",
+                 count_words_of_length(resolve_language(*name), *length, *rejected, *limit).str());
     });
   }
   {

@@ -233,38 +233,36 @@ void add_nets_commands(CLI::App& app) {
         long correct = 0;
         std::map<std::size_t, std::pair<long, long>> per_length;  // length -> (correct, words)
         const int outputs = model.num_outputs();
-        for (std::size_t at = 0; at < examples.size(); at += 64) {
-          check_interrupt();
-          std::vector<const Example*> ptrs;
-          for (std::size_t i = at; i < std::min(examples.size(), at + 64); ++i)
-            ptrs.push_back(&examples[i]);
-          auto batch = nets::make_batch<float>(ptrs, c.num_symbols, c.config.model.objective);
-          double weight = batch.B;
-          if (c.config.model.objective == nets::Objective::next_symbol) {
-            weight = 0;
-            for (float m : batch.mask) weight += m;
-          }
-          loss_sum += static_cast<double>(model.forward(batch)) * weight;
-          loss_weight += weight;
-          const auto& z = model.logits();
-          for (int i = 0; i < batch.B; ++i) {
-            nlohmann::ordered_json row;
-            if (c.config.model.objective == nets::Objective::recognize) {
-              row = z[i];
-              const bool right = (z[i] > 0) == (ptrs[i]->label == 1);
-              correct += right;
-              auto& pl = per_length[ptrs[i]->word.size()];
-              pl.first += right, ++pl.second;
-            } else {
-              row = nlohmann::ordered_json::array();
-              for (int t = 0; t < batch.lengths[i] - 1; ++t)
-                row.push_back(std::vector<float>(
-                    z.begin() + (static_cast<long>(i) * batch.Tn + t) * outputs,
-                    z.begin() + (static_cast<long>(i) * batch.Tn + t + 1) * outputs));
-            }
-            if (logits) logits->write((at + i > 0 ? "," : "") + row.dump());
-          }
-        }
+        nets::forward_in_batches(
+            model, examples,
+            [&](const nets::Batch<float>& batch, std::size_t at, float batch_loss) {
+              double weight = batch.B;
+              if (c.config.model.objective == nets::Objective::next_symbol) {
+                weight = 0;
+                for (float m : batch.mask) weight += m;
+              }
+              loss_sum += static_cast<double>(batch_loss) * weight;
+              loss_weight += weight;
+              const auto& z = model.logits();
+              for (int i = 0; i < batch.B; ++i) {
+                nlohmann::ordered_json row;
+                if (c.config.model.objective == nets::Objective::recognize) {
+                  row = z[i];
+                  const Example& e = examples[at + i];
+                  const bool right = (z[i] > 0) == (e.label == 1);
+                  correct += right;
+                  auto& pl = per_length[e.word.size()];
+                  pl.first += right, ++pl.second;
+                } else {
+                  row = nlohmann::ordered_json::array();
+                  for (int t = 0; t < batch.lengths[i] - 1; ++t)
+                    row.push_back(std::vector<float>(
+                        z.begin() + (static_cast<long>(i) * batch.Tn + t) * outputs,
+                        z.begin() + (static_cast<long>(i) * batch.Tn + t + 1) * outputs));
+                }
+                if (logits) logits->write((at + i > 0 ? "," : "") + row.dump());
+              }
+            });
         const double loss = loss_weight > 0 ? loss_sum / loss_weight : 0;
         if (logits) {
           // The words, in the file's order (entry i of "logits" is word i's).

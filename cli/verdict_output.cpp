@@ -7,26 +7,6 @@
 
 namespace saturn::cli {
 
-void add_verdict_fields(nlohmann::ordered_json& j, const verify::Verdict& v,
-                        const saturate::Circuit& circuit) {
-  j["verdict"] = v.kind == verify::Verdict::equivalent       ? "equivalent"
-                 : v.kind == verify::Verdict::counterexample ? "counterexample"
-                                                             : "unknown";
-  j["method"] = v.method;
-  j["seconds"] = v.seconds;
-  j["min_length"] = v.min_length;
-  j["max_length"] = v.max_length;
-  j["proved_up_to"] = v.proved_up_to;
-  if (v.kind == verify::Verdict::counterexample) {
-    j["word"] = circuit.alphabet.format(v.word);
-    j["length"] = v.word.size();
-    j["canonical"] = v.canonical;
-    j["circuit_accepts"] = v.circuit_accepts;
-    j["reference_accepts"] = v.reference_accepts;
-  }
-  if (v.kind == verify::Verdict::unknown) j["reason"] = v.reason;
-}
-
 void print_verdict(const verify::Verdict& v, const saturate::Circuit& circuit,
                    const verify::Reference& reference, const std::string& extra) {
   fmt::print("{}\n", verify::describe(v, circuit, reference));

@@ -1,19 +1,13 @@
 // How `saturn verify` and `saturn extract` report a verdict: the contract's line on stdout with
-// (method, time) after it on stderr, or the verdict's JSON fields; and the exit code.
+// (method, time) after it on stderr (the JSON fields: loop/report.h); and the exit code.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "saturate/circuit.h"
 #include "verify/equivalence.h"
 
 namespace saturn::cli {
-
-// verdict, method, seconds, min_length, max_length, proved_up_to; for a counterexample word,
-// length, canonical, circuit_accepts, reference_accepts; for unknown, reason.
-void add_verdict_fields(nlohmann::ordered_json& j, const verify::Verdict& v,
-                        const saturate::Circuit& circuit);
 
 // The verdict line on stdout; after a counterexample or unknown, "(method, time[; note])" on
 // stderr, the note saying when a counterexample may not be the least word, plus `extra`.

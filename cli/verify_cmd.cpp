@@ -15,29 +15,12 @@
 #include "cli/threads_option.h"
 #include "cli/verdict_output.h"
 #include "lang/builtin.h"
+#include "loop/report.h"
 #include "saturate/circuit.h"
 #include "verify/constructions/constructions.h"
 #include "verify/equivalence.h"
 
 namespace saturn::cli {
-
-namespace {
-
-// --against: a circuit file (JSON with format saturn-circuit), else a language.
-verify::Reference resolve_reference(const std::string& what) {
-  verify::Reference r;
-  r.name = what;
-  if (std::filesystem::is_regular_file(what) && what.size() > 5 &&
-      what.substr(what.size() - 5) == ".json") {
-    r.circuit = std::make_shared<saturate::Circuit>(saturate::load_circuit(what));
-    return r;
-  }
-  r.language = resolve_language(what);
-  r.name = r.language->name();
-  return r;
-}
-
-}  // namespace
 
 void add_verify_commands(CLI::App& app) {
   {
@@ -64,28 +47,13 @@ void add_verify_commands(CLI::App& app) {
         ->capture_default_str();
     cmd->add_flag("--json", *json, "JSON output");
     cmd->callback([=] {
-      const auto circuit = saturate::load_circuit(*circuit_file);
-      const auto reference = resolve_reference(*against);
-      verify::Options o;
-      o.min_length = *min_length;
-      o.max_length = *max_length;
-      o.method = parse_name<verify::Method>(verify::kMethodNames, "--method", *method);
-      if (!(std::isfinite(*timeout) && *timeout >= 0 && *timeout <= 1e7))
-        throw InputError(
-            fmt::format("--timeout: expected seconds in [0, 10^7] (got {})", *timeout));
-      o.timeout_seconds = *timeout;
-      o.progress = !*json;
-      const auto v = verify::check_equivalence(circuit, reference, o);
-      if (*json) {
-        nlohmann::ordered_json j;
-        j["circuit"] = *circuit_file;
-        j["against"] = reference.name;
-        add_verdict_fields(j, v, circuit);
-        j["tie"] = nets::kHardAttentionNames[static_cast<int>(circuit.tie.hard)];
-        fmt::print("{}\n", j.dump(2));
-      } else {
-        print_verdict(v, circuit, reference);
-      }
+      const auto r = loop::verify_circuit(
+          {*circuit_file, *against, *min_length, *max_length, *method, *timeout, !*json});
+      const auto& v = r.verdict;
+      if (*json)
+        fmt::print("{}\n", loop::verify_json(*circuit_file, r).dump(2));
+      else
+        print_verdict(v, r.circuit, r.reference);
       exit_with_verdict(v);
     });
   }

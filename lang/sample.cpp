@@ -6,6 +6,26 @@
 
 namespace saturn {
 
+void check_table_limit(long long entries) {
+  if (entries < 1 || entries > 10'000'000'000LL)
+    throw InputError(fmt::format("--table-limit: expected 1..10^10 entries (got {})", entries));
+}
+
+BigInt count_words_of_length(std::shared_ptr<const Language> language, int n, bool rejected,
+                             long long table_limit) {
+  if (n < 0) throw InputError(fmt::format("--length: must be >= 0 (got {})", n));
+  check_table_limit(table_limit);
+  if (language->dfa()) {
+    const BigInt accepted = count_accepted_words(*language, n);
+    if (!rejected) return accepted;
+    return boost::multiprecision::pow(BigInt(language->alphabet().size()),
+                                      static_cast<unsigned>(n)) -
+           accepted;
+  }
+  Sampler counts(std::move(language), static_cast<std::size_t>(table_limit));
+  return rejected ? counts.count_rejected(n) : counts.count_accepted(n);
+}
+
 BigInt uniform_below(Rng& rng, const BigInt& bound) {
   const unsigned bits = boost::multiprecision::msb(bound) + 1;
   while (true) {

@@ -71,4 +71,14 @@ class Sampler {
   BigInt rejected_weight_;  // scratch, reused across steps
 };
 
+// --table-limit of `lang count` and `lang sample`: throws InputError unless 1..10^10 entries.
+void check_table_limit(long long entries);
+
+// `saturn lang count`: the exact number of accepted (or rejected) words of length n. Regular
+// languages: two layers of the DFA's table, whatever the length; others: a Sampler whose count
+// table holds at most table_limit entries (LimitError past it). Throws InputError naming
+// --length for n < 0 and --table-limit outside 1..10^10.
+BigInt count_words_of_length(std::shared_ptr<const Language> language, int n, bool rejected,
+                             long long table_limit = CountTable::kDefaultMaxEntries);
+
 }  // namespace saturn

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/error.h"
+#include "base/interrupt.h"
 
 namespace saturn::nets {
 
@@ -47,6 +48,20 @@ Batch<T> make_batch(const std::vector<const Example*>& examples, int k, Objectiv
     }
   }
   return b;
+}
+
+void forward_in_batches(
+    Transformer<float>& model, const std::vector<Example>& examples,
+    const std::function<void(const Batch<float>& batch, std::size_t first, float loss)>& fn) {
+  for (std::size_t at = 0; at < examples.size(); at += kEvalBatch) {
+    check_interrupt();
+    std::vector<const Example*> ptrs;
+    for (std::size_t i = at; i < std::min(examples.size(), at + kEvalBatch); ++i)
+      ptrs.push_back(&examples[i]);
+    const auto batch = make_batch<float>(ptrs, model.num_symbols(), model.config().objective);
+    const float loss = model.forward(batch);
+    fn(batch, at, loss);
+  }
 }
 
 template Batch<float> make_batch<float>(const std::vector<const Example*>&, int, Objective);

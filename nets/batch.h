@@ -2,6 +2,7 @@
 // or next-symbol prediction (for each prefix: allowed next symbols, and "end" = accepted).
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "lang/dataset.h"
@@ -13,5 +14,14 @@ namespace saturn::nets {
 template <class T>
 Batch<T> make_batch(const std::vector<const Example*>& examples, int num_symbols,
                     Objective objective);
+
+// `saturn eval --data`'s pass over a list of words, which the Python package's Model.forward
+// runs too (so that both give the same bits): the examples in batches of kEvalBatch, in order;
+// after each batch's forward, fn(batch, index of its first example, the batch's loss) with its
+// outputs in model.logits(). Polls Ctrl-C between batches.
+inline constexpr std::size_t kEvalBatch = 64;
+void forward_in_batches(
+    Transformer<float>& model, const std::vector<Example>& examples,
+    const std::function<void(const Batch<float>& batch, std::size_t first, float loss)>& fn);
 
 }  // namespace saturn::nets

@@ -5,9 +5,21 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/error.h"
 #include "base/names.h"
 
 namespace saturn::saturate {
+
+TieRule parse_tie_rule(const std::string& tie, int tie_bits) {
+  TieRule t;
+  t.hard = parse_name<nets::HardAttention>(nets::kHardAttentionNames, "--tie", tie);
+  if (t.hard == nets::HardAttention::none)
+    throw InputError("--tie: expected average, leftmost or rightmost (got 'none')");
+  if (tie_bits < 1 || tie_bits > 52)
+    throw InputError(fmt::format("--tie-bits: expected 1..52 (got {})", tie_bits));
+  t.tie_bits = tie_bits;
+  return t;
+}
 
 std::string TieRule::describe() const {
   if (hard == nets::HardAttention::none) return "sparsemax (the model's own attention)";

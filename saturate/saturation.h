@@ -31,6 +31,10 @@ struct TieRule {
   void apply(nets::Transformer<double>& model) const;
 };
 
+// The tie rule for `--tie NAME` (average, leftmost or rightmost) and `--tie-bits B` (1..52);
+// throws InputError naming the flag.
+TieRule parse_tie_rule(const std::string& tie, int tie_bits = 16);
+
 // The same model at scale c: parameters times c (all), or scores times c (logits).
 void set_scale(nets::Transformer<double>& model, const std::vector<double>& base_params,
                Scaling scaling, double c);

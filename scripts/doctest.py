@@ -26,7 +26,8 @@ Directives, an HTML comment on the line before a block's fence:
 
 Each page runs in its own clean temporary directory, its blocks in order, its commands through
 bash with `saturn` on the PATH (the build given), the repository's top-level entries linked in
-(so `examples/...` resolves), threads pinned (SATURN_THREADS) and progress lines off. An
+(so `examples/...` resolves), threads pinned (SATURN_THREADS) and progress lines off; Python
+imports `saturn` from the same build (PYTHONPATH=BUILD/python) when the build has the package. An
 `--out`/`-o` that names one of those entries (`--out theory`) is refused: it would write into the
 repository.
 
@@ -288,6 +289,10 @@ def main() -> int:
     env = dict(os.environ)
     env.update(PATH=f"{saturn.parent}:{env.get('PATH', '/usr/bin:/bin')}", LC_ALL="C.UTF-8",
                SATURN_THREADS=str(args.threads), SATURN_PROGRESS_SECONDS="0", COLUMNS="100")
+    # `import saturn` (docs/python.md) from the same build as the binary, when it has the package.
+    if (saturn.parent / "python" / "saturn").is_dir():
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(saturn.parent / "python"), env.get("PYTHONPATH")) if p)
     total = bad = rewrote = 0
     try:
         for page in args.pages:

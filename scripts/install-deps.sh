@@ -16,6 +16,7 @@ packages=(
   graphviz gnuplot-nox
   openmpi-bin libopenmpi-dev       # saturn sweep across machines (mpirun)
   python3                          # make doctest (scripts/doctest.py)
+  python3-dev pybind11-dev python3-pybind11 python3-numpy python3-pytest  # `import saturn` (make python)
 )
 for option in "$@"; do
   case "$option" in

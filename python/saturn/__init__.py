@@ -1,0 +1,207 @@
+"""saturn from Python: languages, trained models, extraction and verification, in-process.
+
+The package calls saturn's C++ libraries (the module ``saturn._saturn``), not the command line:
+each function does what the CLI command of the same name does and returns what its ``--json``
+prints, as Python objects. Bad input raises :class:`InputError` (a ``ValueError``) whose message
+is the line the CLI prints after ``saturn: ``. The manual is docs/python.md.
+"""
+
+import json as _json
+import os as _os
+import warnings as _warnings
+
+# OpenMP's idle threads spin by default and take the core a partner needs on a busy machine; the
+# saturn binary starts with GOMP_SPINCOUNT=1000 unless the user chose a policy (README, "Threads
+# on a shared machine"). libgomp reads it when it is loaded, that is when _saturn is imported.
+if "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ:
+    _os.environ["GOMP_SPINCOUNT"] = "1000"
+
+from . import _saturn  # noqa: E402
+
+__version__ = _saturn.__version__
+__all__ = [
+    "__version__", "InputError", "LimitError", "Language", "Model", "languages", "load",
+    "extract", "verify", "set_threads", "threads", "set_memory_limit",
+]
+
+InputError = _saturn.InputError  # bad input: a ValueError with the CLI's message
+LimitError = _saturn.LimitError  # a limit of the exact algorithms or the memory budget
+InputError.__module__ = LimitError.__module__ = "saturn"
+
+if _os.environ.get("SATURN_THREADS"):
+    _saturn.set_threads_from_env(_os.environ["SATURN_THREADS"])
+
+
+def set_threads(n):
+    """Threads each computation uses (the CLI's ``--threads``; default: SATURN_THREADS, else
+    every core). Logits are bit-for-bit the CLI's at the same thread count."""
+    _saturn.set_threads(int(n))
+
+
+def threads():
+    """The thread count computations use now."""
+    return _saturn.threads()
+
+
+def set_memory_limit(size):
+    """The memory budget sizes are checked against, e.g. ``"8G"`` (the CLI's --memory-limit)."""
+    _saturn.set_memory_limit(str(size))
+
+
+def _lengths(lengths):
+    """``"A:B"``, ``"A"``, an int, a ``(A, B)`` pair or a ``range`` (its first and last)."""
+    if isinstance(lengths, str):
+        return lengths
+    if isinstance(lengths, int):
+        return str(lengths)
+    if isinstance(lengths, range):
+        if len(lengths) == 0 or lengths.step != 1:
+            raise InputError("--lengths: expected a range of consecutive lengths")
+        return f"{lengths[0]}:{lengths[-1]}"
+    a, b = lengths
+    return f"{int(a)}:{int(b)}"
+
+
+def _words(words):
+    if isinstance(words, str):
+        raise TypeError("words: expected a list of words, not one string (write [word])")
+    return [str(w) for w in words]
+
+
+class Language:
+    """A formal language: a built-in (``saturn lang list``) or a spec file, as ``--lang`` takes it.
+
+    >>> saturn.Language("dyck-1").count(20)
+    16796
+    """
+
+    def __init__(self, name):
+        """The built-in of that name, else the spec file at that path (as the CLI's LANG)."""
+        self._h = name if isinstance(name, _saturn.LanguageHandle) \
+            else _saturn.resolve_language(str(name))
+
+    @classmethod
+    def from_spec(cls, spec):
+        """A language from a spec (docs/languages.md, "Spec files"): the path of a TOML file (a
+        str or os.PathLike), or the TOML text itself (errors then name it "spec")."""
+        if isinstance(spec, _os.PathLike) or _os.path.isfile(spec) or \
+                ("\n" not in spec and "=" not in spec):
+            return cls(_saturn.load_spec_file(_os.fspath(spec)))
+        return cls(_saturn.load_spec(str(spec), "spec"))  # errors name "spec:LINE:COL"
+
+    name = property(lambda self: self._h.name, doc="The language's name.")
+    alphabet = property(lambda self: list(self._h.alphabet),
+                        doc="Symbol names in order: symbol i is token id i.")
+    language_class = property(lambda self: self._h.language_class,
+                              doc="regular, counter, deterministic-cf, cf or cs.")
+    class_detail = property(lambda self: self._h.class_detail, doc='e.g. "minimal DFA: 5 states".')
+    description = property(lambda self: self._h.description)
+    source = property(lambda self: self._h.source, doc='Where it comes from ("" if unsaid).')
+    spec_text = property(lambda self: self._h.spec_text,
+                         doc="The TOML it was defined by (empty for C++ machines).")
+
+    def __repr__(self):
+        return f"saturn.Language({self.name!r})"
+
+    def accepts(self, word):
+        """True when the language accepts the word (spelled as on the command line; ``""`` is
+        the empty word). A list of words gives a list of verdicts."""
+        if isinstance(word, str):
+            return self._h.accepts([word])[0]
+        return self._h.accepts(_words(word))
+
+    def count(self, length, rejected=False, table_limit=_saturn.default_table_limit):
+        """The exact number of accepted (rejected) words of a length, as ``saturn lang count``:
+        a Python int, however large."""
+        return int(self._h.count(int(length), bool(rejected), int(table_limit)))
+
+    def sample(self, lengths, per_length, negatives="none", seed=0, distinct=False,
+               table_limit=_saturn.default_table_limit):
+        """``saturn lang sample``: per length, ``per_length`` accepted words, then (negatives
+        other than none) as many rejected ones, exactly uniform, deterministic for the seed.
+
+        Returns ``(words, labels)``: the words as the JSONL's "word" field spells them, and a
+        numpy int8 array of labels (1 accepted). Notes the CLI prints (lengths skipped, caps)
+        come as warnings."""
+        words, labels, notes = self._h.sample(_lengths(lengths), int(per_length), str(negatives),
+                                              int(seed), bool(distinct), int(table_limit))
+        for note in notes:
+            _warnings.warn(note, stacklevel=2)
+        return words, labels
+
+    def encode(self, words):
+        """Token ids as a model over this alphabet reads them: ``(tokens, lengths)``, numpy int64,
+        tokens (N, longest + 2) = BOS (k), the symbols (0..k-1), EOS (k + 1), then EOS as padding;
+        lengths (N) count BOS and EOS."""
+        return self._h.encode(_words(words))
+
+
+def languages():
+    """The built-in languages: a list of dicts with name, alphabet, class, source, description
+    (``saturn lang list``)."""
+    return _saturn.languages()
+
+
+class Model:
+    """A trained transformer from a checkpoint (``saturn.load``)."""
+
+    def __init__(self, handle):
+        self._h = handle
+        self._params = None
+
+    @property
+    def config(self):
+        """The run's configuration (model and training keys) as a dict."""
+        import tomllib
+        return tomllib.loads(self._h.config_toml)
+
+    step = property(lambda self: self._h.step, doc="The training step of the checkpoint.")
+    checkpoint = property(lambda self: self._h.checkpoint, doc="The checkpoint file's path.")
+    language = property(lambda self: Language(self._h.language),
+                        doc="The language the model was trained on.")
+
+    @property
+    def params(self):
+        """Parameters by name (as in the checkpoint), float32 numpy arrays: read-only views into
+        the model's parameter arena (no copies; ``.copy()`` one to change it)."""
+        if self._params is None:
+            self._params = self._h.params()
+        return self._params
+
+    def forward(self, words, cache=False):
+        """The model's outputs on words, bit-for-bit ``saturn eval --data F --logits`` at the
+        same thread count: recognizers give a float32 array (N) of logits (> 0: accept);
+        next-symbol models (N, longest + 1, k + 1), NaN past a word's end.
+
+        With ``cache=True``, ``(logits, cache)``: the activations ``saturn inspect --json``
+        reports, in float64, under TransformerLens's names (docs/python.md)."""
+        return self._h.forward(_words(words), bool(cache))
+
+    def __repr__(self):
+        return f"saturn.Model({self.checkpoint!r}, step {self.step})"
+
+
+def load(run_or_checkpoint):
+    """A model from a checkpoint file, or a run directory's last checkpoint."""
+    return Model(_saturn.load(_os.fspath(run_or_checkpoint)))
+
+
+def verify(circuit, against, max_length, min_length=0, method="auto", timeout=0):
+    """``saturn verify CIRCUIT --against ... --json``: a dict with the same fields (circuit,
+    against, verdict, method, seconds, min_length, max_length, proved_up_to, [word, length,
+    canonical, circuit_accepts, reference_accepts | reason], tie). A counterexample or unknown
+    is a verdict, not an exception."""
+    return _json.loads(_saturn.verify(_os.fspath(circuit), _os.fspath(against), int(max_length),
+                                      int(min_length), str(method), float(timeout)))
+
+
+def extract(run, against, max_length, min_length=-1, method="auto", timeout=0, out=None,
+            checkpoint="last", bits=0, per_length=0, tie="average", seed=0,
+            exhaustive_max=_saturn.default_exhaustive_max, no_search=False):
+    """``saturn extract RUN --against ... --json``: the most faithful saturated circuit of a
+    trained run, written to ``out`` (default RUN/circuit.json) and verified; a dict with the
+    same fields as the CLI's JSON. ``min_length=-1``: the shortest training length."""
+    return _json.loads(_saturn.extract(
+        _os.fspath(run), _os.fspath(against), int(max_length), int(min_length), str(method),
+        float(timeout), "" if out is None else _os.fspath(out), str(checkpoint), int(bits),
+        int(per_length), str(tie), int(seed), int(exhaustive_max), bool(no_search)))

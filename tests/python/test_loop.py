@@ -1,0 +1,88 @@
+"""saturn.extract / saturn.verify against the CLI's --json; the GIL is released in long calls."""
+import json
+import threading
+import time
+
+import pytest
+
+import saturn
+from conftest import THREADS, cli_error
+
+VARYING = {"seconds"}  # the only field that may differ between two runs
+
+
+def same_fields(a, b):
+    return {k: v for k, v in a.items() if k not in VARYING} == \
+        {k: v for k, v in b.items() if k not in VARYING}
+
+
+def test_extract_json_equals_the_clis(cli, runs, tmp_path):
+    flags = dict(max_length=14, method="enumerate", exhaustive_max=4096, per_length=20, seed=3)
+    args = ["extract", runs["majority"], "--against", "majority", "--json", "--threads", THREADS]
+    for k, v in flags.items():
+        args += [f"--{k.replace('_', '-')}", v]
+    _, out, _ = cli(*args, "--out", tmp_path / "cli.json")
+    expected = json.loads(out)
+    got = saturn.extract(runs["majority"], against="majority", out=tmp_path / "py.json", **flags)
+    assert list(got) == list(expected)  # the same fields in the same order
+    expected["circuit"] = str(tmp_path / "py.json")
+    assert same_fields(got, expected)
+    assert got["verdict"] == "equivalent" and got["proved_up_to"] == 14
+    assert (tmp_path / "py.json").read_text() == (tmp_path / "cli.json").read_text()
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_verify_json_equals_the_clis(cli, tmp_path, broken):
+    circuit = tmp_path / "majority.json"
+    cli("construct", "majority", "-o", circuit, *(["--broken"] if broken else []))
+    code, out, _ = cli("verify", circuit, "--against", "majority", "--max-length", 12,
+                       "--method", "enumerate", "--json", check=False)
+    assert code == (1 if broken else 0)
+    expected = json.loads(out)
+    got = saturn.verify(circuit, against="majority", max_length=12, method="enumerate")
+    assert list(got) == list(expected) and same_fields(got, expected)
+    assert got["verdict"] == ("counterexample" if broken else "equivalent")
+    if broken:
+        assert saturn.Language("majority").accepts(got["word"]) == got["reference_accepts"]
+
+
+def test_loop_errors_are_the_clis(cli, runs, tmp_path):
+    circuit = tmp_path / "m.json"
+    cli("construct", "majority", "-o", circuit)
+    with pytest.raises(saturn.InputError) as e:
+        saturn.verify(circuit, against="majority", max_length=5, method="fast")
+    assert str(e.value) == cli_error(cli, "verify", circuit, "--against", "majority",
+                                     "--max-length", "5", "--method", "fast")
+    with pytest.raises(ValueError) as e:
+        saturn.verify(circuit, against="majority", max_length=5, timeout=-1)
+    assert str(e.value) == cli_error(cli, "verify", circuit, "--against", "majority",
+                                     "--max-length", "5", "--timeout", "-1")
+    with pytest.raises(ValueError) as e:
+        saturn.extract(runs["majority"], against="majority", max_length=8, tie="middle")
+    assert str(e.value) == cli_error(cli, "extract", runs["majority"], "--against", "majority",
+                                     "--max-length", "8", "--tie", "middle")
+    with pytest.raises(ValueError) as e:
+        saturn.extract(runs["majority"], against="dyck-1", max_length=8)
+    assert str(e.value) == cli_error(cli, "extract", runs["majority"], "--against", "dyck-1",
+                                     "--max-length", "8")
+
+
+def test_long_calls_release_the_gil(runs):
+    """While one thread runs a model on many words (C++ for a good fraction of a second), Python
+    code keeps running in another: the call does not hold the GIL."""
+    model = saturn.load(runs["majority"])
+    words = ["ab" * 10, "a" * 20, "b" * 19] * 1000
+    alone = 0
+    while alone < 0.3 and len(words) < 10**6:  # long enough to see, on any machine
+        words = words * 2
+        started = time.perf_counter()
+        model.forward(words)
+        alone = time.perf_counter() - started
+    ticks = 0
+    worker = threading.Thread(target=lambda: model.forward(words))
+    worker.start()
+    deadline = time.perf_counter() + 0.5 * alone
+    while time.perf_counter() < deadline and worker.is_alive():
+        ticks += 1
+    worker.join()
+    assert ticks > 10000  # holding the GIL, this loop would not run until the call returned
