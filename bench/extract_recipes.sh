@@ -2,7 +2,7 @@
 # The extraction loop on every recipe in examples/extract/ and several seeds: train (default
 # build, OMP_NUM_THREADS threads), then `saturn extract --json`; one table row per run with the
 # training time, faithfulness in and out of range, the verdict, the method, the length proved
-# and the time. Usage: bench/extract_recipes.sh [build dir] [seeds] [recipe...]
+# and the time. Usage: bench/extract_recipes.sh [build dir] [recipe...]
 #   SEEDS (default "1 2 3"), MAX_LENGTH (default: each recipe's "# verify-max-length: N"
 #   line), TIMEOUT (default 60 s), EXHAUSTIVE_MAX (extract's --exhaustive-max, default 4096:
 #   every word to length 12 on two symbols). Recipes are LANG.toml or LANG-REGIME.toml; a recipe's
