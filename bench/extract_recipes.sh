@@ -2,10 +2,11 @@
 # The extraction loop on every recipe in examples/extract/ and several seeds: train (default
 # build, OMP_NUM_THREADS threads), then `saturn extract --json`; one table row per run with the
 # training time, faithfulness in and out of range, the verdict, the method, the length proved
-# and the time. Usage: bench/extract_recipes.sh [build dir] [seeds] [recipe...]
+# and the time. Usage: bench/extract_recipes.sh [build dir] [recipe...]
 #   SEEDS (default "1 2 3"), MAX_LENGTH (default: each recipe's "# verify-max-length: N"
 #   line), TIMEOUT (default 60 s), EXHAUSTIVE_MAX (extract's --exhaustive-max, default 4096:
-#   every word to length 12 on two symbols). Recipes are LANG.toml or LANG-REGIME.toml.
+#   every word to length 12 on two symbols). Recipes are LANG.toml or LANG-REGIME.toml; a recipe's
+#   "# extract-bits: B" line passes `--bits B` to extract (weights rounded to 2^-B).
 set -euo pipefail
 build=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,9 +32,11 @@ for recipe in "${recipes[@]}"; do
     # The length to verify: the recipe's "# verify-max-length: N" line (MAX_LENGTH overrides).
     n=${MAX_LENGTH:-$(sed -n 's/^# verify-max-length: *\([0-9]*\).*/\1/p' "$here/examples/extract/$recipe.toml")}
     n=${n:-20}
+    bits=$(sed -n 's/^# extract-bits: *\([0-9]*\).*/\1/p' "$here/examples/extract/$recipe.toml")
     rc=0
     "$build/saturn" extract "$run" --against "$lang" --max-length "$n" --timeout "${TIMEOUT:-60}" \
-      --exhaustive-max "${EXHAUSTIVE_MAX:-4096}" --json > "$tmp/x.json" 2> /dev/null || rc=$?
+      --exhaustive-max "${EXHAUSTIVE_MAX:-4096}" ${bits:+--bits "$bits"} --json > "$tmp/x.json" \
+      2> /dev/null || rc=$?
     python3 - "$tmp/x.json" "$recipe" "$seed" "$train_s" "$rc" <<'PY'
 import json, sys
 path, lang, seed, train_s, rc = sys.argv[1:]

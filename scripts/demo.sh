@@ -59,6 +59,12 @@ step "$saturn" train --lang majority --config examples/extract/majority.toml --o
 step "$saturn" extract "$out/majority-extract" --against majority --max-length 200 --exhaustive-max 65536
 
 echo
+echo "== the loop on count-eq (#a = #b): trained with hard attention (the uniform set), proved to 100"
+rm -rf "$out/count-eq-extract"
+step "$saturn" train --lang count-eq --config examples/extract/count-eq-hard.toml --out "$out/count-eq-extract"
+step "$saturn" extract "$out/count-eq-extract" --against count-eq --max-length 100 --exhaustive-max 4096
+
+echo
 echo "== theory/: a paper's claims as numbers that can fail (Xiong et al. 2020, quick scale)"
 step "$saturn" inspect "$out/majority-extract" aab abb
 step "$saturn" theory --suite xiong --scale quick --out "$out/theory" || true
