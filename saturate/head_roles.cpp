@@ -198,26 +198,37 @@ bool write_attention_svg(const std::filesystem::path& path, nets::Transformer<do
     tics += fmt::format("{}'{}' {}", t ? ", " : "", name, t);
   }
   if (text.size() > 120) text = text.substr(0, 117) + "...";
-  // 0..1 on purpose: attention weights are probabilities, and saturated ones are 0 or 1/k.
+  // Panels of equal size on a grid; one colour box (0..1 on purpose: attention weights are
+  // probabilities, and saturated ones are 0 or 1/k) at the right, axis labels on the outer panels.
+  const int side = std::max(260, 18 * n + 140);
+  const int width = 2 * H * side + 200, height = L * side + 120;
   std::string script = fmt::format(
       "set multiplot layout {},{} title \"attention for the word: {}\\n{}; soft | saturated "
-      "per head\"\n"
-      "set palette gray negative\nset cbrange [0:1]\nset cblabel 'attention weight'\n"
+      "per head\" margins screen 0.07, screen {:.4f}, screen {:.4f}, screen {:.4f} spacing "
+      "screen {:.4f}, screen {:.4f}\n"
+      "set palette gray negative\nset cbrange [0:1]\nunset colorbox\n"
       "set xrange [-0.5:{}]\nset yrange [{}:-0.5]\nset size ratio -1\n"
-      "set xtics ({}) rotate by -60 font ',8'\nset ytics ({}) font ',8'\n"
-      "set xlabel 'key position (token)'\nset ylabel 'query position (token)'\n",
-      L, 2 * H, text, quoted(tie.describe()), n - 0.5, n - 0.5, tics, tics);
+      "set xtics ({}) rotate by -60 font ',8'\nset ytics ({}) font ',8'\nset title font ',10'\n",
+      L, 2 * H, text, quoted(tie.describe()), 1 - 150.0 / width, 70.0 / height, 1 - 80.0 / height,
+      40.0 / width, 60.0 / height, n - 0.5, n - 0.5, tics, tics);
   int panel = 0;
   for (int l = 0; l < L; ++l)
     for (int h = 0; h < H; ++h)
-      for (int which = 0; which < 2; ++which, ++panel)
+      for (int which = 0; which < 2; ++which, ++panel) {
+        script += h == 0 && which == 0 ? "set ylabel 'query position (token)'\n" : "unset ylabel\n";
+        script += l == L - 1 ? "set xlabel 'key position (token)'\n" : "unset xlabel\n";
+        if (panel == 2 * L * H - 1)
+          script += fmt::format(
+              "set colorbox user origin screen {:.4f}, screen 0.2 size screen {:.4f}, screen "
+              "0.6\nset cblabel 'attention weight'\n",
+              1 - 115.0 / width, 18.0 / width);
         script += fmt::format(
-            "set title 'layer {} head {}: {}'\nplot data index {} using 1:2:3 "
-            "with image notitle\n",
+            "set title 'layer {} head {}: {}'\nplot data index {} using 1:2:3 with image "
+            "notitle\n",
             l, h, which == 0 ? "soft" : "saturated", panel);
+      }
   script += "unset multiplot\n";
-  const int side = std::max(220, 16 * n + 130);
-  return gnuplot_figure(path, data, script, {std::max(800, 2 * H * side), 90 + L * side});
+  return gnuplot_figure(path, data, script, {width, height});
 }
 
 }  // namespace saturn::saturate
