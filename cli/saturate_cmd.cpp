@@ -158,7 +158,8 @@ void add_norms(CLI::App& app) {
     }
     write_file_atomically(fs::path(*run) / "norms.csv", csv.str());
     std::string script =
-        "set xlabel 'step t'\nset ylabel 'parameter norm rho'\nset key left top\n"
+        "set xlabel 'step t (optimizer steps)'\nset ylabel 'parameter norm rho (L2, all "
+        "parameters)'\nset key right bottom\n"
         "set title 'norm growth: rho(t) = a + b f(t), least squares'\n"
         "plot data using 1:2 with points pt 7 ps 0.3 lc rgb '#444444' title 'rho(t)'";
     for (std::size_t i = 0; i < fits.size(); ++i)
@@ -243,8 +244,11 @@ void add_saturate(CLI::App& app) {
     }
     write_file_atomically(dir / "saturation.csv", csv.str());
     const std::string script = fmt::format(
-        "set xlabel 'step'\nset ylabel 'accuracy / agreement / cosine'\nset y2label 'norm'\n"
-        "set y2tics\nset ytics nomirror\nset yrange [0:1.05]\nset key bottom right\n"
+        "set xlabel 'step (optimizer steps)'\nset ylabel 'accuracy / agreement / cosine "
+        "(fraction)'\nset y2label 'parameter norm rho (L2)'\n"
+        // Autoscaled with a margin, not 0..1: the values often lie within a few hundredths.
+        "set y2tics\nset ytics nomirror\nset offsets 0, 0, graph 0.05, graph 0.05\n"
+        "set key below\n"
         "set title 'saturation as the norm grows ({})'\n"
         "plot data using 1:5 with linespoints title 'soft accuracy', "
         "data using 1:6 with linespoints title 'saturated accuracy', "
@@ -326,8 +330,8 @@ void add_heads(CLI::App& app) {
         std::string safe;
         for (char ch : text) safe += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
         const fs::path svg = dir / fmt::format("attention-{}.svg", safe.substr(0, 40));
-        saturate::write_attention_svg(svg, model, probes.language->alphabet(), w[i].word, tie);
-        fmt::print("wrote {}\n", svg.string());
+        if (saturate::write_attention_svg(svg, model, probes.language->alphabet(), w[i].word, tie))
+          fmt::print("wrote {}\n", svg.string());
       }
     }
   });

@@ -30,10 +30,12 @@ bool starts_ends(const std::string& name, const char* prefix, const char* suffix
 
 bool is_run_file(const std::string& name) {
   static const std::set<std::string> fixed = {
-      "config.toml",    "metrics.jsonl",  "summary.json", "norms.csv",         "norms.svg",
-      "saturation.csv", "saturation.svg", "heads.json",   "learnability.json", "result.json"};
+      "config.toml",       "metrics.jsonl",  "summary.json",   "norms.csv",
+      "norms.svg",         "saturation.csv", "saturation.svg", "heads.json",
+      "learnability.json", "result.json",    "norms.png",      "saturation.png"};
   return fixed.count(name) > 0 || starts_ends(name, "ckpt-", ".safetensors") ||
-         starts_ends(name, "attention-", ".svg") || name.find(".tmp.") != std::string::npos;
+         starts_ends(name, "attention-", ".svg") || starts_ends(name, "attention-", ".png") ||
+         name.find(".tmp.") != std::string::npos;
 }
 
 RunDirectory::RunDirectory(const fs::path& path, Mode mode) : path_(path) {

@@ -448,7 +448,9 @@ Circuit load_circuit(const std::filesystem::path& path) {
 std::string circuit_dot(const Circuit& c) {
   const auto& cfg = c.config;
   std::ostringstream d;
-  d << "digraph circuit {\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];\n";
+  // labelloc=t: the title above the drawing, where a reader looks for it; pad: nothing at the edge.
+  d << "digraph circuit {\n  rankdir=TB;\n  labelloc=t;\n  pad=0.2;\n  node [shape=box, "
+       "fontname=\"monospace\"];\n";
   d << fmt::format("  label=\"saturated circuit: {} ({}, weights / 2^{})\";\n", c.language_name,
                    c.tie.describe(), c.denominator_bits);
   d << fmt::format("  embed [label=\"embed: tokens{}\"];\n",
@@ -458,7 +460,8 @@ std::string circuit_dot(const Circuit& c) {
   std::string prev = "embed";
   const char* position = nets::kNormPositionNames[static_cast<int>(cfg.norm_position)];
   for (int l = 0; l < cfg.n_layers; ++l) {
-    d << fmt::format("  subgraph cluster_{} {{\n    label=\"layer {}\";\n", l, l);
+    // labeljust=l: the edges into the heads come down the middle, clear of the label.
+    d << fmt::format("  subgraph cluster_{} {{\n    label=\"layer {}\";\n    labeljust=l;\n", l, l);
     d << fmt::format("    attn{} [label=\"+ attention{}\", shape=ellipse];\n", l,
                      cfg.causal ? " (causal)" : "");
     for (int h = 0; h < cfg.n_heads; ++h) {

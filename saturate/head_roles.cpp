@@ -9,6 +9,7 @@
 
 #include "base/atomic_file.h"
 #include "nets/batch.h"
+#include "saturate/plot.h"
 
 namespace saturn::saturate {
 
@@ -148,7 +149,7 @@ std::vector<HeadRole> head_roles(nets::Transformer<double>& model, const Alphabe
   return roles;
 }
 
-void write_attention_svg(const std::filesystem::path& path, nets::Transformer<double>& model,
+bool write_attention_svg(const std::filesystem::path& path, nets::Transformer<double>& model,
                          const Alphabet& alphabet, const Word& word, const TieRule& tie) {
   const auto& cfg = model.config();
   const int k = alphabet.size(), L = cfg.n_layers, H = cfg.n_heads;
@@ -171,36 +172,63 @@ void write_attention_svg(const std::filesystem::path& path, nets::Transformer<do
     hard[l].assign(model.attention_weights(l).begin(), model.attention_weights(l).end());
   model.set_attention(original);
 
-  const int cell = 14, gap = 30, label = 40;
-  const int panel = n * cell;
-  const int width = label + 2 * H * (panel + gap), height = L * (panel + gap + 20) + 40;
-  std::ostringstream svg;
-  svg << fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
-      "font-family=\"monospace\" font-size=\"10\">\n",
-      width, height);
-  std::string text;
-  for (int t = 0; t < n; ++t) text += token_name(alphabet, batch.tokens[t]) + " ";
-  svg << fmt::format("<text x=\"4\" y=\"14\">{}  (rows: queries, columns: keys; {})</text>\n", text,
-                     tie.describe());
+  // One gnuplot data block per panel (layer, head, soft | saturated): "key query weight".
+  std::string data;
   for (int l = 0; l < L; ++l)
     for (int h = 0; h < H; ++h)
       for (int which = 0; which < 2; ++which) {
         const auto& att = which == 0 ? soft[l] : hard[l];
-        const int x0 = label + (2 * h + which) * (panel + gap), y0 = 40 + l * (panel + gap + 20);
-        svg << fmt::format("<text x=\"{}\" y=\"{}\">L{} H{} {}</text>\n", x0, y0 - 4, l, h,
-                           which == 0 ? "soft" : "saturated");
-        for (int i = 0; i < n; ++i)
-          for (int j = 0; j < n; ++j) {
-            const double w = att[(static_cast<std::size_t>(h) * Tn + i) * Tn + j];
-            const int grey = static_cast<int>(std::lround(255 * (1 - std::clamp(w, 0.0, 1.0))));
-            svg << fmt::format(
-                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"rgb({},{},{})\"/>\n",
-                x0 + j * cell, y0 + i * cell, cell, cell, grey, grey, grey);
-          }
+        for (int i = 0; i < n; ++i) {
+          for (int j = 0; j < n; ++j)
+            data += fmt::format("{} {} {:.6g}\n", j, i,
+                                att[(static_cast<std::size_t>(h) * Tn + i) * Tn + j]);
+          data += "\n";
+        }
+        data += "\n\n";
       }
-  svg << "</svg>\n";
-  write_file_atomically(path, svg.str());
+  auto quoted = [](std::string s) {
+    for (char& ch : s)
+      if (ch == '\'' || ch == '"' || ch == '\\') ch = '`';
+    return s;
+  };
+  std::string text, tics;
+  for (int t = 0; t < n; ++t) {
+    const std::string name = quoted(token_name(alphabet, batch.tokens[t]));
+    text += (t ? " " : "") + name;
+    tics += fmt::format("{}'{}' {}", t ? ", " : "", name, t);
+  }
+  if (text.size() > 120) text = text.substr(0, 117) + "...";
+  // Panels of equal size on a grid; one colour box (0..1 on purpose: attention weights are
+  // probabilities, and saturated ones are 0 or 1/k) at the right, axis labels on the outer panels.
+  const int side = std::max(260, 18 * n + 140);
+  const int width = 2 * H * side + 200, height = L * side + 120;
+  std::string script = fmt::format(
+      "set multiplot layout {},{} title \"attention for the word: {}\\n{}; soft | saturated "
+      "per head\" margins screen 0.07, screen {:.4f}, screen {:.4f}, screen {:.4f} spacing "
+      "screen {:.4f}, screen {:.4f}\n"
+      "set palette gray negative\nset cbrange [0:1]\nunset colorbox\n"
+      "set xrange [-0.5:{}]\nset yrange [{}:-0.5]\nset size ratio -1\n"
+      "set xtics ({}) rotate by -60 font ',8'\nset ytics ({}) font ',8'\nset title font ',10'\n",
+      L, 2 * H, text, quoted(tie.describe()), 1 - 150.0 / width, 70.0 / height, 1 - 80.0 / height,
+      40.0 / width, 60.0 / height, n - 0.5, n - 0.5, tics, tics);
+  int panel = 0;
+  for (int l = 0; l < L; ++l)
+    for (int h = 0; h < H; ++h)
+      for (int which = 0; which < 2; ++which, ++panel) {
+        script += h == 0 && which == 0 ? "set ylabel 'query position (token)'\n" : "unset ylabel\n";
+        script += l == L - 1 ? "set xlabel 'key position (token)'\n" : "unset xlabel\n";
+        if (panel == 2 * L * H - 1)
+          script += fmt::format(
+              "set colorbox user origin screen {:.4f}, screen 0.2 size screen {:.4f}, screen "
+              "0.6\nset cblabel 'attention weight'\n",
+              1 - 115.0 / width, 18.0 / width);
+        script += fmt::format(
+            "set title 'layer {} head {}: {}'\nplot data index {} using 1:2:3 with image "
+            "notitle\n",
+            l, h, which == 0 ? "soft" : "saturated", panel);
+      }
+  script += "unset multiplot\n";
+  return gnuplot_figure(path, data, script, {width, height});
 }
 
 }  // namespace saturn::saturate

@@ -38,8 +38,9 @@ std::vector<HeadRole> head_roles(nets::Transformer<double>& model, const Alphabe
                                  const HeadThresholds& thresholds = {});
 
 // Attention heat maps for one word: for each layer and head, the soft weights beside the
-// saturated ones (SVG, grey levels, rows = queries). Written atomically.
-void write_attention_svg(const std::filesystem::path& path, nets::Transformer<double>& model,
+// saturated ones (grey levels, rows = queries, columns = keys), as `path` (SVG) and the PNG beside
+// it, through gnuplot_figure. Returns false when gnuplot is not installed (nothing written).
+bool write_attention_svg(const std::filesystem::path& path, nets::Transformer<double>& model,
                          const Alphabet& alphabet, const Word& word, const TieRule& tie);
 
 }  // namespace saturn::saturate

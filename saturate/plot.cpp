@@ -10,13 +10,21 @@
 
 namespace saturn::saturate {
 
+bool gnuplot_figure(const std::filesystem::path& svg, const std::string& data,
+                    const std::string& script, PlotSize size) {
+  if (!gnuplot_plot(svg, data, script, size)) return false;
+  std::filesystem::path png = svg;
+  png.replace_extension(".png");
+  return gnuplot_plot(png, data, script, size);
+}
+
 bool gnuplot_svg(const std::filesystem::path& svg, const std::string& data,
                  const std::string& script) {
-  return gnuplot_plot(svg, data, script);
+  return gnuplot_figure(svg, data, script);
 }
 
 bool gnuplot_plot(const std::filesystem::path& svg, const std::string& data,
-                  const std::string& script) {
+                  const std::string& script, PlotSize size) {
   namespace fs = std::filesystem;
   if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
     fmt::print(stderr,
@@ -28,8 +36,12 @@ bool gnuplot_plot(const std::filesystem::path& svg, const std::string& data,
   const fs::path dir = fs::temp_directory_path() /
                        fmt::format("saturn-plot-{}-{}", ::getpid(), counter.fetch_add(1));
   const bool png = svg.extension() == ".png";
-  const char* terminal = png ? "pngcairo size 800,500 background rgb 'white'"
-                             : "svg size 800,500 dynamic background rgb 'white'";
+  // noenhanced: names such as brody.random-points or L0_H1 are printed as written.
+  const std::string terminal =
+      png ? fmt::format("pngcairo size {},{} noenhanced background rgb 'white'", size.width,
+                        size.height)
+          : fmt::format("svg size {},{} dynamic noenhanced background rgb 'white'", size.width,
+                        size.height);
   fs::create_directories(dir);
   const fs::path data_file = dir / "data.tsv", script_file = dir / "plot.gp";
   const fs::path tmp = svg.string() + ".tmp";

@@ -147,9 +147,9 @@ std::vector<ClaimResult> run(Context& c) {
   agreement.differs = depth.differs = shallow.differs = differs;
   agreement.figure =
       Figure{data,
-             "set style fill solid 0.5\nset boxwidth 0.6\nset yrange [0:1.05]\nset ylabel "
-             "'agreement (active keys)'\nset xtics rotate by -20\nplot data using 1:3:4:xtic(2) "
-             "with boxerrorbars notitle"};
+             "set offsets 0.5, 0.5, graph 0.1, graph 0.1\nset xlabel 'language and "
+             "layer'\nset ylabel 'agreement (fraction of active keys, mean +- sd)'\nset xtics "
+             "rotate by -20\nplot data using 1:3:4:xtic(2) with yerrorbars pt 7 notitle"};
   return {agreement, depth, shallow};
 }
 

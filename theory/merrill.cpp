@@ -132,8 +132,9 @@ std::vector<ClaimResult> run(Context& c) {
     ClaimResult r(kNormGrowth);
     std::vector<double> ps;
     bool all_grow = true;
-    std::string data;
+    std::string data, names;  // names: one legend entry per run, for gnuplot's word()
     for (std::size_t i = 0; i < runs.size(); ++i) {
+      names += (i ? " " : "") + runs[i].name;
       const auto series = saturate::read_norm_series(out[i].dir);
       std::vector<double> t = series.step, rho = series.norm;
       const auto fits = saturate::norm_growth_fit(t, rho);
@@ -162,20 +163,24 @@ std::vector<ClaimResult> run(Context& c) {
         "The paper trains T5-base/ large language models for up to 10^5-10^6 steps; ours "
         "are 10^4 times smaller and trained for hundreds to thousands of steps, where "
         "Adam's early, almost constant-size steps can make the growth closer to linear.";
-    r.figure = Figure{data,
-                      "set xlabel 'step t'\nset ylabel 'parameter norm rho(t)'\nunset key\nstats "
-                      "data nooutput\nplot for [i=0:STATS_blocks-1] data index i with lines"};
+    r.figure =
+        Figure{data, fmt::format("set xlabel 'step t (optimizer steps)'\nset ylabel 'parameter "
+                                 "norm rho(t) (L2)'\nset key top left\nnames = '{}'\nstats "
+                                 "data nooutput\nplot for [i=0:STATS_blocks-1] data index i "
+                                 "with lines title word(names, i + 1)",
+                                 names)};
     results.push_back(std::move(r));
   }
   {  // saturation trend
     ClaimResult r(kSaturation);
     std::vector<Verdict> parts;
     std::vector<std::string> values;
-    std::string data;
+    std::string data, names;  // names: one legend entry per run, for gnuplot's word()
     for (std::size_t li = 0; li < kLanguages.size(); ++li) {
       std::vector<double> taus, finals;
       int skipped = 0;
       for (int seed = 0; seed < s.seeds; ++seed) {
+        names += fmt::format("{}{}/seed{}", names.empty() ? "" : " ", kLanguages[li], seed);
         const std::size_t i = li * s.seeds + seed;
         const Json& a = analyses[i];
         const auto steps = a["steps"].get<std::vector<double>>();
@@ -218,10 +223,13 @@ std::vector<ClaimResult> run(Context& c) {
         "per checkpoint in results.json.";
     for (std::size_t i = 0; i < runs.size(); ++i)
       r.numbers["saturation_1000"][runs[i].name] = analyses[i]["saturation_1000"];
-    r.figure = Figure{data,
-                      "set xlabel 'step'\nset ylabel 'soft vs saturated agreement'\nset yrange "
-                      "[0:1.05]\nunset key\nstats data nooutput\nplot for [i=0:STATS_blocks-1] "
-                      "data index i with linespoints"};
+    r.figure =
+        Figure{data, fmt::format("set xlabel 'step (optimizer steps)'\nset ylabel 'soft vs "
+                                 "saturated agreement (fraction of words)'\nset offsets 0, 0, "
+                                 "graph 0.05, graph 0.05\nset key outside right\nnames = "
+                                 "'{}'\nstats data nooutput\nplot for [i=0:STATS_blocks-1] data "
+                                 "index i with linespoints title word(names, i + 1)",
+                                 names)};
     results.push_back(std::move(r));
   }
   {  // head roles

@@ -271,10 +271,12 @@ std::vector<ClaimResult> run_theory(const std::vector<const Suite*>& selected,
   fs::create_directories(options.out / "figures");
   for (const auto& r : results) {
     if (!r.figure) continue;
-    for (const char* ext : {".svg", ".png"})
-      if (!saturate::gnuplot_plot(options.out / "figures" / (r.spec.id + ext), r.figure->data,
-                                  "set termoption noenhanced\n" + r.figure->script))
-        break;
+    // The claim's id and what it measures as the title; a script's own title overrides it.
+    std::string title = r.spec.id + ": " + r.spec.measured;
+    for (char& ch : title)
+      if (ch == '\'') ch = '`';
+    saturate::gnuplot_figure(options.out / "figures" / (r.spec.id + ".svg"), r.figure->data,
+                             fmt::format("set title '{}'\n{}", title, r.figure->script));
   }
   write_file_atomically(options.out / "results.json",
                         results_json(results, options).dump(2) + "\n");

@@ -144,8 +144,9 @@ std::vector<ClaimResult> run(Context& c) {
     r.setup = setup + ".";
     r.differs = differs_base;
     r.figure = Figure{data,
-                      "set xlabel 'alpha'\nset ylabel 'in-range accuracy'\nset yrange "
-                      "[0:1.05]\nplot data using 1:2:3 with yerrorlines title 'ReLU attention'"};
+                      "set xlabel 'alpha'\nset ylabel 'in-range accuracy (fraction, mean +- "
+                      "sd)'\nset offsets 0, 0, graph 0.1, graph 0.1\nplot data using 1:2:3 with "
+                      "yerrorlines title 'ReLU attention'"};
     results.push_back(std::move(r));
   }
   {
@@ -185,9 +186,9 @@ std::vector<ClaimResult> run(Context& c) {
     r.setup = setup + "; every activation at alpha = 1, and softmax attention.";
     r.differs = differs_base;
     r.figure = Figure{data,
-                      "set style fill solid 0.5\nset boxwidth 0.6\nset yrange [0:1.05]\nset "
-                      "ylabel 'in-range accuracy'\nplot data using 1:3:4:xtic(2) with "
-                      "boxerrorbars notitle"};
+                      "set offsets 0.5, 0.5, graph 0.1, graph 0.1\nset xlabel 'attention "
+                      "activation'\nset ylabel 'in-range accuracy (fraction, mean +- sd)'\nplot "
+                      "data using 1:3:4:xtic(2) with yerrorbars pt 7 notitle"};
     results.push_back(std::move(r));
   }
   {

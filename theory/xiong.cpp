@@ -284,9 +284,10 @@ std::vector<ClaimResult> run(Context& c) {
         "with 4000 warm-up steps); ours are small, shallow and short, where Post-LN's "
         "large output-side gradients matter less.";
     r.figure = Figure{data,
-                      "set style fill solid 0.5\nset boxwidth 0.6\nset yrange [0:1.05]\nset "
-                      "ylabel 'in-range accuracy'\nset xtics rotate by -20\nplot data using "
-                      "1:3:4:xtic(2) with boxerrorbars notitle"};
+                      "set offsets 0.5, 0.5, graph 0.1, graph 0.1\nset xlabel "
+                      "'normalisation and schedule'\nset ylabel 'in-range accuracy (fraction, "
+                      "mean +- sd)'\nset xtics rotate by -20\nplot data using 1:3:4:xtic(2) with "
+                      "yerrorbars pt 7 notitle"};
     results.push_back(std::move(r));
   }
   return results;

@@ -1,9 +1,11 @@
 // [saturate]: hard attention as the limit of softmax, scaling, norm fits, head roles, and
 // circuits evaluated exactly.
 #include <fmt/format.h>
+#include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -18,6 +20,7 @@
 #include "saturate/head_roles.h"
 #include "saturate/interval_arith.h"
 #include "saturate/norm_fit.h"
+#include "saturate/plot.h"
 #include "saturate/saturation.h"
 
 using namespace saturn;
@@ -475,4 +478,59 @@ TEST_CASE("circuit numbers are exact or refused by their JSON path", "[saturate]
   std::string arch = good;
   arch.replace(arch.find("\"d_model\": \"4\""), 14, "\"d_model\": 4");
   CHECK_THAT(error_of(arch), Catch::Contains("architecture.d_model: expected a string, got 4"));
+}
+
+namespace {
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+bool have_gnuplot() {
+  return std::system("command -v gnuplot >/dev/null 2>&1") == 0;
+}
+}  // namespace
+
+TEST_CASE("figures: a PNG beside each SVG and a title and axis labels in it", "[saturate]") {
+  if (!have_gnuplot()) {
+    WARN("gnuplot not installed: figures not checked");
+    return;
+  }
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / fmt::format("saturn-figures-{}", ::getpid());
+  fs::create_directories(dir);
+  SECTION("gnuplot_figure") {
+    const fs::path svg = dir / "f.svg";
+    REQUIRE(gnuplot_figure(svg, "1 0.91\n2 0.93\n3 0.92\n",
+                           "set title 'a test figure'\nset xlabel 'step t (optimizer steps)'\n"
+                           "set ylabel 'accuracy (fraction)'\nplot data using 1:2 with lines "
+                           "title 'accuracy'"));
+    const std::string text = read_text(svg);
+    CHECK_THAT(text, Catch::Contains("a test figure"));
+    CHECK_THAT(text, Catch::Contains("step t (optimizer steps)"));
+    CHECK_THAT(text, Catch::Contains("accuracy (fraction)"));
+    REQUIRE(fs::exists(dir / "f.png"));
+    CHECK(read_text(dir / "f.png").substr(1, 3) == "PNG");
+    CHECK(!fs::exists(dir / "f.svg.tmp"));
+    CHECK(!fs::exists(dir / "f.png.tmp"));
+  }
+  SECTION("attention heat maps") {
+    nets::ModelConfig cfg;
+    cfg.d_model = 8, cfg.n_heads = 2, cfg.n_layers = 2, cfg.d_ff = 8, cfg.max_length = 12;
+    cfg.init_std = 0.5;
+    nets::Transformer<double> model(cfg, 2);
+    model.init();
+    const Alphabet ab({"a", "b"});
+    const fs::path svg = dir / "attention-abba.svg";
+    REQUIRE(write_attention_svg(svg, model, ab, Word{0, 1, 1, 0}, TieRule{}));
+    const std::string text = read_text(svg);
+    CHECK_THAT(text, Catch::Contains("attention for the word: BOS a b b a EOS"));
+    CHECK_THAT(text, Catch::Contains("key position (token)"));
+    CHECK_THAT(text, Catch::Contains("query position (token)"));
+    CHECK_THAT(text, Catch::Contains("attention weight"));
+    // One panel per layer, head and kind: 2 x 2 x 2.
+    CHECK_THAT(text, Catch::Contains("layer 1 head 1: saturated"));
+    REQUIRE(fs::exists(dir / "attention-abba.png"));
+    CHECK(read_text(dir / "attention-abba.png").substr(1, 3) == "PNG");
+  }
+  fs::remove_all(dir);
 }
