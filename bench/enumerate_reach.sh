@@ -14,7 +14,7 @@ n=${N:-24}
 threads=${T:-2}
 repeat=${REPEAT:-3}
 work=${WORK:-$(mktemp -d)}
-circuits=("$work/dyck1.json dyck-1")
+circuits=("$work/dyck1.json dyck-1 0")  # circuit language shortest-length
 "$new" construct dyck1 -o "$work/dyck1.json" > /dev/null
 for item in ${RECIPES:-tomita-2-hard:32 dyck-1-hard:16}; do
   recipe=${item%:*} d=${item#*:}
@@ -25,28 +25,29 @@ for item in ${RECIPES:-tomita-2-hard:32 dyck-1-hard:16}; do
       --set seed="${SEED:-1}" --out "$run" -q > /dev/null
     "$new" extract "$run" --against "$lang" --max-length 8 --exhaustive-max 256 > /dev/null || true
   fi
-  circuits+=("$run/circuit.json $lang")
+  circuits+=("$run/circuit.json $lang 1")  # trained from length 1: the empty word is untrained
 done
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-time_one() {  # binary circuit language -> "seconds verdict"
+time_one() {  # binary circuit language shortest -> "seconds verdict"
   local start end out
   start=$(date +%s.%N)
-  out=$("$1" verify "$2" --against "$3" --max-length "$n" --method enumerate --threads "$threads" \
+  out=$("$1" verify "$2" --against "$3" --min-length "$4" --max-length "$n" --method enumerate \
+        --threads "$threads" \
         2>/dev/null | head -1 || true)
   end=$(date +%s.%N)
   echo "$(echo "$end - $start" | bc) ${out%% (*}"
 }
-echo "| circuit | N | threads | saturn s | verdict |${old:+ old s |}"
+echo "| circuit | lengths | threads | saturn s | verdict |${old:+ old s |}"
 echo "|---|---|---|---|---|${old:+---|}"
 for entry in "${circuits[@]}"; do
-  read -r circuit lang <<< "$entry"
+  read -r circuit lang shortest <<< "$entry"
   new_t=() old_t=() verdict=
   for ((r = 0; r < repeat; ++r)); do
-    read -r t v <<< "$(time_one "$new" "$circuit" "$lang")"; new_t+=("$t"); verdict=$v
-    if [ -n "$old" ]; then read -r t _ <<< "$(time_one "$old" "$circuit" "$lang")"; old_t+=("$t"); fi
+    read -r t v <<< "$(time_one "$new" "$circuit" "$lang" "$shortest")"; new_t+=("$t"); verdict=$v
+    if [ -n "$old" ]; then read -r t _ <<< "$(time_one "$old" "$circuit" "$lang" "$shortest")"; old_t+=("$t"); fi
   done
   name=$(basename "$(dirname "$circuit")")/$(basename "$circuit")
-  row="| $name | $n | $threads | $(printf '%s\n' "${new_t[@]}" | median) | $verdict |"
+  row="| $name | $shortest..$n | $threads | $(printf '%s\n' "${new_t[@]}" | median) | $verdict |"
   [ -n "$old" ] && row+=" $(printf '%s\n' "${old_t[@]}" | median) |"
   echo "$row"
 done
