@@ -1,6 +1,7 @@
 // `saturn theory`: the theory-checking suites (theory/). Exit 0 when every claim run holds, 1
 // when any fails or is inconclusive, 2 on bad input.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -18,7 +19,10 @@ void add_theory_command(CLI::App& app) {
     bool json = false;
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("--suite", o->suites, "Suites NAME[,NAME...] or all (merrill, xiong, wortsman)")
+  std::vector<std::string> names;
+  for (const auto& s : theory::suites()) names.push_back(s.name);
+  cmd->add_option("--suite", o->suites,
+                  fmt::format("Suites NAME[,NAME...] or all ({})", fmt::join(names, ", ")))
       ->capture_default_str();
   cmd->add_option("--scale", o->scale, "quick (minutes, what the tests run) or full")
       ->capture_default_str();

@@ -24,35 +24,54 @@ namespace brody {
 constexpr const char* kPaper = "Brody et al. 2023";
 
 const ClaimSpec kScaling{
-    "brody.scaling", kPaper, "un-selectable keys in trained models, by norm",
+    "brody.scaling",
+    kPaper,
+    "un-selectable keys in trained models, by norm",
     "0 with scaling (scale, layernorm); some without (projection, none)",
     "Keys of every layer and head of majority recognisers (pre-norm, no affine, eps = 0), "
     "decided exactly over probe words. Holds when no key of any scale or layernorm model is "
     "un-selectable (an exact count, no interval needed); fails when any is. The projection and "
-    "none fractions are reported (mean and 95% interval over seeds)."};
+    "none fractions are reported (mean and 95% interval over seeds).",
+    "",
+    "",
+    ClaimKind::theorem};
 const ClaimSpec kRandomPoints{
-    "brody.random-points", kPaper, "un-selectable fraction among n Gaussian points in d dims",
+    "brody.random-points",
+    kPaper,
+    "un-selectable fraction among n Gaussian points in d dims",
     "common without scaling when n >> d; none with scaling",
     "Gaussian points, n = 3..60, d = 3..15, decided exactly; scaled points are x sqrt(d) / |x| "
     "rounded to doubles. Holds when (a) no scaled point is un-selectable, (b) no point is "
     "un-selectable when n <= d + 1 (general position), and (c) the un-selectable fraction at "
     "n = 60, d = 3 has its 95% interval (over trials) above 0.5; fails when any part is "
-    "contradicted."};
+    "contradicted.",
+    "",
+    "",
+    ClaimKind::theorem};
 const ClaimSpec kProjectionMajority{
-    "brody.projection-majority", kPaper,
+    "brody.projection-majority",
+    kPaper,
     "steps to 95% train accuracy on majority, scale - layernorm",
     "projection (layernorm) learns majority faster than scaling alone",
     "Paired by seed (same initialisation and data): steps until the 10-step mean training "
     "accuracy first reaches 0.95 (the step budget when never), scale minus layernorm; its 95% "
     "t-interval over seeds. Holds when the interval lies above 0; fails when it lies below 0; "
-    "inconclusive otherwise. Success rates (in-range accuracy >= 0.95) are reported."};
+    "inconclusive otherwise. Success rates (in-range accuracy >= 0.95) are reported.",
+    "",
+    "",
+    ClaimKind::empirical};
 const ClaimSpec kUniformQuery{
-    "brody.uniform-query", kPaper, "angle of the effective query to 1 (deg), scale - layernorm",
+    "brody.uniform-query",
+    kPaper,
+    "angle of the effective query to 1 (deg), scale - layernorm",
     "with projection the query turns toward 1 (uniform attention)",
     "The effective query u = W_K^T q at the BOS readout (q with its bias), folded angle to the "
     "all-ones vector in [0, 90] degrees, mean over probe words; per seed scale minus layernorm "
     "(same models as brody.projection-majority), its 95% interval. Holds when it lies above 0; "
-    "fails when it lies below 0; inconclusive otherwise."};
+    "fails when it lies below 0; inconclusive otherwise.",
+    "",
+    "",
+    ClaimKind::empirical};
 
 struct Setting {
   int scaling_seeds, majority_seeds, trials, scaling_steps, majority_steps;

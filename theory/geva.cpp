@@ -17,25 +17,41 @@ namespace geva {
 constexpr const char* kPaper = "Geva et al. 2021";
 
 const ClaimSpec kAgreement{
-    "geva.agreement", kPaper, "upper-layer value/trigger agreement minus chance",
+    "geva.agreement",
+    kPaper,
+    "upper-layer value/trigger agreement minus chance",
     "values predict their triggers' next symbol well above chance",
     "Per model, the upper layer's agreement (mean over active keys of the fraction of the top-10 "
     "trigger prefixes whose legal next outputs include the value's top output) minus its exact "
     "chance rate (a uniform random output on the same triggers); its 95% t-interval over seeds, "
     "per language. Holds when every language's interval lies above 0.05; fails when any lies "
-    "below 0.05; inconclusive otherwise. The best constant prediction is reported."};
+    "below 0.05; inconclusive otherwise. The best constant prediction is reported.",
+    "",
+    "",
+    ClaimKind::empirical};
 const ClaimSpec kDepth{
-    "geva.depth", kPaper, "agreement, upper minus lower layer", "agreement higher in upper layers",
+    "geva.depth",
+    kPaper,
+    "agreement, upper minus lower layer",
+    "agreement higher in upper layers",
     "Per model, agreement of the last layer minus the first; 95% interval over seeds, per "
     "language. Holds when every interval lies above 0; fails when any lies below 0; "
-    "inconclusive otherwise."};
+    "inconclusive otherwise.",
+    "",
+    "",
+    ClaimKind::empirical};
 const ClaimSpec kShallow{
-    "geva.shallow-patterns", kPaper, "keys whose triggers share the last symbol, lower - upper",
+    "geva.shallow-patterns",
+    kPaper,
+    "keys whose triggers share the last symbol, lower - upper",
     "lower layers capture shallow patterns (suffixes), upper layers less so",
     "Per model, the fraction of active keys whose top-10 triggers all end in the same symbol "
     "(BOS for the empty prefix), first layer minus last; 95% interval over seeds, per language. "
     "Holds when every interval lies above 0; fails when any lies below 0; inconclusive "
-    "otherwise. Shared bigrams and the chance of sharing (sum_c p_c^10) are reported."};
+    "otherwise. Shared bigrams and the chance of sharing (sum_c p_c^10) are reported.",
+    "",
+    "",
+    ClaimKind::empirical};
 
 constexpr int kTop = 10;
 const char* kLanguages[2] = {"dyck-1", "majority"};

@@ -22,31 +22,46 @@ namespace merrill {
 constexpr const char* kPaper = "Merrill et al. 2021";
 
 const ClaimSpec kNormGrowth{
-    "merrill.norm-growth", kPaper, "exponent p of rho(t) = a + b t^p under Adam, no decay",
+    "merrill.norm-growth",
+    kPaper,
+    "exponent p of rho(t) = a + b t^p under Adam, no decay",
     "the norm grows ~ sqrt(t) (p = 0.5)",
     "Per run, the least-squares fit rho(t) = a + b t^p over every step (saturate/norm_fit); the "
     "95% t-interval of p over runs (every language and seed). Fails when the norm does not grow "
     "in some run (rho(T) <= rho(0)) or the interval excludes 0.5; holds when it contains 0.5 and "
     "is at most 0.5 wide; inconclusive when it contains 0.5 but is wider (it cannot tell sqrt(t) "
-    "from t^(1/4) or t^(3/4))."};
+    "from t^(1/4) or t^(3/4)).",
+    "",
+    "",
+    ClaimKind::empirical};
 const ClaimSpec kSaturation{
-    "merrill.saturation", kPaper, "soft vs saturated agreement over checkpoints (Kendall tau)",
+    "merrill.saturation",
+    kPaper,
+    "soft vs saturated agreement over checkpoints (Kendall tau)",
     "trained models approach their saturated networks",
     "Per run, Kendall's tau between checkpoint step and the agreement of the soft model with its "
     "saturated network (average-hard attention) on probe words. Per language where the model "
     "learns (final in-range accuracy >= 0.9 in a run; other runs are left out and reported), the "
     "95% t-interval of tau over runs: holds when it lies above 0, fails when it lies at or below "
     "0. The claim holds when it holds for every such language, fails when it fails for one, and "
-    "is inconclusive otherwise or when no language was learned."};
+    "is inconclusive otherwise or when no language was learned.",
+    "",
+    "",
+    ClaimKind::empirical};
 const ClaimSpec kHeadRoles{
-    "merrill.head-roles", kPaper, "roles of saturated heads in trained models",
+    "merrill.head-roles",
+    kPaper,
+    "roles of saturated heads in trained models",
     "a global head in majority models, a local head in first models",
     "Head roles from saturate/head_roles (a position is attended when its saturated weight "
     "exceeds 1e-5; local: at most 2 positions on average; global: at least 90% of the visible "
     "positions) in the final models that learned (in-range accuracy >= 0.9). Per language: holds "
     "when every such model has a head of the predicted role, fails when none has, inconclusive "
     "otherwise (or when no model learned). The claim combines majority (global) and first "
-    "(local)."};
+    "(local).",
+    "",
+    "",
+    ClaimKind::empirical};
 
 const std::vector<std::string> kLanguages = {"first", "majority", "dyck-1"};
 constexpr double kLearned = 0.9;

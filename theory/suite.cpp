@@ -29,6 +29,10 @@ std::string fnv_hex(const std::string& text) {
   return fmt::format("{:016x}", h);
 }
 
+const char* to_string(ClaimKind k) {
+  return k == ClaimKind::theorem ? "theorem" : "empirical";
+}
+
 std::string fmt_num(double x, int digits) {
   return fmt::format("{:.{}f}", x, digits);
 }
@@ -188,23 +192,62 @@ std::string md_escape(const std::string& s) {
   return out;
 }
 
+std::string seed_table_markdown(const SeedTable& t) {
+  std::string md = "|";
+  for (const auto& c : t.columns) md += " " + md_escape(c) + " |";
+  md += "\n|";
+  for (std::size_t i = 0; i < t.columns.size(); ++i) md += "---|";
+  md += "\n";
+  for (const auto& row : t.rows) {
+    md += "|";
+    for (const auto& cell : row) md += " " + md_escape(cell) + " |";
+    md += "\n";
+  }
+  return md;
+}
+
+std::string effect_line(const Effect& e) {
+  return fmt::format("{}: {} over {} seeds; the least effect that counts: {}", e.name,
+                     format_summary(e.summary), e.summary.n, fmt_num(e.minimum));
+}
+
 std::string report_markdown(const std::vector<ClaimResult>& results, const TheoryOptions& o) {
   std::string md = fmt::format(
-      "# saturn theory report ({} scale)\n\nEach claim's criterion was fixed in the code "
-      "(theory/) before it ran. Verdicts: holds (the measured interval lies inside the expected "
-      "region), fails (it lies outside), inconclusive (it crosses the region's edge: the spread "
-      "is too wide to tell).\n\n| claim | paper | measured | expected | value | verdict |\n"
-      "|---|---|---|---|---|---|\n",
+      "# saturn theory report ({} scale)\n\nEach claim's criterion, and the least effect that "
+      "counts as a replication, were fixed in the code (theory/) before it ran. Verdicts: holds "
+      "(the measured interval lies inside the expected region), fails (it lies outside), "
+      "inconclusive (it crosses the region's edge: the spread is too wide to tell).\n\n"
+      "**Theorem checks** test what a paper proves: they can fail only through a bug in saturn. "
+      "**Empirical claims** test what training or initialisation does, and can fail at our "
+      "scale.\n",
       o.scale == Scale::full ? "full" : "quick");
-  for (const auto& r : results)
-    md += fmt::format("| {} | {} | {} | {} | {} | **{}** |\n", r.spec.id, r.spec.paper,
-                      md_escape(r.spec.measured), md_escape(r.spec.expected), md_escape(r.value),
-                      to_string(r.verdict));
+  for (ClaimKind kind : {ClaimKind::theorem, ClaimKind::empirical}) {
+    bool any = false;
+    for (const auto& r : results) any = any || r.spec.kind == kind;
+    if (!any) continue;
+    md += fmt::format(
+        "\n## {}\n\n| claim | paper | measured | expected | value | verdict |\n"
+        "|---|---|---|---|---|---|\n",
+        kind == ClaimKind::theorem ? "Theorem checks" : "Empirical claims");
+    for (const auto& r : results)
+      if (r.spec.kind == kind)
+        md += fmt::format("| {} | {} | {} | {} | {} | **{}** |\n", r.spec.id, r.spec.paper,
+                          md_escape(r.spec.measured), md_escape(r.spec.expected),
+                          md_escape(r.value), to_string(r.verdict));
+  }
   for (const auto& r : results) {
-    md += fmt::format("\n## {} ({})\n\n", r.spec.id, r.spec.paper);
+    md += fmt::format("\n## {} ({}, {})\n\n", r.spec.id, r.spec.paper,
+                      r.spec.kind == ClaimKind::theorem ? "theorem check" : "empirical claim");
+    if (!r.spec.quote.empty()) md += fmt::format("**The paper.** {}\n\n", r.spec.quote);
     md += fmt::format("**Setup.** {}\n\n", r.setup);
     md += fmt::format("**Criterion (fixed before running).** {}\n\n", r.spec.criterion);
+    if (!r.spec.min_effect.empty())
+      md += fmt::format("**Least effect that counts (fixed before running).** {}\n\n",
+                        r.spec.min_effect);
     md += fmt::format("**Result.** {} — **{}**.\n\n", r.value, to_string(r.verdict));
+    for (const auto& e : r.effects) md += fmt::format("- {}\n", effect_line(e));
+    if (!r.effects.empty()) md += "\n";
+    if (!r.per_seed.empty()) md += "**Per seed.**\n\n" + seed_table_markdown(r.per_seed) + "\n";
     if (!r.differs.empty()) md += fmt::format("**How our setting differs.** {}\n\n", r.differs);
     if (r.figure) md += fmt::format("![{}](figures/{}.svg)\n", r.spec.id, r.spec.id);
   }
@@ -224,11 +267,24 @@ Json results_json(const std::vector<ClaimResult>& results, const TheoryOptions& 
     c["measured"] = r.spec.measured;
     c["expected"] = r.spec.expected;
     c["criterion"] = r.spec.criterion;
+    c["kind"] = to_string(r.spec.kind);
+    c["quote"] = r.spec.quote;
+    c["min_effect"] = r.spec.min_effect;
     c["setup"] = r.setup;
     c["value"] = r.value;
     c["verdict"] = to_string(r.verdict);
     c["differs"] = r.differs;
     c["numbers"] = r.numbers;
+    if (!r.per_seed.empty())
+      c["per_seed"] = {{"columns", r.per_seed.columns}, {"rows", r.per_seed.rows}};
+    Json effects = Json::array();
+    for (const auto& e : r.effects)
+      effects.push_back({{"name", e.name},
+                         {"n", e.summary.n},
+                         {"mean", e.summary.mean},
+                         {"ci", {e.summary.ci.lo, e.summary.ci.hi}},
+                         {"minimum", e.minimum}});
+    if (!effects.empty()) c["effects"] = effects;
     if (r.figure) c["figure"] = {"figures/" + r.spec.id + ".svg", "figures/" + r.spec.id + ".png"};
     claims.push_back(c);
   }

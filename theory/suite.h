@@ -18,6 +18,11 @@ namespace saturn::theory {
 
 using Json = nlohmann::ordered_json;
 
+// A theorem check can only fail through a bug (the paper proves it); an empirical claim is
+// about what training or initialisation does, and can fail at our scale.
+enum class ClaimKind { empirical, theorem };
+const char* to_string(ClaimKind k);
+
 // What a claim measures and how it is decided, fixed in the code before anything runs.
 struct ClaimSpec {
   std::string id;         // "xiong.grad-depth"
@@ -25,6 +30,29 @@ struct ClaimSpec {
   std::string measured;   // short: what is measured
   std::string expected;   // short: the outcome as the paper states it
   std::string criterion;  // the decision rule: holds / fails / inconclusive
+  // The paper's own statement this claim tests, quoted, with where it stands:
+  // "\"...\" (Sec. 3.2, Fig. 4)".
+  std::string quote;
+  // The effect that counts as a replication, fixed before running: "Post-LN gain >= 0.01".
+  std::string min_effect;
+  ClaimKind kind = ClaimKind::empirical;
+};
+
+// The evidence per seed (or per run): one row each, cells as printed. Every claim that trains
+// or samples over seeds fills it; report.md prints it under the claim.
+struct SeedTable {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;
+  bool empty() const { return rows.empty(); }
+};
+
+// A claim's effect: a paired difference (or a statistic) over seeds with its 95% interval, set
+// against the minimum that counts as a replication (`min_effect`). The verdict still comes from
+// `decide` (stats.h); this is what the report shows beside it.
+struct Effect {
+  std::string name;  // "warm-up gain, Post-LN (accuracy)"
+  Summary summary;
+  double minimum = 0;  // the smallest effect that counts, on the same scale
 };
 
 // A figure: a gnuplot script reading the file named by the variable `data`.
@@ -40,6 +68,8 @@ struct ClaimResult {
   Verdict verdict = Verdict::inconclusive;
   std::string differs;  // how our setting differs from the paper's
   Json numbers;         // every number behind the value
+  SeedTable per_seed;
+  std::vector<Effect> effects;
   std::optional<Figure> figure;
 };
 

@@ -20,28 +20,48 @@ constexpr const char* kLanguage = "dyck-1";
 constexpr double kMargin = 0.05;
 
 const ClaimSpec kAlpha{
-    "wortsman.alpha", kPaper, "accuracy of ReLU attention over alpha in {0, .5, 1, 1.5, 2}",
+    "wortsman.alpha",
+    kPaper,
+    "accuracy of ReLU attention over alpha in {0, .5, 1, 1.5, 2}",
     "best near alpha = 1",
     "Per seed, acc(alpha = 1) minus the better of acc(alpha = 0) and acc(alpha = 2) (same "
     "initialisation and data); its 95% interval over seeds. Holds when it lies above 0 (alpha = 1 "
-    "beats both ends), fails when it lies at or below 0, inconclusive otherwise."};
+    "beats both ends), fails when it lies at or below 0, inconclusive otherwise.",
+    "",
+    "",
+    ClaimKind::empirical};
 const ClaimSpec kActivations{
-    "wortsman.activations", kPaper, "pointwise activations at alpha = 1 vs softmax",
+    "wortsman.activations",
+    kPaper,
+    "pointwise activations at alpha = 1 vs softmax",
     "ReLU and most others match softmax",
     "Per activation h, per seed, acc(h) - acc(softmax); h is within the margin when the 95% "
     "interval lies above -0.05, outside when it lies below -0.05, unclear otherwise. Holds when "
     "ReLU is within and at least 4 of the 7 are; fails when ReLU is outside or at least 4 of the "
-    "7 are; inconclusive otherwise."};
+    "7 are; inconclusive otherwise.",
+    "",
+    "",
+    ClaimKind::empirical};
 const ClaimSpec kQkNorm{
-    "wortsman.qk-norm", kPaper, "accuracy change from removing qk-layernorm (ReLU, alpha 1)",
+    "wortsman.qk-norm",
+    kPaper,
+    "accuracy change from removing qk-layernorm (ReLU, alpha 1)",
     "changes accuracy little at small scale",
     "Per seed, acc(with qk-layernorm) - acc(without); holds when its 95% interval lies in "
-    "[-0.05, 0.05], fails when it misses that range entirely, inconclusive otherwise."};
+    "[-0.05, 0.05], fails when it misses that range entirely, inconclusive otherwise.",
+    "",
+    "",
+    ClaimKind::empirical};
 const ClaimSpec kGate{
-    "wortsman.gate", kPaper, "with the gate: acc(alpha = 1) - acc(alpha = 0)",
+    "wortsman.gate",
+    kPaper,
+    "with the gate: acc(alpha = 1) - acc(alpha = 0)",
     "the gate does not remove the need for n^-alpha",
     "Per seed, with the attention gate on, acc(alpha = 1) - acc(alpha = 0); holds when its 95% "
-    "interval lies above 0, fails when it lies at or below 0, inconclusive otherwise."};
+    "interval lies above 0, fails when it lies at or below 0, inconclusive otherwise.",
+    "",
+    "",
+    ClaimKind::empirical};
 
 const std::vector<double> kAlphas = {0, 0.5, 1, 1.5, 2};
 

@@ -38,26 +38,41 @@ constexpr const char* kPaper = "Xiong et al. 2020";
 constexpr const char* kLanguage = "majority";
 
 const ClaimSpec kGradDepth{
-    "xiong.grad-depth", kPaper, "last-layer FFN grad norm vs depth L, log-log slope",
+    "xiong.grad-depth",
+    kPaper,
+    "last-layer FFN grad norm vs depth L, log-log slope",
     "Post-LN flat (slope 0); Pre-LN ~ 1/sqrt(L) (slope -0.5)",
     "Per seed, the least-squares slope of log ||grad W_ffn(last layer)|| on log L over L = 1, 2, "
     "4, 8, 16; its 95% t-interval over seeds. Holds when the Pre-LN interval lies in [-0.75, "
     "-0.25] and the Post-LN interval in [-0.25, 0.25]; fails when either interval misses its "
-    "range entirely; inconclusive otherwise."};
+    "range entirely; inconclusive otherwise.",
+    "",
+    "",
+    ClaimKind::empirical};
 const ClaimSpec kGradByLayer{
-    "xiong.grad-by-layer", kPaper, "per-layer FFN grad norm at init, last/first ratio (L = 8)",
+    "xiong.grad-by-layer",
+    kPaper,
+    "per-layer FFN grad norm at init, last/first ratio (L = 8)",
     "grows with layer index for Post-LN; flat for Pre-LN",
     "Per seed, the least-squares slope s of log ||grad W_ffn(layer l)|| on l, as the fitted "
     "ratio last/first = exp(7 s); its 95% interval over seeds. Holds when the Post-LN interval "
     "lies above 1.5 and the Pre-LN interval in [1/1.5, 1.5]; fails when the Post-LN interval "
-    "lies below 1.5 or the Pre-LN interval misses [1/1.5, 1.5]; inconclusive otherwise."};
+    "lies below 1.5 or the Pre-LN interval misses [1/1.5, 1.5]; inconclusive otherwise.",
+    "",
+    "",
+    ClaimKind::empirical};
 const ClaimSpec kWarmup{
-    "xiong.warmup", kPaper, "accuracy gain from warm-up at a large lr, per norm position",
+    "xiong.warmup",
+    kPaper,
+    "accuracy gain from warm-up at a large lr, per norm position",
     "Post-LN needs warm-up; Pre-LN does not",
     "Per seed, the in-range accuracy with warm-up minus without (same initialisation and data), "
     "its 95% interval over seeds. Holds when the Post-LN gain's interval lies in [0.01, 1] and "
     "the Pre-LN gain's in [-0.05, 0.05]; fails when either misses its range entirely; "
-    "inconclusive otherwise."};
+    "inconclusive otherwise.",
+    "",
+    "",
+    ClaimKind::empirical};
 
 // Gradients at initialisation are cheap (seeds for them: `seeds`); the warm-up runs train
 // (`warm_seeds`, with the warm-up models' own width and depth).

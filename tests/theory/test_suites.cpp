@@ -182,3 +182,69 @@ TEST_CASE(
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("theory report: theorem checks apart from empirical claims, per-seed tables, effects",
+          "[theory]") {
+  using namespace saturn::theory;
+  const auto dir = scratch_dir("theory-report");
+  Suite fake{
+      "fake", "Nobody 2026", {}, [](Context&) {
+        ClaimSpec t{"fake.theorem",
+                    "Nobody 2026",
+                    "m1",
+                    "e1",
+                    "c1",
+                    "\"points are selectable\" (Thm. 1)",
+                    "none un-selectable",
+                    ClaimKind::theorem};
+        ClaimSpec e{
+            "fake.empirical", "Nobody 2026",       "m2", "e2", "c2", "\"warm-up helps\" (Sec. 4)",
+            "gain >= 0.01",   ClaimKind::empirical};
+        ClaimResult a(t), b(e);
+        a.value = "0 of 10";
+        a.verdict = Verdict::holds;
+        b.value = "0.2";
+        b.verdict = Verdict::fails;
+        b.per_seed = {{"seed", "gain"}, {{"1", "0.25"}, {"2", "0.15"}}};
+        b.effects.push_back({"gain, Post-LN", summarize({0.25, 0.15}), 0.01});
+        return std::vector<ClaimResult>{a, b};
+      }};
+  TheoryOptions o;
+  o.out = dir / "out";
+  o.progress = false;
+  const auto results = run_theory({&fake}, o);
+  REQUIRE(results.size() == 2);
+  const std::string md = slurp(dir / "out" / "report.md");
+  const auto theorems = md.find("## Theorem checks"), empirical = md.find("## Empirical claims");
+  REQUIRE(theorems != std::string::npos);
+  REQUIRE(empirical != std::string::npos);
+  CHECK(theorems < empirical);
+  // The theorem's row stands in the first table, the empirical one's in the second.
+  const auto row_t = md.find("| fake.theorem |"), row_e = md.find("| fake.empirical |");
+  CHECK((theorems < row_t && row_t < empirical));
+  CHECK(empirical < row_e);
+  CHECK(md.find("**The paper.** \"warm-up helps\" (Sec. 4)") != std::string::npos);
+  CHECK(md.find("**Least effect that counts (fixed before running).** gain >= 0.01") !=
+        std::string::npos);
+  CHECK(md.find("| seed | gain |\n|---|---|\n| 1 | 0.25 |\n| 2 | 0.15 |") != std::string::npos);
+  CHECK(md.find("gain, Post-LN: 0.200 [") != std::string::npos);
+  CHECK(md.find("over 2 seeds; the least effect that counts: 0.010") != std::string::npos);
+  const auto j = nlohmann::json::parse(slurp(dir / "out" / "results.json"));
+  CHECK(j["claims"][0]["kind"] == "theorem");
+  CHECK(j["claims"][1]["kind"] == "empirical");
+  CHECK(j["claims"][1]["quote"] == "\"warm-up helps\" (Sec. 4)");
+  CHECK(j["claims"][1]["per_seed"]["rows"][1][1] == "0.15");
+  CHECK(j["claims"][1]["effects"][0]["n"] == 2);
+  CHECK(j["claims"][1]["effects"][0]["minimum"] == 0.01);
+  CHECK(j["claims"][0].contains("per_seed") == false);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("saturn theory --help names every suite", "[theory][cli]") {
+  const auto r = run_saturn("theory --help");
+  CHECK(r.code == 0);
+  for (const auto& s : saturn::theory::suites()) {
+    INFO(s.name);
+    CHECK(r.out.find(s.name) != std::string::npos);
+  }
+}
