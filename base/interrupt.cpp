@@ -24,7 +24,32 @@ extern "C" void on_sigint(int) {
   }
 }
 
+extern "C" void on_sigint_in_scope(int) {
+  g_interrupted.store(true);
+}
+
+// The handler an InterruptScope replaced, and how deep scopes are nested.
+struct sigaction g_previous {};
+std::atomic<int> g_scope_depth{0};
+
 }  // namespace
+
+InterruptScope::InterruptScope() {
+  if (g_scope_depth.fetch_add(1) != 0) return;
+  outermost_ = true;
+  g_interrupted.store(false);
+  struct sigaction action {};
+  action.sa_handler = on_sigint_in_scope;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, &g_previous);
+}
+
+InterruptScope::~InterruptScope() {
+  g_scope_depth.fetch_sub(1);
+  if (!outermost_) return;
+  ::sigaction(SIGINT, &g_previous, nullptr);
+  g_interrupted.store(false);
+}
 
 void install_interrupt_handler() {
   std::signal(SIGINT, on_sigint);

@@ -14,6 +14,23 @@ bool interrupted();
 // Throws Interrupted once SIGINT was received. Cheap: one relaxed atomic load.
 void check_interrupt();
 
+// For a host that keeps running after Ctrl-C (the Python package): while a scope lives, SIGINT
+// only sets the flag (every time; nothing ends the process), so long work stops at its next
+// check_interrupt(); on leaving, the previous SIGINT handler is back and the flag is cleared.
+// Scopes nest (only the outermost installs). Use from the thread that receives SIGINT.
+class InterruptScope {
+ public:
+  InterruptScope();
+  ~InterruptScope();
+  InterruptScope(const InterruptScope&) = delete;
+  InterruptScope& operator=(const InterruptScope&) = delete;
+  // Whether SIGINT arrived while the scope lived.
+  bool fired() const { return interrupted(); }
+
+ private:
+  bool outermost_ = false;
+};
+
 // "\rWHAT: 1234/5678 (21%)" on stderr, at most five times a second, erased when done, when
 // stderr is a terminal. Otherwise "WHAT: 1234/5678 (21%)" as a line of its own once the work has
 // run for progress_interval() and every progress_interval() after that (none for short work).

@@ -16,6 +16,7 @@
 #include "lang/spec.h"
 #include "nets/batch.h"
 #include "nets/checkpoint.h"
+#include "nets/eval_json.h"
 #include "nets/train.h"
 
 namespace saturn::cli {
@@ -57,24 +58,7 @@ void add_nets_commands(CLI::App& app) {
                   "Train on a data file whose labels disagree with the language (noisy data)");
     cmd->callback([=] {
       if (*resume && *overwrite) throw InputError("--resume and --overwrite exclude each other");
-      nets::RunConfig config;
-      const auto resumed_config = std::filesystem::path(*out) / "config.toml";
-      if (*resume && std::filesystem::exists(resumed_config)) {
-        if (!config_file->empty())
-          throw InputError("--resume reads the run's own config.toml; --config is not used");
-        config.load(resumed_config);
-      } else if (*resume && config_file->empty() && sets->empty() &&
-                 std::filesystem::is_directory(*out)) {
-        // A run killed before its config.toml was complete, or no run at all: resuming the
-        // default configuration would train something nobody asked for.
-        throw InputError(fmt::format(
-            "--resume: {} holds no config.toml (no run, or one killed before its configuration "
-            "was written); give the run's --config/--set to start it, or use --overwrite",
-            *out));
-      } else if (!config_file->empty()) {
-        config.load(*config_file);
-      }
-      for (const auto& s : *sets) config.set_assignment(s);
+      const nets::RunConfig config = nets::run_config_for(*out, *resume, *config_file, *sets);
       auto summary = nets::train(resolve_language(*lang), config,
                                  {*out, *resume, *quiet, *overwrite, !*no_check});
       if (summary.already_finished) {
@@ -310,14 +294,7 @@ void add_nets_commands(CLI::App& app) {
       Sampler sampler(language);
       auto r = nets::evaluate(model, sampler, lo, hi, *per_length, *exhaustive, *seed);
       if (*json) {
-        nlohmann::ordered_json j;
-        j["language"] = language->name();
-        j["step"] = c.step;
-        j["accuracy"] = r.accuracy();
-        for (const auto& [n, ct] : r.per_length)
-          j["per_length"][std::to_string(n)] = {{"accuracy", double(ct.first) / ct.second},
-                                                {"words", ct.second}};
-        fmt::print("{}\n", j.dump(2));
+        fmt::print("{}\n", nets::eval_json(language->name(), c.step, r).dump(2));
         return;
       }
       fmt::print("{} at step {} on {}\nlength  accuracy  words\n", *target, c.step,

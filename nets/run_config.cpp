@@ -222,4 +222,26 @@ std::string RunConfig::to_toml() const {
   return out;
 }
 
+RunConfig run_config_for(const std::filesystem::path& out, bool resume,
+                         const std::string& config_file, const std::vector<std::string>& sets) {
+  RunConfig config;
+  const auto resumed_config = out / "config.toml";
+  if (resume && std::filesystem::exists(resumed_config)) {
+    if (!config_file.empty())
+      throw InputError("--resume reads the run's own config.toml; --config is not used");
+    config.load(resumed_config);
+  } else if (resume && config_file.empty() && sets.empty() && std::filesystem::is_directory(out)) {
+    // A run killed before its config.toml was complete, or no run at all: resuming the
+    // default configuration would train something nobody asked for.
+    throw InputError(fmt::format(
+        "--resume: {} holds no config.toml (no run, or one killed before its configuration "
+        "was written); give the run's --config/--set to start it, or use --overwrite",
+        out.string()));
+  } else if (!config_file.empty()) {
+    config.load(config_file);
+  }
+  for (const auto& s : sets) config.set_assignment(s);
+  return config;
+}
+
 }  // namespace saturn::nets

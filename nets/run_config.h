@@ -59,4 +59,12 @@ struct RunConfig {
   std::map<std::string, std::string> to_map() const;
 };
 
+// The configuration `saturn train` (and saturn.train in Python) trains with: with `resume`, the
+// run's own DIR/config.toml (a --config file is then refused); otherwise the defaults, then
+// `config_file` (when not empty), then the `sets` ("key=value", in order). Resuming a directory
+// that holds no config.toml with nothing given is refused: the defaults would train something
+// nobody asked for. Throws InputError.
+RunConfig run_config_for(const std::filesystem::path& out, bool resume,
+                         const std::string& config_file, const std::vector<std::string>& sets);
+
 }  // namespace saturn::nets

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,8 @@
 #include "loop/report.h"
 #include "nets/batch.h"
 #include "nets/checkpoint.h"
+#include "nets/eval_json.h"
+#include "nets/train.h"
 #include "saturate/saturation.h"
 
 namespace py = pybind11;
@@ -70,6 +73,24 @@ py::array_t<float> read_only_view(const float* data, const std::vector<int>& sha
   py::array_t<float> a(dims, strides, data, owner);
   a.attr("setflags")(py::arg("write") = false);
   return a;
+}
+
+// Runs `work` with the GIL released and Ctrl-C delivered to saturn (the libraries' interrupt
+// flag) instead of Python's handler, when called from the main thread: a long call stops at its
+// next check and raises KeyboardInterrupt; a Ctrl-C that came as it finished raises too, as
+// Python would have.
+template <class Work>
+auto interruptible(Work&& work) {
+  // Kept for the process's life: a static py::object would be released after the interpreter
+  // has finalised.
+  static const py::handle threading = py::module_::import("threading").release();
+  const bool main_thread = threading.attr("current_thread")().is(threading.attr("main_thread")());
+  py::gil_scoped_release released;
+  std::optional<InterruptScope> scope;
+  if (main_thread) scope.emplace();
+  auto result = work();
+  if (scope && scope->fired()) throw Interrupted();
+  return result;
 }
 
 // ---- languages ---------------------------------------------------------------------------
@@ -326,14 +347,57 @@ py::dict activation_cache(const Model& m, const std::vector<Example>& examples) 
   return cache;
 }
 
+// ---- training -----------------------------------------------------------------------------
+
+// `saturn train --lang L [--config F] [--set K=V ...] --out DIR [--resume | --overwrite]`: the
+// summary's fields as JSON (summary.json's, and already_finished).
+std::string train_run(const LanguageHandle& h, const std::string& config_file,
+                      const std::vector<std::string>& sets, const std::string& out, bool resume,
+                      bool overwrite, bool quiet, bool check_labels) {
+  if (resume && overwrite) throw InputError("--resume and --overwrite exclude each other");
+  if (out.empty()) throw InputError("--out: expected a run directory");
+  const auto config = nets::run_config_for(out, resume, config_file, sets);
+  const auto summary = interruptible([&] {
+    return nets::train(h.language, config, {out, resume, quiet, overwrite, check_labels});
+  });
+  nlohmann::ordered_json j;
+  j["already_finished"] = summary.already_finished;
+  j["steps"] = summary.steps;
+  return j.dump();
+}
+
+// `saturn eval RUN --lengths A:B [--lang L] --json`.
+std::string evaluate_run(const std::string& target, const std::optional<LanguageHandle>& lang,
+                         const std::string& lengths, int per_length, bool exhaustive,
+                         std::uint64_t seed) {
+  return interruptible([&] {
+    auto c = nets::load_checkpoint(nets::latest_checkpoint(target));
+    auto language = lang ? lang->language : nets::checkpoint_language(c);
+    nets::check_alphabet(c, *language);
+    nets::Transformer<float> model(c.config.model, c.num_symbols);
+    model.params.assign(c.params.begin(), c.params.end());
+    auto [lo, hi] = parse_length_range(lengths, "--lengths");
+    if (hi > c.config.model.max_length)
+      throw InputError(fmt::format("--lengths: {} is longer than the model's max_length ({})", hi,
+                                   c.config.model.max_length));
+    if (per_length < 1 || per_length > (1 << 20))
+      throw InputError(fmt::format("--per-length: expected 1..{} (got {})", 1 << 20, per_length));
+    nets::require_model_memory(c.config.model, c.num_symbols, 64, hi + 2.0, false, "--lengths");
+    Sampler sampler(language);
+    const auto r = nets::evaluate(model, sampler, lo, hi, per_length, exhaustive, seed);
+    return nets::eval_json(language->name(), c.step, r).dump();
+  });
+}
+
 // ---- extract and verify ------------------------------------------------------------------
 
 std::string verify_to_json(const std::string& circuit, const std::string& against, int max_length,
                            int min_length, const std::string& method, double timeout) {
-  py::gil_scoped_release released;
-  const auto r =
-      loop::verify_circuit({circuit, against, min_length, max_length, method, timeout, false});
-  return loop::verify_json(circuit, r).dump();
+  return interruptible([&] {
+    const auto r =
+        loop::verify_circuit({circuit, against, min_length, max_length, method, timeout, false});
+    return loop::verify_json(circuit, r).dump();
+  });
 }
 
 std::string extract_to_json(const std::string& run, const std::string& against, int max_length,
@@ -341,7 +405,6 @@ std::string extract_to_json(const std::string& run, const std::string& against, 
                             const std::string& out, const std::string& checkpoint, int bits,
                             int per_length, const std::string& tie, std::uint64_t seed,
                             long exhaustive_max, bool no_search) {
-  py::gil_scoped_release released;
   loop::LoopOptions o;
   o.run = run, o.checkpoint = checkpoint, o.against = against;
   o.max_length = max_length, o.min_length = min_length;
@@ -352,7 +415,7 @@ std::string extract_to_json(const std::string& run, const std::string& against, 
   o.progress = false;
   o.method = parse_name<verify::Method>(verify::kMethodNames, "--method", method);
   o.tie = saturate::parse_tie_rule(tie);
-  return loop::extract_json(loop::close_loop(o)).dump();
+  return interruptible([&] { return loop::extract_json(loop::close_loop(o)).dump(); });
 }
 
 }  // namespace
@@ -470,6 +533,8 @@ PYBIND11_MODULE(_saturn, m) {
            });
   m.def("load", &load_model);
 
+  m.def("train", &train_run);
+  m.def("evaluate", &evaluate_run);
   m.def("verify", &verify_to_json);
   m.def("extract", &extract_to_json);
 }

@@ -20,8 +20,8 @@ from . import _saturn  # noqa: E402
 
 __version__ = _saturn.__version__
 __all__ = [
-    "__version__", "InputError", "LimitError", "Language", "Model", "languages", "load",
-    "extract", "verify", "set_threads", "threads", "set_memory_limit",
+    "__version__", "InputError", "LimitError", "Language", "Model", "Run", "languages", "load",
+    "train", "extract", "verify", "set_threads", "threads", "set_memory_limit",
 ]
 
 InputError = _saturn.InputError  # bad input: a ValueError with the CLI's message
@@ -205,3 +205,114 @@ def extract(run, against, max_length, min_length=-1, method="auto", timeout=0, o
         _os.fspath(run), _os.fspath(against), int(max_length), int(min_length), str(method),
         float(timeout), "" if out is None else _os.fspath(out), str(checkpoint), int(bits),
         int(per_length), str(tie), int(seed), int(exhaustive_max), bool(no_search)))
+
+
+def _value_text(key, value):
+    """A config value as ``--set key=value`` spells it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return str(value) if not isinstance(value, float) else repr(value)
+    if isinstance(value, range) and len(value) > 0 and value.step == 1:
+        return f"{value[0]}:{value[-1]}"  # a length range, e.g. train_lengths=range(1, 21)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and \
+            all(isinstance(x, int) and not isinstance(x, bool) for x in value):
+        return f"{value[0]}:{value[1]}"  # a length range, e.g. train_lengths=(1, 20)
+    raise InputError(f"--set: {key}: expected a number, a bool, text or an (A, B) length range "
+                     f"(got {value!r})")
+
+
+def train(language, config=None, out=None, resume=False, overwrite=False, quiet=True,
+          check_labels=True):
+    """``saturn train``: trains a transformer on a language into the run directory ``out`` and
+    returns its :class:`Run` (the same directory the CLI writes: config.toml, metrics.jsonl,
+    checkpoints, summary.json; locked while training, resumable).
+
+    ``language``: a :class:`Language`, a built-in name or a spec file. ``config``: a dict of model
+    and training keys (docs/train.md; e.g. ``{"steps": 500, "train_lengths": "1:20"}``), or the
+    path of a TOML config file, or None for the defaults. ``resume=True`` continues the run from
+    its last checkpoint (its own config.toml; dict keys are applied after it, as ``--set``).
+    Ctrl-C stops training between steps and raises KeyboardInterrupt; ``resume=True`` then
+    continues it. Progress lines go to stderr unless ``quiet``."""
+    if out is None:
+        raise InputError("--out: expected a run directory")
+    if not isinstance(language, Language):
+        language = Language(language)
+    config_file, sets = "", []
+    if isinstance(config, dict):
+        sets = [f"{k}={_value_text(k, v)}" for k, v in config.items()]
+    elif config is not None:
+        config_file = _os.fspath(config)
+    _saturn.train(language._h, config_file, sets, _os.fspath(out), bool(resume), bool(overwrite),
+                  bool(quiet), bool(check_labels))
+    return Run(out)
+
+
+class Run:
+    """A run directory written by ``saturn train`` (or :func:`train`)."""
+
+    def __init__(self, path):
+        self.dir = _os.fspath(path)
+        if not _os.path.isdir(self.dir):
+            raise InputError(f"{self.dir}: not a run directory")
+
+    def __repr__(self):
+        return f"saturn.Run({self.dir!r})"
+
+    def _path(self, name):
+        return _os.path.join(self.dir, name)
+
+    @property
+    def config(self):
+        """The run's resolved configuration (its config.toml) as a dict."""
+        import tomllib
+        with open(self._path("config.toml"), "rb") as f:
+            return tomllib.load(f)
+
+    @property
+    def summary(self):
+        """summary.json as a dict (None while the run has not finished)."""
+        if not _os.path.exists(self._path("summary.json")):
+            return None
+        with open(self._path("summary.json")) as f:
+            return _json.load(f)
+
+    @property
+    def metrics(self):
+        """metrics.jsonl: one dict per logged step (a pandas DataFrame when pandas is
+        installed)."""
+        rows = []
+        if _os.path.exists(self._path("metrics.jsonl")):
+            with open(self._path("metrics.jsonl")) as f:
+                rows = [_json.loads(line) for line in f if line.strip()]
+        try:
+            import pandas
+        except ImportError:
+            return rows
+        return pandas.DataFrame(rows)
+
+    @property
+    def checkpoints(self):
+        """The checkpoint files, by step."""
+        import re
+        found = []
+        for name in _os.listdir(self.dir):
+            m = re.fullmatch(r"ckpt-(\d+)\.safetensors", name)
+            if m:
+                found.append((int(m.group(1)), self._path(name)))
+        return [path for _, path in sorted(found)]
+
+    def model(self, checkpoint=None):
+        """The model at a checkpoint (a path from :attr:`checkpoints`; default the last)."""
+        return load(checkpoint if checkpoint is not None else self.dir)
+
+    def evaluate(self, lengths, per_length=100, exhaustive=False, seed=0, language=None):
+        """``saturn eval RUN --lengths A:B --json``: accuracy per length of the last checkpoint
+        (a recognizer), on ``per_length`` accepted and rejected words per length (or every word
+        with ``exhaustive``), against the trained language or ``language``. A dict: language,
+        step, accuracy, per_length {"N": {accuracy, words}}."""
+        if language is not None and not isinstance(language, Language):
+            language = Language(language)
+        lang = None if language is None else language._h
+        return _json.loads(_saturn.evaluate(self.dir, lang, _lengths(lengths), int(per_length),
+                                            bool(exhaustive), int(seed)))

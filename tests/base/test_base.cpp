@@ -7,7 +7,9 @@
 
 #include <sys/wait.h>
 
+#include <atomic>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -16,6 +18,7 @@
 #include "base/atomic_file.h"
 #include "base/budget.h"
 #include "base/error.h"
+#include "base/interrupt.h"
 #include "base/json_read.h"
 #include "base/lines.h"
 #include "base/read_file.h"
@@ -221,4 +224,37 @@ TEST_CASE("suggestions: every name at the least distance, at most three", "[base
   CHECK(nearest_names("zzzzzz", zoo).empty());
   // Nothing beyond the limit (two edits for a short name): 'lr' is three edits from 'xyz'.
   CHECK(nearest_names("xyz", {"lr", "seed"}).empty());
+}
+
+namespace {
+std::atomic<int> g_host_sigints{0};
+extern "C" void host_sigint(int) {
+  ++g_host_sigints;
+}
+}  // namespace
+
+TEST_CASE("an interrupt scope takes SIGINT while it lives and gives the host's handler back",
+          "[base]") {
+  struct sigaction host {
+  }, saved{};
+  host.sa_handler = host_sigint;
+  sigemptyset(&host.sa_mask);
+  REQUIRE(::sigaction(SIGINT, &host, &saved) == 0);
+  {
+    saturn::InterruptScope scope;
+    CHECK_FALSE(scope.fired());
+    CHECK_NOTHROW(saturn::check_interrupt());
+    {
+      saturn::InterruptScope inner;  // nested: the outer one keeps the handler
+      std::raise(SIGINT);
+      std::raise(SIGINT);  // a second one does not end the process inside a scope
+    }
+    CHECK(scope.fired());
+    CHECK_THROWS_AS(saturn::check_interrupt(), saturn::Interrupted);
+    CHECK(g_host_sigints == 0);
+  }
+  CHECK_FALSE(saturn::interrupted());  // cleared on leaving
+  std::raise(SIGINT);                  // the host's handler is back
+  CHECK(g_host_sigints == 1);
+  ::sigaction(SIGINT, &saved, nullptr);
 }
