@@ -37,6 +37,8 @@
 #include "nets/checkpoint.h"
 #include "nets/eval_json.h"
 #include "nets/train.h"
+#include "saturate/circuit.h"
+#include "saturate/exact_eval.h"
 #include "saturate/saturation.h"
 
 namespace py = pybind11;
@@ -389,6 +391,40 @@ std::string evaluate_run(const std::string& target, const std::optional<Language
   });
 }
 
+// ---- circuits ------------------------------------------------------------------------------
+
+struct CircuitHandle {
+  std::string path;
+  std::shared_ptr<const saturate::ExactEvaluator> exact;
+};
+
+CircuitHandle load_circuit_file(const std::string& path) {
+  py::gil_scoped_release released;
+  return {path, std::make_shared<const saturate::ExactEvaluator>(saturate::load_circuit(path))};
+}
+
+// `saturn circuit run FILE WORD...`: per word (verdict, logit lo, logit hi, reason),
+// the logit bounds as exact rationals' text ("p/q"); the interval is a point when exact.
+std::vector<py::tuple> run_circuit(const CircuitHandle& h, const std::vector<std::string>& texts) {
+  const auto words = parse_words(texts, h.exact->circuit().alphabet);
+  std::vector<saturate::ExactResult> results(words.size());
+  interruptible([&] {
+    for (std::size_t i = 0; i < words.size(); ++i) {
+      check_interrupt();
+      results[i] = h.exact->run(words[i]);
+    }
+    return 0;
+  });
+  std::vector<py::tuple> out;
+  for (const auto& r : results) {
+    const bool has_logit =
+        r.verdict != saturate::Verdict::undecided || r.reason.find("logit") != std::string::npos;
+    out.push_back(py::make_tuple(to_string(r.verdict), has_logit ? r.logit.lo.str() : "",
+                                 has_logit ? r.logit.hi.str() : "", r.reason));
+  }
+  return out;
+}
+
 // ---- extract and verify ------------------------------------------------------------------
 
 std::string verify_to_json(const std::string& circuit, const std::string& against, int max_length,
@@ -533,6 +569,14 @@ PYBIND11_MODULE(_saturn, m) {
            });
   m.def("load", &load_model);
 
+  py::class_<CircuitHandle>(m, "CircuitHandle")
+      .def_property_readonly("path", [](const CircuitHandle& h) { return h.path; })
+      .def_property_readonly(
+          "alphabet", [](const CircuitHandle& h) { return h.exact->circuit().alphabet.names(); })
+      .def_property_readonly(
+          "tie", [](const CircuitHandle& h) { return h.exact->circuit().tie.describe(); })
+      .def("run", &run_circuit);
+  m.def("load_circuit", &load_circuit_file);
   m.def("train", &train_run);
   m.def("evaluate", &evaluate_run);
   m.def("verify", &verify_to_json);

@@ -20,7 +20,7 @@ from . import _saturn  # noqa: E402
 
 __version__ = _saturn.__version__
 __all__ = [
-    "__version__", "InputError", "LimitError", "Language", "Model", "Run", "languages", "load",
+    "__version__", "InputError", "LimitError", "Language", "Model", "Run", "Circuit", "languages", "load",
     "train", "extract", "verify", "set_threads", "threads", "set_memory_limit",
 ]
 
@@ -316,3 +316,39 @@ class Run:
         lang = None if language is None else language._h
         return _json.loads(_saturn.evaluate(self.dir, lang, _lengths(lengths), int(per_length),
                                             bool(exhaustive), int(seed)))
+
+
+class Circuit:
+    """A saturated circuit file (``saturn extract`` or ``saturn circuit`` wrote it),
+    evaluated exactly in rationals."""
+
+    def __init__(self, handle):
+        self._h = handle
+
+    @classmethod
+    def load(cls, path):
+        """The circuit in a JSON file (docs/formats.md). A circuit that cannot be evaluated
+        exactly (pointwise attention, gelu FFNs) is refused."""
+        return cls(_saturn.load_circuit(_os.fspath(path)))
+
+    path = property(lambda self: self._h.path, doc="The circuit file's path.")
+    alphabet = property(lambda self: list(self._h.alphabet), doc="Its symbols, in token order.")
+    tie = property(lambda self: self._h.tie, doc="The tie rule it was saturated with.")
+
+    def __repr__(self):
+        return f"saturn.Circuit.load({self.path!r})"
+
+    def run(self, words):
+        """``saturn circuit run FILE WORD...``: per word a dict ``word``, ``verdict``
+        (accept, reject or undecided), ``logit`` (a ``fractions.Fraction``, the exact accept
+        logit, or None when only bounds are known), ``logit_interval`` (``(lo, hi)`` Fractions
+        bounding it, or None) and ``reason`` (why undecided, else "")."""
+        from fractions import Fraction
+        words = _words(words)
+        out = []
+        for word, (verdict, lo, hi, reason) in zip(words, self._h.run(words)):
+            interval = (Fraction(lo), Fraction(hi)) if lo else None
+            out.append({"word": word, "verdict": verdict,
+                        "logit": interval[0] if interval and interval[0] == interval[1] else None,
+                        "logit_interval": interval, "reason": reason})
+        return out

@@ -86,3 +86,39 @@ def test_long_calls_release_the_gil(runs):
         ticks += 1
     worker.join()
     assert ticks > 10000  # holding the GIL, this loop would not run until the call returned
+
+
+def test_circuit_run_equals_the_clis(cli, runs, tmp_path):
+    """Circuit.load(...).run(words): the verdicts and logit bounds `saturn circuit run` prints,
+    as exact Fractions; a construction's logits are exact points."""
+    from fractions import Fraction
+    words = ["aab", "abb", "", "ba", "abab", "bbbaa"]
+    cli("circuit", runs["majority"], "--out", tmp_path / "c.json", "--threads", THREADS)
+    _, out, _ = cli("circuit", "run", tmp_path / "c.json", *[w or '""' for w in words])
+    circuit = saturn.Circuit.load(tmp_path / "c.json")
+    assert circuit.alphabet == ["a", "b"]
+    got = circuit.run(words)
+    assert [r["word"] for r in got] == words
+    for r, line in zip(got, out.strip().splitlines()):
+        fields = line.split()
+        assert r["verdict"] == fields[1]
+        if "in" in fields:  # logit in [lo, hi]
+            lo, hi = float(fields[4].strip("[,")), float(fields[5].strip("]"))
+            assert r["logit"] is None
+            assert float(r["logit_interval"][0]) == pytest.approx(lo, rel=1e-15, abs=1e-300)
+            assert float(r["logit_interval"][1]) == pytest.approx(hi, rel=1e-15, abs=1e-300)
+            assert r["logit_interval"][0] <= r["logit_interval"][1]
+        else:  # logit p/q = x
+            assert r["logit"] == Fraction(fields[3])
+        assert (r["verdict"] == "accept") == (r["logit_interval"][0] > 0)
+    # The dyck1 construction: "()"'s logit is the exact point 1/8 (`logit 1/8 = 0.125`).
+    cli("construct", "dyck1", "--out", tmp_path / "d.json")
+    exact = saturn.Circuit.load(tmp_path / "d.json").run(["()", ")("])
+    assert [r["verdict"] for r in exact] == ["accept", "reject"]
+    assert exact[0]["logit"] == Fraction(1, 8)
+    assert exact[0]["logit_interval"] == (Fraction(1, 8), Fraction(1, 8))
+    with pytest.raises(saturn.InputError) as e:
+        circuit.run(["abc"])
+    assert str(e.value).startswith("WORD 1:")
+    with pytest.raises(saturn.InputError):
+        saturn.Circuit.load(tmp_path / "missing.json")
