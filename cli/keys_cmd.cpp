@@ -41,6 +41,10 @@ std::string index_list(const std::vector<std::size_t>& v) {
 void keys_of_points(const KeysOptions& o) {
   const std::string text = read_file(o.points, "point file", std::uint64_t(256) << 20);
   const verify::PointSet points = verify::read_points(text, o.points);
+  if (o.json) {
+    fmt::print("{}\n", verify::point_selectability_json(points, omp_get_max_threads()));
+    return;
+  }
   verify::SelectabilityStats stats;
   const auto status = verify::selectability(points, omp_get_max_threads(), &stats);
   std::vector<std::size_t> selectable, tied, unselectable;
@@ -50,20 +54,6 @@ void keys_of_points(const KeysOptions& o) {
     else
       selectable.push_back(i);
     if (status[i] == verify::Selectability::tied) tied.push_back(i);
-  }
-  if (o.json) {
-    Json j;
-    j["points"] = points.size();
-    j["dimension"] = points.d;
-    j["distinct"] = stats.distinct;
-    j["num_selectable"] = selectable.size();
-    j["num_tied"] = tied.size();
-    j["num_unselectable"] = unselectable.size();
-    j["selectable"] = selectable;
-    j["tied"] = tied;
-    j["unselectable"] = unselectable;
-    fmt::print("{}\n", j.dump());
-    return;
   }
   fmt::print("{}: {} points in {} dimensions, {} distinct\n", o.points, points.size(), points.d,
              stats.distinct);

@@ -24,6 +24,7 @@
 #include "base/error.h"
 #include "base/interrupt.h"
 #include "base/names.h"
+#include "base/read_file.h"
 #include "base/threads.h"
 #include "base/version.h"
 #include "lang/builtin.h"
@@ -40,6 +41,7 @@
 #include "saturate/circuit.h"
 #include "saturate/exact_eval.h"
 #include "saturate/saturation.h"
+#include "verify/selectable.h"
 
 namespace py = pybind11;
 
@@ -425,6 +427,16 @@ std::vector<py::tuple> run_circuit(const CircuitHandle& h, const std::vector<std
   return out;
 }
 
+// `saturn keys --points FILE --json`, for a point file's path or the file's text.
+std::string keys_json(const std::string& path_or_text, bool is_path) {
+  return interruptible([&] {
+    const std::string text =
+        is_path ? read_file(path_or_text, "point file", std::uint64_t(256) << 20) : path_or_text;
+    return verify::point_selectability_json(
+        verify::read_points(text, is_path ? path_or_text : "points"), omp_get_max_threads());
+  });
+}
+
 // ---- extract and verify ------------------------------------------------------------------
 
 std::string verify_to_json(const std::string& circuit, const std::string& against, int max_length,
@@ -577,6 +589,7 @@ PYBIND11_MODULE(_saturn, m) {
           "tie", [](const CircuitHandle& h) { return h.exact->circuit().tie.describe(); })
       .def("run", &run_circuit);
   m.def("load_circuit", &load_circuit_file);
+  m.def("keys", &keys_json);
   m.def("train", &train_run);
   m.def("evaluate", &evaluate_run);
   m.def("verify", &verify_to_json);

@@ -6,10 +6,12 @@
 #include <omp.h>
 
 #include <z3++.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <exception>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
 
@@ -363,6 +365,30 @@ std::vector<Selectability> selectability(const PointSet& points, int threads,
                                       : Selectability::selectable;
   }
   return out;
+}
+
+std::string point_selectability_json(const PointSet& points, int threads) {
+  SelectabilityStats stats;
+  const auto status = selectability(points, threads, &stats);
+  std::vector<std::size_t> selectable, tied, unselectable;
+  for (std::size_t i = 0; i < status.size(); ++i) {
+    if (status[i] == Selectability::unselectable)
+      unselectable.push_back(i);
+    else
+      selectable.push_back(i);
+    if (status[i] == Selectability::tied) tied.push_back(i);
+  }
+  nlohmann::ordered_json j;
+  j["points"] = points.size();
+  j["dimension"] = points.d;
+  j["distinct"] = stats.distinct;
+  j["num_selectable"] = selectable.size();
+  j["num_tied"] = tied.size();
+  j["num_unselectable"] = unselectable.size();
+  j["selectable"] = selectable;
+  j["tied"] = tied;
+  j["unselectable"] = unselectable;
+  return j.dump();
 }
 
 }  // namespace saturn::verify

@@ -68,4 +68,9 @@ struct SelectabilityStats {
 std::vector<Selectability> selectability(const PointSet& points, int threads = 1,
                                          SelectabilityStats* stats = nullptr, bool fast = true);
 
+// What `saturn keys --points FILE --json` prints for a point set, as JSON text: points,
+// dimension, distinct, num_selectable, num_tied, num_unselectable, and the indices (from 0) of
+// the selectable (tied included), tied and un-selectable points.
+std::string point_selectability_json(const PointSet& points, int threads);
+
 }  // namespace saturn::verify

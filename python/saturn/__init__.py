@@ -21,7 +21,7 @@ from . import _saturn  # noqa: E402
 __version__ = _saturn.__version__
 __all__ = [
     "__version__", "InputError", "LimitError", "Language", "Model", "Run", "Circuit", "languages", "load",
-    "train", "extract", "verify", "set_threads", "threads", "set_memory_limit",
+    "train", "extract", "verify", "keys", "set_threads", "threads", "set_memory_limit",
 ]
 
 InputError = _saturn.InputError  # bad input: a ValueError with the CLI's message
@@ -352,3 +352,40 @@ class Circuit:
                         "logit": interval[0] if interval and interval[0] == interval[1] else None,
                         "logit_interval": interval, "reason": reason})
         return out
+
+
+def _exact_text(x, where):
+    """A coordinate as the point reader takes it, exactly: ints and Fractions as "p/q"; floats
+    (numpy's too) at their exact binary value; strings ("3/7", "0.1") as written."""
+    from fractions import Fraction
+    import numbers
+    if isinstance(x, str):
+        return x
+    if isinstance(x, bool):
+        raise InputError(f"{where}: expected a number (got {x!r})")
+    if isinstance(x, numbers.Integral):
+        return str(int(x))
+    if isinstance(x, Fraction):
+        return f"{x.numerator}/{x.denominator}"
+    if isinstance(x, numbers.Real):
+        f = float(x)
+        if f != f or f in (float("inf"), float("-inf")):
+            raise InputError(f"{where}: expected a finite number (got {f})")
+        p, q = f.as_integer_ratio()
+        return f"{p}/{q}"
+    raise InputError(f"{where}: expected a number (got {type(x).__name__})")
+
+
+def keys(points):
+    """``saturn keys --points FILE --json``: which points (keys) some query scores strictly
+    highest, decided exactly (Brody et al. 2023). ``points``: a point file's path
+    (``{"points": [[x, ...], ...]}``), or rows of coordinates (a list of lists, or a 2-D numpy
+    array): ints, Fractions, strings ("3/7", "0.1" = 1/10), or floats at their exact binary value
+    (0.1 as a float is not 1/10). A dict: points, dimension, distinct, num_selectable, num_tied,
+    num_unselectable, and the indices of the selectable (tied included), tied and un-selectable
+    points."""
+    if isinstance(points, (str, _os.PathLike)):
+        return _json.loads(_saturn.keys(_os.fspath(points), True))
+    rows = [[_exact_text(x, f"points[{i}][{k}]") for k, x in enumerate(row)]
+            for i, row in enumerate(points)]
+    return _json.loads(_saturn.keys(_json.dumps({"points": rows}), False))

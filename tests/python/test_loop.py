@@ -122,3 +122,34 @@ def test_circuit_run_equals_the_clis(cli, runs, tmp_path):
     assert str(e.value).startswith("WORD 1:")
     with pytest.raises(saturn.InputError):
         saturn.Circuit.load(tmp_path / "missing.json")
+
+
+def test_keys_equals_the_clis_json(cli, tmp_path):
+    """saturn.keys on a point file and on rows: `saturn keys --points F --json`'s dict; floats
+    are taken at their exact binary value, strings and Fractions as written."""
+    from fractions import Fraction
+    import numpy as np
+    square = [[0, 0], [1, 0], [0, 1], [1, 1], ["1/2", "1/2"], [Fraction(1, 2), 0]]
+    path = tmp_path / "square.json"
+    path.write_text(json.dumps({"points": [[str(x) for x in row] for row in square]}))
+    _, out, _ = cli("keys", "--points", path, "--json", "--threads", THREADS)
+    expected = json.loads(out)
+    assert saturn.keys(path) == expected
+    assert saturn.keys(square) == expected
+    assert expected["unselectable"] == [4, 5] and expected["num_selectable"] == 4
+    # A float array: 0.5 is exact, so the centre is un-selectable as before.
+    got = saturn.keys(np.array([[0, 0], [1, 0], [0, 1], [1, 1], [0.5, 0.5]]))
+    assert got["unselectable"] == [4]
+    with pytest.raises(saturn.InputError, match=r"points\[1\]\[0\]"):
+        saturn.keys([[0, 0], [float("nan"), 1]])
+    with pytest.raises(saturn.InputError) as e:
+        saturn.keys([[0, 0], [1]])
+    # The CLI's message, naming the rows "points" rather than a file.
+    bad = _write(tmp_path, [[0, 0], [1]])
+    assert str(e.value) == cli_error(cli, "keys", "--points", bad).replace(str(bad), "points")
+
+
+def _write(tmp_path, rows):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"points": rows}))
+    return path
