@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <ctime>
 #include <map>
 
 #include "base/error.h"
@@ -36,34 +37,67 @@ std::string shape_key(const RunRequest& r) {
   return r.language + "\n" + c.to_toml();
 }
 
-ShapeTiming time_shape(const std::string& language, nets::RunConfig config, int steps) {
+namespace {
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// CPU seconds of the calling thread for one run of `steps` steps, evaluated and checkpointed
+// once (at the end), in a temporary directory removed afterwards.
+double cpu_seconds_of_run(const std::string& language, nets::RunConfig config, int steps) {
   static std::atomic<int> counter{0};
-  steps = std::max(1, std::min(steps, config.train.steps));
   config.train.steps = steps;
-  // One evaluation and one checkpoint, at the end: their cost is the wall time beyond the steps.
   config.train.eval_every = steps;
   config.train.checkpoint_every = steps;
   const fs::path dir =
       fs::temp_directory_path() / fmt::format("saturn-timing-{}-{}", ::getpid(), counter++);
-  const int saved = omp_get_max_threads();
-  omp_set_num_threads(1);  // the runs train on one thread each
-  nets::TrainSummary s;
+  const double t0 = thread_cpu_seconds();
   try {
-    s = nets::train(resolve_language(language), config,
-                    {.out = dir, .quiet = true, .overwrite = true});
+    nets::train(resolve_language(language), config, {.out = dir, .quiet = true, .overwrite = true});
   } catch (...) {
-    omp_set_num_threads(saved);
     std::error_code ec;
     fs::remove_all(dir, ec);
     throw;
   }
-  omp_set_num_threads(saved);
+  const double seconds = thread_cpu_seconds() - t0;
   std::error_code ec;
   fs::remove_all(dir, ec);
+  return seconds;
+}
+
+}  // namespace
+
+ShapeTiming time_shape(const std::string& language, nets::RunConfig config, int steps) {
+  steps = std::max(1, steps);
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);  // the runs train on one thread each: its CPU time is the run's cost
+  double one = 0, two = 0;
+  try {
+    // Longer timing runs until the steps' difference stands well above the start-up's noise
+    // (tiny models run thousands of steps a second), or the runs are as long as the real one.
+    for (;;) {
+      one = cpu_seconds_of_run(language, config, steps);
+      two = cpu_seconds_of_run(language, config, 2 * steps);
+      const double diff = two - one;
+      if ((diff >= 0.05 && diff >= 0.25 * one) || 2 * steps >= config.train.steps) break;
+      steps *= 4;
+    }
+  } catch (...) {
+    omp_set_num_threads(saved);
+    throw;
+  }
+  omp_set_num_threads(saved);
+  // The difference is `steps` training steps alone; the rest of the shorter run is start-up,
+  // one evaluation and one checkpoint, counted as the cost of an evaluation (an upper bound).
+  // When noise hides the difference, the longer run counts whole as steps (an upper bound too).
   ShapeTiming t;
   t.steps = steps;
-  t.steps_per_s = s.steps_per_s;
-  t.eval_seconds = s.steps_per_s > 0 ? std::max(0.0, s.seconds - steps / s.steps_per_s) : 0;
+  const double per_step = two > one ? (two - one) / steps : two / (2.0 * steps);
+  t.steps_per_s = per_step > 0 ? 1 / per_step : 0;
+  t.eval_seconds = two > one ? std::max(0.0, one - steps * per_step) : 0;
   return t;
 }
 
@@ -145,10 +179,11 @@ PlanReport plan_report(const Plan& plan, const TheoryOptions& options, int timin
   out.table += fmt::format("{:<9} {:>5} {:>5} {:>9} {:>11} {:>10} {:>13} {:>11.3f} {:>10.3f}\n",
                            "total", "", runs, "", "", "", "", total / 3600, left / 3600);
   out.table += fmt::format(
-      "Estimate per run: steps / (steps/s) + evaluations x (seconds of one evaluation), both "
-      "measured by a {}-step timing run of each model shape on one thread ({} shapes); "
-      "measurements after training are not counted.\n",
-      timing_steps, timings.size());
+      "Estimate per run: steps / (steps/s) + evaluations x (seconds of one evaluation), in CPU "
+      "time of one thread, from two timing runs of each model shape ({} shapes), of K and 2K "
+      "steps (K from {}, longer until the difference is clear); measurements after training are "
+      "not counted.\n",
+      timings.size(), timing_steps);
   if (!plan.stopped.empty())
     out.table += fmt::format(
         "Each suite was planned up to its first batch with unfinished runs: {} (a later batch, if "

@@ -11,15 +11,18 @@
 
 namespace saturn::theory {
 
-// A model shape's speed on one thread: training steps per second (steps only, as the run's
-// summary measures them) and the seconds of one evaluation with its checkpoint.
+// A model shape's speed on one thread, in CPU time of that thread (so a busy machine does not
+// slow it): training steps per second and the seconds of one evaluation with its checkpoint
+// (and the run's start-up: an upper bound).
 struct ShapeTiming {
   double steps_per_s = 0, eval_seconds = 0;
-  int steps = 0;  // the timing run's
+  int steps = 0;  // the shorter timing run's
 };
 
-// Trains a copy of `config` for `steps` steps (evaluated only at the end) on one thread in a
-// temporary directory, removed afterwards. Seconds: about steps / steps_per_s.
+// Trains copies of `config` for K and 2K steps (evaluated only at the end) on the calling
+// thread, in temporary directories removed afterwards; the difference of their CPU times is K
+// training steps. K starts at `steps` and grows 4x until the difference is at least 50 ms and a
+// quarter of the shorter run, or the runs reach the real run's length.
 ShapeTiming time_shape(const std::string& language, nets::RunConfig config, int steps);
 
 // The number of evaluations a run makes: one every eval_every steps, and one at the end.
@@ -34,7 +37,7 @@ double estimate_seconds(const nets::TrainConfig& train, const ShapeTiming& t);
 std::string shape_key(const RunRequest& r);
 
 // The plan as a table (one row per suite batch: runs, finished, steps per run, model, measured
-// steps/s, estimated core-hours) and its JSON. Runs a timing run of `timing_steps` per shape.
+// steps/s, estimated core-hours) and its JSON. Times each shape (time_shape, `timing_steps`).
 struct PlanReport {
   std::string table;
   Json json;
