@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <mpi.h>
+#include <omp.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include "base/error.h"
 #include "base/interrupt.h"
 #include "nets/run_dir.h"
+#include "sweep/pool.h"
 
 namespace saturn::sweep {
 
@@ -19,22 +21,6 @@ namespace {
 constexpr int kTagRequest = 1;  // worker -> 0: {finished task or -1, 0 ok / 1 failed}
 constexpr int kTagAssign = 2;   // 0 -> worker: task index, or -1 to stop
 constexpr int kTagError = 3;    // worker -> 0: the failure's message, before its request
-constexpr int kTagStatus = 4;   // 0 -> all: whether DIR could be prepared
-
-// MPI_Init_thread / MPI_Finalize around the sweep; only the main thread calls MPI.
-class Session {
- public:
-  Session() {
-    int provided = 0;
-    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-  }
-  ~Session() { MPI_Finalize(); }
-  Session(const Session&) = delete;
-  Session& operator=(const Session&) = delete;
-  int rank = 0, size = 1;
-};
 
 std::string what_of(const std::exception_ptr& e) {
   try {
@@ -46,24 +32,16 @@ std::string what_of(const std::exception_ptr& e) {
   }
 }
 
-// Threads per task: the cores of this node shared among the ranks on it.
-int rank_threads(int requested) {
-  if (requested > 0) return requested;
-  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
-  return threads_per_task(local ? std::max(1, std::atoi(local)) : 1, 0);
-}
-
-void worker(const Grid& grid, const SweepOptions& o, int threads) {
-  const auto tasks = grid.tasks();
+void worker(int threads, const std::function<void(int)>& run, std::exception_ptr& error) {
+  omp_set_num_threads(threads);
   int msg[2] = {-1, 0};
-  std::exception_ptr error;
   for (;;) {
     MPI_Send(msg, 2, MPI_INT, 0, kTagRequest, MPI_COMM_WORLD);
     int next = -1;
     MPI_Recv(&next, 1, MPI_INT, 0, kTagAssign, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     if (next < 0) break;
     try {
-      run_task(grid, tasks[next], o.out, threads);
+      run(next);
       msg[0] = next;
     } catch (...) {
       error = std::current_exception();
@@ -73,35 +51,24 @@ void worker(const Grid& grid, const SweepOptions& o, int threads) {
       msg[1] = 1;
     }
   }
-  if (error) std::rethrow_exception(error);
 }
 
-std::string coordinate(const Session& mpi, const Grid& grid, const SweepOptions& o, int threads) {
-  const auto tasks = grid.tasks();
-  const auto pending = pending_tasks(grid, o.out);
+// Rank 0: hands out `pending`, runs its own share on a thread that never calls MPI. Returns the
+// first failure's text ("rank R: what"), empty when none.
+std::string coordinate(const MpiSession& mpi, const std::vector<int>& pending, int threads,
+                       const std::function<void(int)>& run,
+                       const std::function<void(int, int)>& done) {
   std::mutex mutex;
-  std::size_t next = 0, done = tasks.size() - pending.size();
+  std::size_t next = 0;
   bool failed = false;
   std::string failure;
-  const auto t0 = std::chrono::steady_clock::now();
-  if (!o.quiet)
-    fmt::print(stderr, "[sweep] {} tasks, {} done; {} ranks, {} thread{} per task\n", tasks.size(),
-               done, mpi.size, threads, threads == 1 ? "" : "s");
   // Under the mutex: the next task to hand out, or -1.
   auto take = [&]() -> int {
     if (failed || interrupted() || next >= pending.size()) return -1;
     return pending[next++];
   };
-  auto finished = [&](int task, int rank) {
-    ++done;
-    if (o.quiet) return;
-    const Task& t = tasks[task];
-    fmt::print(stderr, "[sweep] {}/{} done  ({} {} seed {} on rank {}, {:.0f} s)\n", done,
-               tasks.size(), grid.languages[t.language].name, grid.configs[t.config].id, t.seed,
-               rank, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  };
-  // Rank 0's own share, on a thread that never calls MPI.
   std::thread local([&] {
+    omp_set_num_threads(threads);
     for (;;) {
       int task;
       {
@@ -110,9 +77,9 @@ std::string coordinate(const Session& mpi, const Grid& grid, const SweepOptions&
       }
       if (task < 0) return;
       try {
-        run_task(grid, tasks[task], o.out, threads);
+        run(task);
         std::lock_guard lock(mutex);
-        finished(task, 0);
+        done(task, 0);
       } catch (...) {
         std::lock_guard lock(mutex);
         if (!failed) failure = fmt::format("rank 0: {}", what_of(std::current_exception()));
@@ -122,7 +89,7 @@ std::string coordinate(const Session& mpi, const Grid& grid, const SweepOptions&
     }
   });
   int stopped = 0;
-  while (stopped < mpi.size - 1) {
+  while (stopped < mpi.size() - 1) {
     int flag = 0;
     MPI_Status status;
     MPI_Iprobe(MPI_ANY_SOURCE, kTagRequest, MPI_COMM_WORLD, &flag, &status);
@@ -146,7 +113,7 @@ std::string coordinate(const Session& mpi, const Grid& grid, const SweepOptions&
         if (!failed) failure = fmt::format("rank {}: {}", source, text);
         failed = true;
       } else if (msg[0] >= 0) {
-        finished(msg[0], source);
+        done(msg[0], source);
       }
       task = take();
     }
@@ -154,12 +121,43 @@ std::string coordinate(const Session& mpi, const Grid& grid, const SweepOptions&
     if (task < 0) ++stopped;
   }
   local.join();
-  if (failed) throw InputError(failure);
-  check_interrupt();
-  return gather(grid, o.out);
+  return failure;
 }
 
 }  // namespace
+
+MpiSession::MpiSession() {
+  int provided = 0;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+}
+
+MpiSession::~MpiSession() {
+  MPI_Finalize();
+}
+
+bool MpiSession::any(bool flag) const {
+  int mine = flag ? 1 : 0, all = 0;
+  MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  return all != 0;
+}
+
+bool run_pool_mpi(const MpiSession& mpi, const std::vector<int>& pending, int threads,
+                  const std::function<void(int)>& run,
+                  const std::function<void(int task, int rank)>& done) {
+  std::exception_ptr error;
+  std::string failure;
+  if (mpi.rank() == 0)
+    failure = coordinate(mpi, pending, threads, run, done);
+  else
+    worker(threads, run, error);
+  // Every rank through before any returns: the next call's requests never meet this one's.
+  const bool failed = mpi.any(error || !failure.empty());
+  if (error) std::rethrow_exception(error);
+  if (!failure.empty()) throw InputError(failure);
+  return !failed;
+}
 
 bool launched_by_mpi() {
   return std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMIX_RANK") || std::getenv("PMI_RANK");
@@ -172,12 +170,12 @@ bool mpi_available() {
 std::optional<std::string> run_mpi(const Grid& grid, const SweepOptions& o) {
   if (o.jobs > 1)
     throw InputError("--jobs: under mpirun every rank runs one task at a time; use more ranks");
-  Session mpi;
+  MpiSession mpi;
   const int threads = rank_threads(o.threads);
   // Rank 0 prepares DIR; the others wait to hear whether it could.
   int ok = 1;
   std::string error;
-  if (mpi.rank == 0) {
+  if (mpi.rank() == 0) {
     try {
       prepare_out(grid, o);
     } catch (const InputError& e) {
@@ -187,7 +185,7 @@ std::optional<std::string> run_mpi(const Grid& grid, const SweepOptions& o) {
   }
   // Rank 0 holds DIR's lock for the whole sweep: one sweep at a time in DIR.
   std::optional<nets::RunDirectory> lock;
-  if (mpi.rank == 0 && ok) {
+  if (mpi.rank() == 0 && ok) {
     try {
       lock.emplace(o.out, nets::RunDirectory::Mode::resume);
     } catch (const InputError& e) {
@@ -195,17 +193,35 @@ std::optional<std::string> run_mpi(const Grid& grid, const SweepOptions& o) {
       error = e.what();
     }
   }
-  MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  (void)kTagStatus;
-  if (!ok) {
-    if (mpi.rank == 0) throw InputError(error);
+  if (mpi.any(!ok)) {
+    if (mpi.rank() == 0) throw InputError(error);
     return std::nullopt;
   }
-  if (mpi.rank != 0) {
-    worker(grid, o, threads);
-    return std::nullopt;
+  const auto tasks = grid.tasks();
+  std::vector<int> pending;
+  std::size_t done = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (mpi.rank() == 0) {
+    pending = pending_tasks(grid, o.out);
+    done = tasks.size() - pending.size();
+    if (!o.quiet)
+      fmt::print(stderr, "[sweep] {} tasks, {} done; {} ranks, {} thread{} per task\n",
+                 tasks.size(), done, mpi.size(), threads, threads == 1 ? "" : "s");
   }
-  return coordinate(mpi, grid, o, threads);
+  const bool all_ran = run_pool_mpi(
+      mpi, pending, threads, [&](int task) { run_task(grid, tasks[task], o.out, threads); },
+      [&](int task, int rank) {
+        ++done;
+        if (o.quiet) return;
+        const Task& t = tasks[task];
+        fmt::print(stderr, "[sweep] {}/{} done  ({} {} seed {} on rank {}, {:.0f} s)\n", done,
+                   tasks.size(), grid.languages[t.language].name, grid.configs[t.config].id, t.seed,
+                   rank,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      });
+  if (mpi.rank() != 0 || !all_ran) return std::nullopt;
+  check_interrupt();
+  return gather(grid, o.out);
 }
 
 }  // namespace saturn::sweep

@@ -3,13 +3,10 @@
 #include <fmt/format.h>
 #include <omp.h>
 
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <fstream>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "base/atomic_file.h"
 #include "base/error.h"
@@ -22,6 +19,7 @@
 #include "nets/run_dir.h"
 #include "nets/train.h"
 #include "saturate/plot.h"
+#include "sweep/pool.h"
 
 namespace saturn::sweep {
 
@@ -182,36 +180,17 @@ void run_local(const Grid& grid, const SweepOptions& o) {
   if (!o.quiet)
     fmt::print(stderr, "[sweep] {} tasks, {} done; {} at once, {} thread{} each\n", tasks.size(),
                tasks.size() - pending.size(), o.jobs, threads, threads == 1 ? "" : "s");
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
-  std::mutex mutex;
   std::size_t done = tasks.size() - pending.size();
-  auto worker = [&] {
-    while (!failed) {
-      const std::size_t i = next++;
-      if (i >= pending.size()) return;
-      const Task& t = tasks[pending[i]];
-      try {
-        run_task(grid, t, o.out, threads);
-      } catch (...) {
-        std::lock_guard lock(mutex);
-        if (!error) error = std::current_exception();
-        failed = true;
-        return;
-      }
-      std::lock_guard lock(mutex);
-      ++done;
-      if (!o.quiet)
+  run_pool_local(
+      pending, o.jobs, threads, [&](int i) { run_task(grid, tasks[i], o.out, threads); },
+      [&](int i) {
+        ++done;
+        if (o.quiet) return;
+        const Task& t = tasks[i];
         fmt::print(stderr, "[sweep] {}/{} done  ({} {} seed {}, {:.0f} s)\n", done, tasks.size(),
                    grid.languages[t.language].name, grid.configs[t.config].id, t.seed,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-  };
-  std::vector<std::thread> workers;
-  for (int j = 0; j < std::max(1, o.jobs); ++j) workers.emplace_back(worker);
-  for (auto& w : workers) w.join();
-  if (error) std::rethrow_exception(error);
+      });
 }
 
 std::string gather(const Grid& grid, const fs::path& out) {
@@ -319,36 +298,45 @@ std::string gather(const Grid& grid, const fs::path& out) {
   return md;
 }
 
-std::string slurm_script(const Grid& grid, const fs::path& grid_path, const fs::path& out,
-                         const SlurmOptions& o) {
-  const std::size_t n = grid.tasks().size();
-  const std::string g = fs::absolute(grid_path).string(), d = fs::absolute(out).string();
-  std::string s = "#!/bin/bash\n# Written by `saturn sweep --emit-slurm`: " + g + "\n";
-  s += "# Assumes a filesystem shared by every node: the grid, " + o.binary + " and " + d +
+std::string slurm_job_script(const SlurmJob& job, const SlurmOptions& o) {
+  std::string s = "#!/bin/bash\n# Written by " + job.written_by + "\n";
+  s += "# Assumes a filesystem shared by every node: " + job.shared +
        " are read and written from all of them.\n";
-  s += "#SBATCH --job-name=saturn-sweep\n";
+  s += "#SBATCH --job-name=" + job.name + "\n";
   s += fmt::format("#SBATCH --cpus-per-task={}\n#SBATCH --time={}\n", o.threads, o.time);
   if (!o.partition.empty()) s += fmt::format("#SBATCH --partition={}\n", o.partition);
   if (o.array) {
-    s += fmt::format("#SBATCH --array=0-{}%{}\n#SBATCH --ntasks=1\n", n - 1, o.ntasks);
-    s += "#SBATCH --output=saturn-sweep-%A_%a.out\n\n";
+    s += fmt::format("#SBATCH --array=0-{}%{}\n#SBATCH --ntasks=1\n", job.tasks - 1, o.ntasks);
+    s += "#SBATCH --output=" + job.name + "-%A_%a.out\n\n";
     s += fmt::format("export OMP_NUM_THREADS={}\n", o.threads);
-    s += fmt::format("'{}' sweep '{}' --out '{}' --task \"$SLURM_ARRAY_TASK_ID\" --threads {}\n",
-                     o.binary, g, d, o.threads);
-    s += fmt::format(
-        "# When every element has finished, gather the results:\n#   '{}' sweep '{}' --out '{}' "
-        "--resume\n",
-        o.binary, g, d);
+    s += job.array_command + "\n";
+    s += "# When every element has finished, gather the results:\n#   " + job.gather_command + "\n";
   } else {
-    s += fmt::format("#SBATCH --ntasks={}\n#SBATCH --output=saturn-sweep-%j.out\n\n", o.ntasks);
+    s += fmt::format("#SBATCH --ntasks={}\n#SBATCH --output={}-%j.out\n\n", o.ntasks, job.name);
     s += fmt::format("export OMP_NUM_THREADS={}\n", o.threads);
     s += fmt::format(
         "# Rank 0 hands out the {} tasks one at a time and gathers the results.\n"
-        "srun --mpi=pmix '{}' sweep '{}' --out '{}' --resume --threads {}\n"
-        "# or: mpirun -n {} '{}' sweep '{}' --out '{}' --resume --threads {}\n",
-        n, o.binary, g, d, o.threads, o.ntasks, o.binary, g, d, o.threads);
+        "srun --mpi=pmix {}\n# or: mpirun -n {} {}\n",
+        job.tasks, job.mpi_command, o.ntasks, job.mpi_command);
   }
   return s;
+}
+
+std::string slurm_script(const Grid& grid, const fs::path& grid_path, const fs::path& out,
+                         const SlurmOptions& o) {
+  const std::string g = fs::absolute(grid_path).string(), d = fs::absolute(out).string();
+  SlurmJob job;
+  job.name = "saturn-sweep";
+  job.written_by = "`saturn sweep --emit-slurm`: " + g;
+  job.shared = "the grid, " + o.binary + " and " + d;
+  job.tasks = grid.tasks().size();
+  job.array_command =
+      fmt::format("'{}' sweep '{}' --out '{}' --task \"$SLURM_ARRAY_TASK_ID\" --threads {}",
+                  o.binary, g, d, o.threads);
+  job.gather_command = fmt::format("'{}' sweep '{}' --out '{}' --resume", o.binary, g, d);
+  job.mpi_command =
+      fmt::format("'{}' sweep '{}' --out '{}' --resume --threads {}", o.binary, g, d, o.threads);
+  return slurm_job_script(job, o);
 }
 
 }  // namespace saturn::sweep

@@ -53,6 +53,20 @@ struct SlurmOptions {
 std::string slurm_script(const Grid& grid, const std::filesystem::path& grid_path,
                          const std::filesystem::path& out, const SlurmOptions& options);
 
+// What a SLURM script runs, for any list of tasks (a sweep's grid, a theory suite's runs).
+struct SlurmJob {
+  std::string name;            // "saturn-sweep": job name and output file prefix
+  std::string written_by;      // "`saturn sweep --emit-slurm`: GRID"
+  std::string shared;          // what every node reads and writes: "the grid, saturn and DIR"
+  std::size_t tasks = 0;       // array elements (one task each) or tasks the ranks share
+  std::string array_command;   // one element's command line, reading $SLURM_ARRAY_TASK_ID
+  std::string gather_command;  // run after the array to gather the results
+  std::string mpi_command;     // the command every rank runs (after srun / mpirun -n N)
+};
+// The sbatch script: an MPI job of `ntasks` ranks, or (options.array) a job array of `tasks`
+// elements, at most `ntasks` at once.
+std::string slurm_job_script(const SlurmJob& job, const SlurmOptions& options);
+
 // The threads each task gets when `jobs` run at once on this machine.
 int threads_per_task(int jobs, int requested);
 

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <exception>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "base/atomic_file.h"
@@ -18,6 +19,8 @@
 #include "lang/builtin.h"
 #include "nets/train.h"
 #include "saturate/plot.h"
+#include "sweep/mpi.h"
+#include "sweep/pool.h"
 
 namespace saturn::theory {
 
@@ -27,6 +30,10 @@ std::string fnv_hex(const std::string& text) {
   std::uint64_t h = 1469598103934665603ull;
   for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
   return fmt::format("{:016x}", h);
+}
+
+const char* to_string(Scale s) {
+  return s == Scale::paper ? "paper" : s == Scale::full ? "full" : "quick";
 }
 
 const char* to_string(ClaimKind k) {
@@ -43,8 +50,37 @@ std::vector<double> in_range(const std::vector<RunOutcome>& runs) {
   return v;
 }
 
-Context::Context(const TheoryOptions& options) : options_(options) {
-  threads_ = options.threads > 0 ? options.threads : omp_get_num_procs();
+namespace {
+// Thrown by train_all in plan mode at a batch with unfinished runs; caught by plan_theory.
+struct PlanStop {};
+}  // namespace
+
+Context::Context(const TheoryOptions& options, const sweep::MpiSession* mpi, Plan* plan)
+    : options_(options), mpi_(mpi), plan_(plan) {
+  // Under mpirun the ranks on a node share its cores.
+  threads_ = options.threads > 0 ? options.threads
+             : mpi               ? sweep::rank_threads(0)
+                                 : omp_get_num_procs();
+}
+
+bool Context::writer() const {
+  return !mpi_ || mpi_->rank() == 0;
+}
+
+bool worker_rank() {
+  return sweep::launched_by_mpi() && sweep::launched_rank() != 0;
+}
+
+fs::path Context::run_dir(const RunRequest& r) const {
+  const std::string text = r.language + "\n" + r.config.to_toml();
+  return options_.out / "runs" / fmt::format("{}-{}", r.name, fnv_hex(text).substr(0, 8));
+}
+
+void train_run(const RunRequest& r, const fs::path& dir) {
+  if (fs::exists(dir / "summary.json")) return;
+  const bool resume = fs::exists(dir / "config.toml");
+  nets::train(resolve_language(r.language), r.config,
+              {.out = dir, .resume = resume, .quiet = true, .overwrite = !resume});
 }
 
 int Context::seeds(int quick, int full_seeds) const {
@@ -53,7 +89,7 @@ int Context::seeds(int quick, int full_seeds) const {
 }
 
 void Context::progress(const std::string& line) const {
-  if (options_.progress) fmt::print(stderr, "[theory] {}\n", line);
+  if (options_.progress && writer()) fmt::print(stderr, "[theory] {}\n", line);
 }
 
 void Context::parallel_for(int n, const std::function<void(int)>& fn) {
@@ -78,20 +114,49 @@ void Context::parallel_for(int n, const std::function<void(int)>& fn) {
 }
 
 std::vector<RunOutcome> Context::train_all(const std::vector<RunRequest>& runs) {
-  std::vector<RunOutcome> outcomes(runs.size());
-  int done = 0;
+  const int batch = batch_++;
+  std::vector<fs::path> dirs;
+  std::vector<int> pending;
+  for (const auto& r : runs) {
+    dirs.push_back(run_dir(r));
+    if (!fs::exists(dirs.back() / "summary.json"))
+      pending.push_back(static_cast<int>(dirs.size()) - 1);
+  }
+  if (plan_) {
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      plan_->runs.push_back({"", batch, runs[i], dirs[i], fs::exists(dirs[i] / "summary.json")});
+    if (!pending.empty()) throw PlanStop{};
+  }
+  std::size_t done = runs.size() - pending.size();
   const auto t0 = std::chrono::steady_clock::now();
-  parallel_for(static_cast<int>(runs.size()), [&](int i) {
-    const RunRequest& r = runs[i];
-    const std::string text = r.language + "\n" + r.config.to_toml();
-    const fs::path dir =
-        options_.out / "runs" / fmt::format("{}-{}", r.name, fnv_hex(text).substr(0, 8));
+  const bool show = options_.progress && writer() && ::isatty(STDERR_FILENO);
+  const auto train_one = [&](int i) { train_run(runs[i], dirs[i]); };
+  const auto finished = [&](int) {
+    ++done;
+    if (show)
+      fmt::print(stderr, "\r[theory]   {}/{} runs, {:.0f} s   ", done, runs.size(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  };
+  // One run per core, each on one thread (so its result does not depend on the thread count).
+  if (mpi_) {
+    // One line per run, naming the rank that trained it (rank 0 prints).
+    const auto finished_on = [&](int task, int rank) {
+      ++done;
+      if (options_.progress)
+        fmt::print(stderr, "[theory]   {}/{} runs  ({} on rank {}, {:.0f} s)\n", done, runs.size(),
+                   dirs[task].filename().string(), rank,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    };
+    if (!sweep::run_pool_mpi(*mpi_, pending, 1, train_one, finished_on))
+      throw InputError("stopped: a run failed on another rank (rank 0 names it)");
+  } else {
+    sweep::run_pool_local(pending, threads_, 1, train_one, finished);
+  }
+  if (show && !mpi_ && !runs.empty()) fmt::print(stderr, "\n");
+  std::vector<RunOutcome> outcomes(runs.size());
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const fs::path& dir = dirs[i];
     const fs::path summary = dir / "summary.json";
-    if (!fs::exists(summary)) {
-      const bool resume = fs::exists(dir / "config.toml");
-      nets::train(resolve_language(r.language), r.config,
-                  {.out = dir, .resume = resume, .quiet = true, .overwrite = !resume});
-    }
     std::ifstream in(summary);
     const Json s = Json::parse(in, nullptr, false);
     if (s.is_discarded()) throw InputError(fmt::format("{}: not JSON", summary.string()));
@@ -106,19 +171,11 @@ std::vector<RunOutcome> Context::train_all(const std::vector<RunRequest>& runs) 
     };
     o.final_loss = figure("final_loss");
     // Accuracies are a recognizer's (a next-symbol run's summary has none).
-    if (r.config.model.objective == nets::Objective::recognize) {
+    if (runs[i].config.model.objective == nets::Objective::recognize) {
       o.in_range = figure("in_range_accuracy");
       o.out_of_range = figure("out_of_range_accuracy");
     }
-#pragma omp critical(theory_progress)
-    {
-      ++done;
-      if (options_.progress && ::isatty(STDERR_FILENO))
-        fmt::print(stderr, "\r[theory]   {}/{} runs, {:.0f} s   ", done, runs.size(),
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-  });
-  if (options_.progress && ::isatty(STDERR_FILENO) && !runs.empty()) fmt::print(stderr, "\n");
+  }
   return outcomes;
 }
 
@@ -130,6 +187,7 @@ Json Context::cached(const std::string& key, const std::function<Json()>& comput
     if (!j.is_discarded() && j.value("key", "") == key && j.contains("value")) return j["value"];
   }
   Json value = compute();
+  if (!writer()) return value;  // rank 0 keeps it
   fs::create_directories(path.parent_path());
   Json j;
   j["key"] = key;
@@ -220,7 +278,7 @@ std::string report_markdown(const std::vector<ClaimResult>& results, const Theor
       "**Theorem checks** test what a paper proves: they can fail only through a bug in saturn. "
       "**Empirical claims** test what training or initialisation does, and can fail at our "
       "scale.\n",
-      o.scale == Scale::full ? "full" : "quick");
+      to_string(o.scale));
   for (ClaimKind kind : {ClaimKind::theorem, ClaimKind::empirical}) {
     bool any = false;
     for (const auto& r : results) any = any || r.spec.kind == kind;
@@ -258,7 +316,7 @@ std::string report_markdown(const std::vector<ClaimResult>& results, const Theor
 
 Json results_json(const std::vector<ClaimResult>& results, const TheoryOptions& o) {
   Json j;
-  j["scale"] = o.scale == Scale::full ? "full" : "quick";
+  j["scale"] = to_string(o.scale);
   Json claims = Json::array();
   for (const auto& r : results) {
     Json c;
@@ -315,15 +373,31 @@ std::vector<ClaimResult> run_theory(const std::vector<const Suite*>& selected,
                                     const TheoryOptions& options) {
   if (fs::exists(options.out) && !fs::is_directory(options.out))
     throw InputError(fmt::format("--out: {} is not a directory", options.out.string()));
-  DirLock lock(options.out);
-  Context context(options);
+  // Under mpirun every rank runs the suites (the same code, the same requests); rank 0 locks DIR
+  // and alone writes into it, besides the run directories each rank trains.
+  std::optional<sweep::MpiSession> mpi;
+  if (sweep::launched_by_mpi()) mpi.emplace();
+  std::optional<DirLock> lock;
+  std::string error;
+  if (!mpi || mpi->rank() == 0) {
+    try {
+      lock.emplace(options.out);
+    } catch (const InputError& e) {
+      error = e.what();
+    }
+  }
+  if (mpi ? mpi->any(!error.empty()) : !error.empty())
+    throw InputError(error.empty() ? "stopped: rank 0 could not lock --out" : error);
+  Context context(options, mpi ? &*mpi : nullptr);
   std::vector<ClaimResult> results;
   for (const Suite* s : selected) {
     check_interrupt();
-    context.progress(fmt::format("suite {} ({}), {} scale, {} threads", s->name, s->paper,
-                                 context.scale_name(), context.threads()));
+    context.progress(fmt::format("suite {} ({}), {} scale, {} threads{}", s->name, s->paper,
+                                 context.scale_name(), context.threads(),
+                                 mpi ? fmt::format(", {} ranks", mpi->size()) : ""));
     for (auto& r : s->run(context)) results.push_back(std::move(r));
   }
+  if (!context.writer()) return results;
   fs::create_directories(options.out / "figures");
   for (const auto& r : results) {
     if (!r.figure) continue;
@@ -338,6 +412,29 @@ std::vector<ClaimResult> run_theory(const std::vector<const Suite*>& selected,
                         results_json(results, options).dump(2) + "\n");
   write_file_atomically(options.out / "report.md", report_markdown(results, options));
   return results;
+}
+
+Plan plan_theory(const std::vector<const Suite*>& selected, const TheoryOptions& options) {
+  if (fs::exists(options.out) && !fs::is_directory(options.out))
+    throw InputError(fmt::format("--out: {} is not a directory", options.out.string()));
+  TheoryOptions quiet = options;
+  quiet.progress = false;
+  Plan plan;
+  for (const Suite* s : selected) {
+    check_interrupt();
+    Plan mine;
+    Context context(quiet, nullptr, &mine);
+    try {
+      s->run(context);
+    } catch (const PlanStop&) {
+      plan.stopped.push_back(s->name);
+    }
+    for (auto& r : mine.runs) {
+      r.suite = s->name;
+      plan.runs.push_back(std::move(r));
+    }
+  }
+  return plan;
 }
 
 }  // namespace saturn::theory

@@ -14,6 +14,10 @@
 #include "nets/run_config.h"
 #include "theory/stats.h"
 
+namespace saturn::sweep {
+class MpiSession;
+}
+
 namespace saturn::theory {
 
 using Json = nlohmann::ordered_json;
@@ -73,7 +77,11 @@ struct ClaimResult {
   std::optional<Figure> figure;
 };
 
-enum class Scale { quick, full };
+// quick: minutes on 2 cores (what the tests run); full: longer, more seeds; paper: settings near
+// each paper's, for a cluster (`--plan` estimates its core-hours). Until each suite has its own
+// paper settings, a suite at paper scale runs its full settings (Context::full() is true).
+enum class Scale { quick, full, paper };
+const char* to_string(Scale s);
 
 struct TheoryOptions {
   Scale scale = Scale::quick;
@@ -93,11 +101,31 @@ struct RunOutcome {
   double in_range = 0, out_of_range = 0, final_loss = 0;
 };
 
+// A suite's training runs gathered without training them (`--plan`, `--task`, `--emit-slurm`).
+struct PlannedRun {
+  std::string suite;
+  int batch = 0;  // the suite's train_all call, from 0
+  RunRequest request;
+  std::filesystem::path dir;
+  bool finished = false;  // its summary exists
+};
+struct Plan {
+  std::vector<PlannedRun> runs;
+  // Suites stopped at a batch with unfinished runs: a later batch of theirs (if any) needs this
+  // one's results and is planned once it has finished.
+  std::vector<std::string> stopped;
+};
+
 class Context {
  public:
-  explicit Context(const TheoryOptions& options);
-  bool full() const { return options_.scale == Scale::full; }
-  const char* scale_name() const { return full() ? "full" : "quick"; }
+  // `mpi`: every rank runs the suites, training batches are shared among the ranks, and only
+  // rank 0 writes (units, figures, results). `plan`: train_all records its runs instead.
+  explicit Context(const TheoryOptions& options, const sweep::MpiSession* mpi = nullptr,
+                   Plan* plan = nullptr);
+  // True at full and paper scale (paper falls back to a suite's full settings).
+  bool full() const { return options_.scale != Scale::quick; }
+  bool paper() const { return options_.scale == Scale::paper; }
+  const char* scale_name() const { return to_string(options_.scale); }
   // The number of seeds: --seeds when given, else `quick` or `full`.
   int seeds(int quick, int full) const;
   int threads() const { return threads_; }
@@ -106,8 +134,14 @@ class Context {
   // Trains every run, `threads()` at a time, each on one core (so its result does not depend
   // on the thread count). A run whose directory holds a summary is not trained again; an
   // interrupted one resumes from its last checkpoint. Directories: DIR/runs/NAME-HASH, the
-  // hash over language and config.
+  // hash over language and config. The runs are sweep tasks (sweep/pool.h): under mpirun they
+  // are shared among the ranks, one at a time per rank. In plan mode the runs are recorded and,
+  // unless every one has finished, the suite stops here (PlanStop, caught by plan_theory).
   std::vector<RunOutcome> train_all(const std::vector<RunRequest>& runs);
+  // DIR/runs/NAME-HASH.
+  std::filesystem::path run_dir(const RunRequest& r) const;
+  // Whether this process writes the output (not a worker rank under mpirun).
+  bool writer() const;
   // fn(i) for i < n on threads() threads (each call single-threaded inside); exceptions are
   // rethrown after the loop.
   void parallel_for(int n, const std::function<void(int)>& fn);
@@ -118,7 +152,14 @@ class Context {
  private:
   TheoryOptions options_;
   int threads_ = 1;
+  const sweep::MpiSession* mpi_ = nullptr;
+  Plan* plan_ = nullptr;
+  int batch_ = 0;
 };
+
+// Trains one run into its directory (resumes an interrupted one; nothing when finished), with
+// the calling thread's OpenMP threads.
+void train_run(const RunRequest& r, const std::filesystem::path& dir);
 
 struct Suite {
   std::string name, paper;
@@ -134,6 +175,12 @@ std::vector<const Suite*> select_suites(const std::string& names);
 // Runs the suites into options.out (locked while it runs): report.md, results.json, figures/.
 std::vector<ClaimResult> run_theory(const std::vector<const Suite*>& selected,
                                     const TheoryOptions& options);
+// The training runs of the suites, without training (nothing is locked or written but the
+// measurements of finished batches, kept in DIR/units as in a run).
+Plan plan_theory(const std::vector<const Suite*>& selected, const TheoryOptions& options);
+// Whether this process is a worker rank under mpirun (it prints nothing).
+bool worker_rank();
+
 // The table printed by `saturn theory`.
 std::string format_table(const std::vector<ClaimResult>& results);
 Json results_json(const std::vector<ClaimResult>& results, const TheoryOptions& options);

@@ -88,7 +88,7 @@ TEST_CASE("saturn theory: bad input is one named line and exit 2", "[theory][cli
   };
   for (const Case& c : std::vector<Case>{
            {"theory --suite nope", "--suite: unknown suite 'nope'"},
-           {"theory --scale huge", "--scale: expected quick or full"},
+           {"theory --scale huge", "--scale: expected quick, full or paper"},
            {"theory --seeds -1", "--seeds"},
            {"theory --threads 100000", "--threads"},
            {fmt::format("theory --suite xiong --out {}/file", dir.string()), "not a directory"}}) {
