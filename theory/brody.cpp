@@ -56,20 +56,20 @@ const ClaimSpec kRandomPoints{
 const ClaimSpec kProjectionMajority{
     "brody.projection-majority",
     kPaper,
-    "steps to 0.9 per-position accuracy, majority of 20 classes, scale - layernorm",
+    "mean train accuracy over the run, majority of 20, layernorm - scale",
     "projection (layernorm) learns majority faster and more reliably than scaling alone",
     "The paper's task (20 classes, length 50, every position labelled with the majority class, "
     "lead >= 6), one pre-norm layer, d = 8, init std 0.5. Paired by seed (same initialisation "
-    "and words): steps until the 10-step mean training accuracy (per position) first reaches "
-    "0.9, the step budget when never (so unreliability counts as slowness), scale minus "
-    "layernorm; its 95% t-interval over seeds. Holds when the interval lies at or above the "
-    "least effect; fails when it lies below it; inconclusive otherwise. Success rates (fresh "
-    "words, per-position accuracy >= 0.9) are reported.",
+    "and words): the per-position training accuracy averaged over every step of the run (the "
+    "area under the learning curve: faster learning and a higher plateau both raise it), "
+    "layernorm minus scale; its 95% t-interval over seeds. Holds when the interval lies at or "
+    "above the least effect; fails when it lies below it; inconclusive otherwise. Steps to a "
+    "10-step mean accuracy of 0.9 (the budget when never) and success rates (fresh words, "
+    "accuracy >= 0.9) are reported.",
     "\"We show empirically that Transformers do indeed benefit from these properties of "
     "LayerNorm in general language modeling and even in computing simple functions such as "
     "\u201cmajority\u201d.\" (Abstract; Sec. 4.1, Computing Majority)",
-    "scale - layernorm steps to 0.9 >= 5% of the step budget (quick 40 of 800 steps; full 75 "
-    "of 1500).",
+    "layernorm - scale mean training accuracy over the run >= 0.02.",
     ClaimKind::empirical};
 const ClaimSpec kUniformQuery{
     "brody.uniform-query",
@@ -94,8 +94,10 @@ struct Setting {
   int scaling_seeds, majority_seeds, trials, scaling_steps, majority_steps;
 };
 Setting setting(const Context& c) {
-  if (c.full()) return {c.seeds(3, 5), c.seeds(10, 20), 100, 1000, 1500};
-  return {c.seeds(3, 5), c.seeds(10, 20), 20, 500, 800};
+  // Majority of 20: quick's 300 steps keep the suite's CPU time within 1.3x of the two-symbol
+  // task it replaced (fresh-word accuracy ~0.45 there, far from a ceiling); full trains 3000.
+  if (c.full()) return {c.seeds(3, 5), c.seeds(10, 20), 100, 1000, 3000};
+  return {c.seeds(3, 5), c.seeds(10, 20), 20, 500, 300};
 }
 
 // The majority-of-20 models: Brody et al.'s single pre-norm layer, d = 8, one head, no
@@ -103,7 +105,7 @@ Setting setting(const Context& c) {
 // 8 std^2 (0.003 at 0.02, where attention is uniform for free in both conditions and nothing can
 // separate them; about 2 at 0.5). tests/theory: "attention uniformity: ..." checks both ends.
 constexpr double kMajorityInitStd = 0.5, kMajorityLr = 0.003, kMajorityThreshold = 0.9;
-constexpr double kMajorityMinStepsFraction = 0.05, kMinEntropyGain = 0.05, kInitEntropyCap = 0.95;
+constexpr double kMinAccuracyGain = 0.02, kMinEntropyGain = 0.05, kInitEntropyCap = 0.95;
 
 nets::ModelConfig majority_model(const char* norm, std::uint64_t seed) {
   nets::ModelConfig m;
@@ -401,11 +403,14 @@ std::vector<ClaimResult> run(Context& c) {
     auto number = [&](int cond, int seed, const char* when, const char* what) {
       return at(cond, seed)[when][what].get<double>();
     };
-    std::vector<double> steps[2], test[2], ok[2], entropy[2], init_entropy[2], tv[2], angle[2];
+    std::vector<double> steps[2], mean_acc[2], test[2], ok[2], entropy[2], init_entropy[2], tv[2],
+        angle[2];
     for (int cond = 0; cond < 2; ++cond)
       for (int seed = 0; seed < n; ++seed) {
         steps[cond].push_back(steps_to(at(cond, seed)["train_accuracy"].get<std::vector<double>>(),
                                        kMajorityThreshold, s.majority_steps));
+        mean_acc[cond].push_back(
+            summarize(at(cond, seed)["train_accuracy"].get<std::vector<double>>()).mean);
         test[cond].push_back(at(cond, seed)["test_accuracy"].get<double>());
         ok[cond].push_back(test[cond].back() >= kMajorityThreshold);
         entropy[cond].push_back(number(cond, seed, "trained", "entropy"));
@@ -413,16 +418,20 @@ std::vector<ClaimResult> run(Context& c) {
         tv[cond].push_back(number(cond, seed, "trained", "total_variation"));
         angle[cond].push_back(number(cond, seed, "trained", "query_angle_deg"));
       }
-    std::vector<double> dsteps, dentropy, dangle;
+    std::vector<double> dacc, dsteps, dentropy, dangle;
     for (int seed = 0; seed < n; ++seed) {
+      dacc.push_back(mean_acc[0][seed] - mean_acc[1][seed]);
       dsteps.push_back(steps[1][seed] - steps[0][seed]);
       dentropy.push_back(entropy[0][seed] - entropy[1][seed]);
       dangle.push_back(angle[1][seed] - angle[0][seed]);
     }
-    const double min_steps = kMajorityMinStepsFraction * s.majority_steps;
-    const Summary ds = summarize(dsteps), de = summarize(dentropy), da = summarize(dangle);
+    const Summary dm = summarize(dacc), ds = summarize(dsteps), de = summarize(dentropy),
+                  da = summarize(dangle);
     const double inf = INFINITY;
-    r.verdict = decide(ds.ci, {min_steps, inf});
+    // A floor (no run reaching 0.9 within the budget: every step count equal) cannot decide a
+    // steps criterion; the mean accuracy over the run has none. It fails for the right reason
+    // when both conditions learn alike (a difference of 0 lies below the least effect).
+    r.verdict = decide(dm.ci, {kMinAccuracyGain, inf});
     // At init the attention must not be uniform for free in either condition; otherwise the
     // comparison says nothing (inconclusive, never holds).
     const double init_ln = summarize(init_entropy[0]).mean,
@@ -430,8 +439,10 @@ std::vector<ClaimResult> run(Context& c) {
     const bool init_informative = init_ln < kInitEntropyCap && init_sc < kInitEntropyCap;
     q.verdict = all_of({decide(de.ci, {kMinEntropyGain, inf}),
                         init_informative ? Verdict::holds : Verdict::inconclusive});
-    r.effects.push_back({"steps to 0.9, scale - layernorm", ds, min_steps});
-    r.effects.push_back({"fresh-word accuracy, layernorm - scale", summarize([&] {
+    r.effects.push_back(
+        {"mean training accuracy over the run, layernorm - scale", dm, kMinAccuracyGain});
+    r.effects.push_back({"steps to 0.9, scale - layernorm (reported)", ds, 0});
+    r.effects.push_back({"fresh-word accuracy, layernorm - scale (reported)", summarize([&] {
                            std::vector<double> d;
                            for (int seed = 0; seed < n; ++seed)
                              d.push_back(test[0][seed] - test[1][seed]);
@@ -441,11 +452,13 @@ std::vector<ClaimResult> run(Context& c) {
     q.effects.push_back({"normalised attention entropy, layernorm - scale", de, kMinEntropyGain});
     q.effects.push_back({"angle of W_K^T q to 1 (deg), scale - layernorm (reported)", da, 0});
     r.per_seed.columns = {"seed",
-                          "steps layernorm",
-                          "steps scale",
-                          "scale - layernorm",
-                          "accuracy layernorm",
-                          "accuracy scale"};
+                          "mean train acc layernorm",
+                          "mean train acc scale",
+                          "layernorm - scale",
+                          "steps to 0.9 layernorm",
+                          "steps to 0.9 scale",
+                          "fresh acc layernorm",
+                          "fresh acc scale"};
     q.per_seed.columns = {"seed",
                           "entropy at init layernorm",
                           "entropy at init scale",
@@ -457,8 +470,9 @@ std::vector<ClaimResult> run(Context& c) {
                           "angle layernorm",
                           "angle scale"};
     for (int seed = 0; seed < n; ++seed) {
-      r.per_seed.rows.push_back({std::to_string(seed), fmt_num(steps[0][seed], 0),
-                                 fmt_num(steps[1][seed], 0), fmt_num(dsteps[seed], 0),
+      r.per_seed.rows.push_back({std::to_string(seed), fmt_num(mean_acc[0][seed]),
+                                 fmt_num(mean_acc[1][seed]), fmt_num(dacc[seed]),
+                                 fmt_num(steps[0][seed], 0), fmt_num(steps[1][seed], 0),
                                  fmt_num(test[0][seed]), fmt_num(test[1][seed])});
       q.per_seed.rows.push_back({std::to_string(seed), fmt_num(init_entropy[0][seed]),
                                  fmt_num(init_entropy[1][seed]), fmt_num(entropy[0][seed]),
@@ -468,9 +482,9 @@ std::vector<ClaimResult> run(Context& c) {
     }
     std::string steps_data, entropy_data;
     for (int cond = 0; cond < 2; ++cond) {
-      const Summary ss = summarize(steps[cond]), se = summarize(entropy[cond]),
-                    si = summarize(init_entropy[cond]);
+      const Summary se = summarize(entropy[cond]), si = summarize(init_entropy[cond]);
       r.numbers[pair[cond]] = {
+          {"mean_train_accuracy", mean_acc[cond]},
           {"steps_to_0.9", steps[cond]},
           {"fresh_accuracy", test[cond]},
           {"success_rate", summarize(ok[cond]).mean},
@@ -484,21 +498,24 @@ std::vector<ClaimResult> run(Context& c) {
                                {"entropy_at_init", init_entropy[cond]},
                                {"total_variation", tv[cond]},
                                {"angle_deg", angle[cond]}};
-      r.value += fmt::format("{}{} {} steps, success {:.2f}", cond ? "; " : "", pair[cond],
-                             fmt_num(ss.mean, 0), summarize(ok[cond]).mean);
+      r.value += fmt::format("{}{} {} (fresh {}, success {:.2f})", cond ? "; " : "", pair[cond],
+                             format_summary(summarize(mean_acc[cond]), 3),
+                             fmt_num(summarize(test[cond]).mean), summarize(ok[cond]).mean);
       q.value += fmt::format("{}{} {} (init {})", cond ? "; " : "", pair[cond],
                              format_summary(se, 3), fmt_num(si.mean));
-      steps_data += fmt::format("{} {} {} {}\n", cond, pair[cond], ss.mean, ss.sd);
+      const Summary sm = summarize(mean_acc[cond]);
+      steps_data += fmt::format("{} {} {} {}\n", cond, pair[cond], sm.mean, sm.sd);
       for (int seed = 0; seed < n; ++seed)
         entropy_data +=
             fmt::format("{} {} {}\n", cond, init_entropy[cond][seed], entropy[cond][seed]);
       entropy_data += "\n\n";
     }
-    r.value += "; scale - layernorm " + format_summary(ds, 1);
+    r.value += "; layernorm - scale " + format_summary(dm, 3);
     q.value += "; layernorm - scale " + format_summary(de, 3);
-    r.numbers["difference"] = dsteps;
+    r.numbers["difference"] = dacc;
+    r.numbers["steps_difference"] = dsteps;
     r.numbers["threshold"] = kMajorityThreshold;
-    r.numbers["least_effect_steps"] = min_steps;
+    r.numbers["least_effect"] = kMinAccuracyGain;
     q.numbers["difference"] = dentropy;
     q.numbers["angle_difference"] = dangle;
     q.numbers["least_effect"] = kMinEntropyGain;
@@ -522,19 +539,18 @@ std::vector<ClaimResult> run(Context& c) {
         "attention is not uniform before training.";
     q.differs = r.differs +
                 " The paper's diagnostic is the angle between the effective query and 1; under "
-                "projection the keys are orthogonal to 1, so the loss does not depend on that "
-                "angle: we decide on the attention itself and report the angle.";
-    const double top = std::max({1.0, *std::max_element(steps[0].begin(), steps[0].end()),
-                                 *std::max_element(steps[1].begin(), steps[1].end())});
+                "projection the normalised inputs are orthogonal to 1, so the scores do not "
+                "depend on that angle: we decide on the attention itself and report the angle.";
+    const double scale_mean = summarize(mean_acc[1]).mean;
     r.figure = Figure{
         steps_data,
         fmt::format("set style fill solid 0.5\nset boxwidth 0.6\nset xrange [-0.6:1.6]\nset yrange "
-                    "[0:{}]\nset xlabel 'normalisation before attention'\nset ylabel 'steps to 0.9 "
-                    "per-position train accuracy (mean +- sd; budget {})'\nplot data using "
-                    "1:3:4:xtic(2) with boxerrorbars notitle, {} with lines dt 2 lc rgb '#444444' "
-                    "title 'step budget (never reached)'",
-                    1.15 * std::max<double>(top, s.majority_steps), s.majority_steps,
-                    s.majority_steps)};
+                    "[0:1.05]\nset key top left\nset xlabel 'normalisation before attention'\nset "
+                    "ylabel 'train accuracy, mean over the run (+- sd)'\n"
+                    "plot data using 1:3:4:xtic(2) with boxerrorbars notitle, {} with lines dt 2 "
+                    "lc rgb '#444444' title 'expected: layernorm at or above scale + {}', 0.05 "
+                    "with lines dt 3 lc rgb '#888888' title 'chance (1/20)'",
+                    scale_mean + kMinAccuracyGain, kMinAccuracyGain)};
     q.figure = Figure{
         entropy_data,
         "set xlabel 'normalised attention entropy at init'\nset ylabel 'normalised attention "
