@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "base/error.h"
 #include "base/interrupt.h"
 
@@ -50,6 +52,38 @@ Batch<T> make_batch(const std::vector<const Example*>& examples, int k, Objectiv
   return b;
 }
 
+template <class T>
+Batch<T> make_label_batch(const std::vector<Word>& words,
+                          const std::vector<std::vector<int>>& labels, int k) {
+  if (labels.size() != words.size())
+    throw InputError(
+        fmt::format("label batch: {} words but {} label lists", words.size(), labels.size()));
+  std::vector<Example> examples(words.size());
+  std::vector<const Example*> ptrs;
+  for (std::size_t i = 0; i < words.size(); ++i)
+    examples[i].word = words[i], ptrs.push_back(&examples[i]);
+  // Tokens and lengths as for recognition; the targets are replaced below.
+  Batch<T> b = make_batch<T>(ptrs, k, Objective::recognize);
+  b.targets.assign(static_cast<std::size_t>(b.B) * b.Tn, T(0));
+  b.mask.assign(b.targets.size(), T(0));
+  for (int i = 0; i < b.B; ++i) {
+    const auto& y = labels[i];
+    if (static_cast<int>(y.size()) != b.lengths[i])
+      throw InputError(fmt::format("label batch: word {} has {} positions but {} labels", i,
+                                   b.lengths[i], y.size()));
+    for (int t = 0; t < b.lengths[i]; ++t) {
+      if (y[t] < 0) continue;
+      if (y[t] >= k)
+        throw InputError(fmt::format("label batch: class {} at word {} position {} is not below {}",
+                                     y[t], i, t, k));
+      const std::size_t at = static_cast<std::size_t>(i) * b.Tn + t;
+      b.targets[at] = static_cast<T>(y[t]);
+      b.mask[at] = T(1);
+    }
+  }
+  return b;
+}
+
 void forward_in_batches(
     Transformer<float>& model, const std::vector<Example>& examples,
     const std::function<void(const Batch<float>& batch, std::size_t first, float loss)>& fn) {
@@ -66,5 +100,9 @@ void forward_in_batches(
 
 template Batch<float> make_batch<float>(const std::vector<const Example*>&, int, Objective);
 template Batch<double> make_batch<double>(const std::vector<const Example*>&, int, Objective);
+template Batch<float> make_label_batch<float>(const std::vector<Word>&,
+                                              const std::vector<std::vector<int>>&, int);
+template Batch<double> make_label_batch<double>(const std::vector<Word>&,
+                                                const std::vector<std::vector<int>>&, int);
 
 }  // namespace saturn::nets

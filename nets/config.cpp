@@ -191,7 +191,9 @@ std::map<std::string, std::string> ModelConfig::to_map() const {
           {"causal", b(causal)},
           {"bias", b(bias)},
           {"readout", q(name_of(kReadoutNames, readout))},
-          {"objective", q(name_of(kObjectiveNames, objective))},
+          // label has no config name (config.h): written for the record, never read back.
+          {"objective",
+           q(objective == Objective::label ? "label" : name_of(kObjectiveNames, objective))},
           {"init_std", fmt::format("{}", init_std)},
           {"seed", std::to_string(seed)},
           {"max_length", std::to_string(max_length)}};

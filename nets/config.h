@@ -17,7 +17,17 @@ namespace saturn::nets {
 
 enum class NormPosition { pre, post, none };
 enum class Readout { bos, eos, mean };
-enum class Objective { recognize, next_symbol };
+// `label` (per-position multi-class: every labelled position predicts one of the k symbols as a
+// class, softmax cross-entropy) is a model-level objective that saturn theory trains (the brody
+// suite's majority-of-20 task); it has no config name, so `saturn train` cannot select it.
+enum class Objective { recognize, next_symbol, label };
+// Outputs per scored row: one logit per word (recognize); k symbols and "end" per position
+// (next-symbol); k classes per position (label).
+inline int output_count(Objective objective, int num_symbols) {
+  return objective == Objective::recognize     ? 1
+         : objective == Objective::next_symbol ? num_symbols + 1
+                                               : num_symbols;
+}
 inline constexpr std::array<const char*, 3> kNormPositionNames = {"pre", "post", "none"};
 inline constexpr std::array<const char*, 3> kReadoutNames = {"bos", "eos", "mean"};
 inline constexpr std::array<const char*, 2> kObjectiveNames = {"recognize", "next-symbol"};

@@ -138,7 +138,10 @@ void Transformer<T>::resize(int B, int Tn) {
   lnf_mean_.assign(N, T(0));
   lnf_rstd_.assign(N, T(0));
   readout_.assign(static_cast<std::size_t>(B) * C, T(0));
-  logits_.assign(config_.objective == Objective::recognize ? B : N * (k_ + 1), T(0));
+  logits_.assign(config_.objective == Objective::recognize
+                     ? B
+                     : N * static_cast<std::size_t>(output_count(config_.objective, k_)),
+                 T(0));
   dlogits_.assign(logits_.size(), T(0));
   scratch_a_.assign(N * std::max(2 * C, F), T(0));
   scratch_b_.assign(N * std::max(C, F), T(0));
@@ -295,6 +298,12 @@ T Transformer<T>::forward(const Batch<T>& b) {
     xf = xf_.data();
   } else {
     std::copy(xL_.begin(), xL_.begin() + static_cast<std::size_t>(R) * C, xf_.begin());
+  }
+  if (config_.objective == Objective::label) {
+    linear_forward(logits_.data(), xf, p("head.w"), p("head.b"), N, C, k_);
+    return softmax_ce_forward(logits_.data(), b.targets.data(), b.mask.data(), static_cast<long>(N),
+                              k_) +
+           margin_loss_;
   }
   if (config_.objective == Objective::next_symbol) {
     linear_forward(logits_.data(), xf, p("head.w"), p("head.b"), N, C, k_ + 1);
@@ -476,7 +485,12 @@ void Transformer<T>::backward(const Batch<T>& b) {
   Buffer<T>& dcur = grad_cur_;
   dx.assign(NC, T(0));
   dcur.assign(NC, T(0));
-  if (config_.objective == Objective::next_symbol) {
+  if (config_.objective == Objective::label) {
+    softmax_ce_backward(dlogits_.data(), logits_.data(), b.targets.data(), b.mask.data(),
+                        static_cast<long>(N), k_);
+    linear_backward(dx.data(), grad("head.w"), grad("head.b"), dlogits_.data(), xf_.data(),
+                    p("head.w"), N, C, k_);
+  } else if (config_.objective == Objective::next_symbol) {
     bce_backward(dlogits_.data(), logits_.data(), b.targets.data(), b.mask.data(),
                  static_cast<long>(logits_.size()));
     linear_backward(dx.data(), grad("head.w"), grad("head.b"), dlogits_.data(), xf_.data(),

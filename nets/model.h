@@ -69,6 +69,7 @@ struct Batch {
   std::vector<int> lengths;  // (B): word length + 2
   // recognize: targets (B) in {0,1}. next-symbol: targets and mask (B, Tn, k+1): position t
   // (BOS = 0) holds the prefix w[:t]; outputs are the k symbols and "end" (prefix accepted).
+  // label: targets (B, Tn) class indices 0..k-1 (as T), mask (B, Tn) 1 where labelled.
   Buffer<T> targets, mask;
 };
 
@@ -80,7 +81,7 @@ class Transformer {
   const ModelConfig& config() const { return config_; }
   const ParameterLayout& layout() const { return layout_; }
   int num_symbols() const { return k_; }
-  int num_outputs() const { return config_.objective == Objective::recognize ? 1 : k_ + 1; }
+  int num_outputs() const { return output_count(config_.objective, k_); }
 
   // Normal(0, init_std) weights and embeddings, zero biases, unit gains; from config.seed.
   void init();
@@ -88,7 +89,8 @@ class Transformer {
   T* grad(const std::string& name);
 
   // Mean loss over the batch, plus the score margin penalty when attention_margin > 0 (alone:
-  // margin_loss()); logits() holds (B) or (B, Tn, k+1) outputs afterwards.
+  // margin_loss()); logits() holds (B), (B, Tn, k+1) (next-symbol) or (B, Tn, k) (label)
+  // outputs afterwards.
   T forward(const Batch<T>& batch);
   T margin_loss() const { return margin_loss_; }
   // Accumulates dloss/dparams into grads (call zero_grad first). Needs the last forward.

@@ -22,7 +22,7 @@ bool has_affine(const ModelConfig& c) {
 
 ParameterLayout::ParameterLayout(const ModelConfig& c, int k) {
   const int C = c.d_model, F = c.d_ff, V = k + 2, dh = c.d_model / c.n_heads;
-  const int outputs = c.objective == Objective::recognize ? 1 : k + 1;
+  const int outputs = output_count(c.objective, k);
   add("embed.wte", {V, C});
   if (c.positional == Positional::learned) add("embed.wpe", {c.max_length + 2, C});
   if (c.positional == Positional::fraction) add("embed.wfrac", {C});

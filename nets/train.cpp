@@ -262,6 +262,8 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
   const ModelConfig& mc = config.model;
   const TrainConfig& tc = config.train;
   const int k = language->alphabet().size();
+  if (mc.objective == Objective::label)
+    throw InputError("objective: label is trained by saturn theory's own loop, not by train");
   // Plain ints, not structured bindings: the lambdas below capture them.
   int train_lo, train_hi, test_lo, test_hi;
   std::tie(train_lo, train_hi) = parse_length_range(tc.train_lengths, "train_lengths");

@@ -3,14 +3,15 @@
 // which majority needs. Selectability is decided exactly (verify/selectable.h).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <random>
 
 #include "lang/builtin.h"
 #include "nets/checkpoint.h"
 #include "nets/run_dir.h"
 #include "saturate/probe.h"
+#include "theory/majority_task.h"
 #include "theory/suites.h"
 #include "verify/keys.h"
 #include "verify/selectable.h"
@@ -32,8 +33,9 @@ const ClaimSpec kScaling{
     "decided exactly over probe words. Holds when no key of any scale or layernorm model is "
     "un-selectable (an exact count, no interval needed); fails when any is. The projection and "
     "none fractions are reported (mean and 95% interval over seeds).",
-    "",
-    "",
+    "\"(b) scaling allows each key to potentially receive the highest attention, and prevents "
+    "keys from being \u201cun-select-able\u201d.\" (Abstract; Sec. 3.2, Scaling)",
+    "Exact: 0 un-selectable keys in every layernorm and scale model; a single one fails.",
     ClaimKind::theorem};
 const ClaimSpec kRandomPoints{
     "brody.random-points",
@@ -45,40 +47,96 @@ const ClaimSpec kRandomPoints{
     "un-selectable when n <= d + 1 (general position), and (c) the un-selectable fraction at "
     "n = 60, d = 3 has its 95% interval (over trials) above 0.5; fails when any part is "
     "contradicted.",
-    "",
-    "",
+    "(paraphrase) Sec. 4.2, Unselectable Keys: among random Gaussian points (n = 3..60, "
+    "d = 3..15) un-selectable points are common when n is large against d; scaled to a sphere, "
+    "none is.",
+    "Exact for (a) and (b): 0 points; (c): an un-selectable fraction of at least 0.5 at n = 60, "
+    "d = 3.",
     ClaimKind::theorem};
 const ClaimSpec kProjectionMajority{
     "brody.projection-majority",
     kPaper,
-    "steps to 95% train accuracy on majority, scale - layernorm",
-    "projection (layernorm) learns majority faster than scaling alone",
-    "Paired by seed (same initialisation and data): steps until the 10-step mean training "
-    "accuracy first reaches 0.95 (the step budget when never), scale minus layernorm; its 95% "
-    "t-interval over seeds. Holds when the interval lies above 0; fails when it lies below 0; "
-    "inconclusive otherwise. Success rates (in-range accuracy >= 0.95) are reported.",
-    "",
-    "",
+    "mean train accuracy over the run, majority of 20, layernorm - scale",
+    "projection (layernorm) learns majority faster and more reliably than scaling alone",
+    "The paper's task (20 classes, length 50, every position labelled with the majority class, "
+    "lead >= 6), one pre-norm layer, d = 8, init std 0.5. Paired by seed (same initialisation "
+    "and words): the per-position training accuracy averaged over every step of the run (the "
+    "area under the learning curve: faster learning and a higher plateau both raise it), "
+    "layernorm minus scale; its 95% t-interval over seeds. Holds when the interval lies at or "
+    "above the least effect; fails when it lies below it; inconclusive otherwise. Steps to a "
+    "10-step mean accuracy of 0.9 (the budget when never) and success rates (fresh words, "
+    "accuracy >= 0.9) are reported.",
+    "\"We show empirically that Transformers do indeed benefit from these properties of "
+    "LayerNorm in general language modeling and even in computing simple functions such as "
+    "\u201cmajority\u201d.\" (Abstract; Sec. 4.1, Computing Majority)",
+    "layernorm - scale mean training accuracy over the run >= 0.02.",
     ClaimKind::empirical};
 const ClaimSpec kUniformQuery{
     "brody.uniform-query",
     kPaper,
-    "angle of the effective query to 1 (deg), scale - layernorm",
-    "with projection the query turns toward 1 (uniform attention)",
-    "The effective query u = W_K^T q at the BOS readout (q with its bias), folded angle to the "
-    "all-ones vector in [0, 90] degrees, mean over probe words; per seed scale minus layernorm "
-    "(same models as brody.projection-majority), its 95% interval. Holds when it lies above 0; "
-    "fails when it lies below 0; inconclusive otherwise.",
-    "",
-    "",
+    "normalised attention entropy, layernorm - scale",
+    "with projection the model attends uniformly (entropy near 1)",
+    "On the models of brody.projection-majority: layer 0's attention at every labelled "
+    "position of 256 fresh words, its entropy over the n visible keys divided by log n (1: "
+    "uniform), mean per model; per seed layernorm minus scale, its 95% interval. Holds when the "
+    "interval lies at or above the least effect and the attention at init is not uniform for "
+    "free (mean normalised entropy below 0.95 in both conditions; inconclusive otherwise); "
+    "fails when it lies below the least effect. The total variation from uniform and Brody et "
+    "al.'s folded angle between W_K^T q and 1 are reported.",
+    "\"(a) projection allows the attention mechanism to create an attention query that attends "
+    "to all keys equally, offloading the need to learn this operation by the attention\" "
+    "(Abstract; Sec. 3.1, Projection)",
+    "layernorm - scale normalised attention entropy >= 0.05, with entropy at init < 0.95 in "
+    "both conditions.",
     ClaimKind::empirical};
 
 struct Setting {
   int scaling_seeds, majority_seeds, trials, scaling_steps, majority_steps;
 };
 Setting setting(const Context& c) {
-  if (c.full()) return {c.seeds(3, 5), c.seeds(10, 20), 100, 1000, 800};
-  return {c.seeds(3, 5), c.seeds(10, 20), 20, 500, 400};
+  // Majority of 20: quick's 300 steps keep the suite's CPU time within 1.3x of the two-symbol
+  // task it replaced (fresh-word accuracy ~0.45 there, far from a ceiling); full trains 3000.
+  if (c.full()) return {c.seeds(3, 5), c.seeds(10, 20), 100, 1000, 3000};
+  return {c.seeds(3, 5), c.seeds(10, 20), 20, 500, 300};
+}
+
+// The majority-of-20 models: Brody et al.'s single pre-norm layer, d = 8, one head, no
+// positions. init std 0.5, not the default 0.02: with d = 8 the scores' spread at init is about
+// 8 std^2 (0.003 at 0.02, where attention is uniform for free in both conditions and nothing can
+// separate them; about 2 at 0.5). tests/theory: "attention uniformity: ..." checks both ends.
+constexpr double kMajorityInitStd = 0.5, kMajorityLr = 0.003, kMajorityThreshold = 0.9;
+constexpr double kMinAccuracyGain = 0.02, kMinEntropyGain = 0.05, kInitEntropyCap = 0.95;
+
+nets::ModelConfig majority_model(const char* norm, std::uint64_t seed) {
+  nets::ModelConfig m;
+  for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
+           {"d_model", "8"},
+           {"n_heads", "1"},
+           {"n_layers", "1"},
+           {"d_ff", "32"},
+           {"norm_position", "pre"},
+           {"norm", norm},
+           {"norm_affine", "false"},
+           {"norm_eps", "0"},
+           {"positional", "none"},
+           {"max_length", "50"},
+           {"init_std", fmt::format("{}", kMajorityInitStd)},
+           {"seed", std::to_string(seed)}})
+    m.set(k, v);
+  m.objective = nets::Objective::label;
+  return m;
+}
+
+// Steps until the mean of 10 consecutive per-step accuracies first reaches `threshold`; `budget`
+// when never.
+double steps_to(const std::vector<double>& accuracy, double threshold, int budget) {
+  double sum = 0;
+  for (std::size_t i = 0; i < accuracy.size(); ++i) {
+    sum += accuracy[i];
+    if (i >= 10) sum -= accuracy[i - 10];
+    if (i >= 9 && sum / 10 >= threshold) return static_cast<double>(i + 1);
+  }
+  return budget;
 }
 
 nets::RunConfig brody_config(const char* norm, bool positions, int d, int layers, int steps,
@@ -108,24 +166,6 @@ nets::RunConfig brody_config(const char* norm, bool positions, int d, int layers
            {"eval_per_length", "16"}})
     c.set(k, v);
   return c;
-}
-
-// Steps until the mean training accuracy over 10 consecutive logged steps first reaches 0.95.
-double steps_to_threshold(const std::filesystem::path& dir, int budget) {
-  std::ifstream in(dir / "metrics.jsonl");
-  std::string line;
-  std::vector<double> acc;
-  while (std::getline(in, line)) {
-    const Json j = Json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.contains("train_acc")) continue;
-    acc.push_back(j["train_acc"].get<double>());
-    if (acc.size() >= 10) {
-      double m = 0;
-      for (std::size_t i = acc.size() - 10; i < acc.size(); ++i) m += acc[i] / 10;
-      if (m >= 0.95) return j["step"].get<double>();
-    }
-  }
-  return budget;
 }
 
 verify::PointSet gaussian_points(int n, int d, bool scaled, std::mt19937_64& rng) {
@@ -176,19 +216,28 @@ std::vector<ClaimResult> run(Context& c) {
     });
     std::string data;
     std::size_t scaled_unselectable = 0;
+    r.per_seed.columns = {"norm", "seed", "keys", "un-selectable", "fraction"};
     for (int n = 0; n < 4; ++n) {
       std::vector<double> fractions;
+      std::vector<std::pair<std::size_t, std::size_t>> seed_counts;
       std::size_t total = 0, bad = 0;
       for (int seed = 0; seed < s.scaling_seeds; ++seed) {
         std::size_t t = 0, u = 0;
         for (const auto& h : keys[n * s.scaling_seeds + seed])
           t += h["keys"].get<std::size_t>(), u += h["unselectable"].get<std::size_t>();
         fractions.push_back(t ? double(u) / t : 0.0);
+        seed_counts.emplace_back(t, u);
         total += t, bad += u;
         r.numbers[norms[n]]["per_seed_layers"].push_back(keys[n * s.scaling_seeds + seed]);
       }
       if (n < 2) scaled_unselectable += bad;
       const Summary sm = summarize(fractions);
+      for (int seed = 0; seed < s.scaling_seeds; ++seed)
+        r.per_seed.rows.push_back(
+            {norms[n], std::to_string(seed), std::to_string(seed_counts[seed].first),
+             std::to_string(seed_counts[seed].second), fmt_num(fractions[seed], 4)});
+      // The theorem's effect is exact (0 with scaling); the others are what scaling prevents.
+      r.effects.push_back({fmt::format("un-selectable fraction, {}", norms[n]), sm, 0});
       r.numbers[norms[n]]["fraction"] = fractions;
       r.numbers[norms[n]]["unselectable"] = bad;
       r.numbers[norms[n]]["keys"] = total;
@@ -210,14 +259,16 @@ std::vector<ClaimResult> run(Context& c) {
         "float32 weights: on a sphere up to rounding.";
     r.figure =
         Figure{data,
-               "set style fill solid 0.5\nset boxwidth 0.6\nset xlabel 'normalisation "
-               "before attention'\nset ylabel 'un-selectable fraction of the keys (mean "
-               "+- sd over seeds)'\nplot data using 1:3:4:xtic(2) with boxerrorbars notitle"};
+               "set style fill solid 0.5\nset boxwidth 0.6\nset xrange [-0.6:3.6]\nset "
+               "xlabel 'normalisation before attention'\nset ylabel 'un-selectable fraction of "
+               "the keys (mean +- sd over seeds)'\nset key top left\nplot data using "
+               "1:3:4:xtic(2) with boxerrorbars notitle, 0 with lines dt 2 lc rgb '#444444' "
+               "title 'expected with scaling (layernorm, scale): exactly 0'"};
     results.push_back(std::move(r));
   }
   {  // random points
     ClaimResult r(kRandomPoints);
-    const Json grid = c.cached(fmt::format("brody-random-points:{}", s.trials), [&] {
+    const Json grid = c.cached(fmt::format("brody-random-points:v2:{}", s.trials), [&] {
       const int cells = static_cast<int>(kNs.size() * kDs.size());
       std::vector<Json> rows(cells);
       c.parallel_for(cells, [&](int i) {
@@ -239,6 +290,7 @@ std::vector<ClaimResult> run(Context& c) {
         rows[i] = {{"n", n},
                    {"d", d},
                    {"fraction", f.mean},
+                   {"fraction_sd", f.sd},
                    {"fraction_ci", {f.ci.lo, f.ci.hi}},
                    {"sets_with_one", summarize(any).mean},
                    {"scaled_unselectable", scaled_bad}};
@@ -247,18 +299,45 @@ std::vector<ClaimResult> run(Context& c) {
     });
     std::size_t scaled_bad = 0, small_bad = 0;
     Interval at60{0, 0};
+    Summary at60_summary;
     std::string data;
+    // Per dimension (the trials are the seeds here): the largest n in general position, n = 60,
+    // and the scaled points over every n.
+    r.per_seed.columns = {"d",
+                          "largest n <= d + 1",
+                          "fraction there",
+                          "fraction at n = 60",
+                          "95% interval at n = 60",
+                          "scaled un-selectable (all n)"};
     for (int di = 0; di < static_cast<int>(kDs.size()); ++di) {
+      std::size_t scaled_here = 0;
+      std::string small_n = "-", small_fraction = "-", big = "-", big_ci = "-";
       for (const auto& row : grid) {
         if (row["d"] != kDs[di]) continue;
         const int n = row["n"], d = row["d"];
         scaled_bad += row["scaled_unselectable"].get<std::size_t>();
+        scaled_here += row["scaled_unselectable"].get<std::size_t>();
         if (n <= d + 1 && row["fraction"].get<double>() > 0) ++small_bad;
-        if (n == 60 && d == 3) at60 = {row["fraction_ci"][0], row["fraction_ci"][1]};
+        if (n <= d + 1)
+          small_n = std::to_string(n), small_fraction = fmt_num(row["fraction"].get<double>());
+        if (n == 60) {
+          big = fmt_num(row["fraction"].get<double>());
+          big_ci = fmt::format("[{}, {}]", fmt_num(row["fraction_ci"][0].get<double>()),
+                               fmt_num(row["fraction_ci"][1].get<double>()));
+        }
+        if (n == 60 && d == 3) {
+          at60 = {row["fraction_ci"][0], row["fraction_ci"][1]};
+          at60_summary = {s.trials, row["fraction"].get<double>(), row["fraction_sd"].get<double>(),
+                          at60};
+        }
         data += fmt::format("{} {}\n", n, row["fraction"].get<double>());
       }
+      r.per_seed.rows.push_back({std::to_string(kDs[di]), small_n, small_fraction, big, big_ci,
+                                 std::to_string(scaled_here)});
       data += "\n\n";
     }
+    r.effects.push_back(
+        {"un-selectable fraction at n = 60, d = 3 (over trials)", at60_summary, 0.5});
     r.numbers["grid"] = grid;
     r.verdict =
         all_of({scaled_bad == 0 ? Verdict::holds : Verdict::fails,
@@ -287,99 +366,198 @@ std::vector<ClaimResult> run(Context& c) {
     r.figure = Figure{data, plot};
     results.push_back(std::move(r));
   }
-  {  // projection and majority; the uniform query, from the same models
+  {  // projection and majority of 20; the uniform query, from the same models
     ClaimResult r(kProjectionMajority), q(kUniformQuery);
     const char* pair[2] = {"layernorm", "scale"};
-    std::vector<RunRequest> runs;
-    for (int n = 0; n < 2; ++n)
-      for (int seed = 0; seed < s.majority_seeds; ++seed)
-        runs.push_back(
-            {fmt::format("brody-majority-{}-s{}", pair[n], seed), "majority",
-             brody_config(pair[n], false, 8, 1, s.majority_steps, seed, "1:50", "51:80", "0.001")});
-    c.progress(fmt::format("brody: {} majority models, with and without projection", runs.size()));
-    const auto out = c.train_all(runs);
-    std::vector<double> steps(runs.size()), angle(runs.size());
-    c.parallel_for(static_cast<int>(runs.size()), [&](int i) {
-      steps[i] = steps_to_threshold(out[i].dir, s.majority_steps);
-      angle[i] =
-          c.cached("brody-angle:" + out[i].dir.string(), [&] {
-             const auto ckpt = nets::load_checkpoint(nets::latest_checkpoint(out[i].dir));
-             auto model = saturate::double_model(ckpt);
-             model.set_introspection(true);
-             const int C = model.config().d_model;
-             const double* wk = model.param("layers.0.attn.wqkv") + static_cast<std::size_t>(C) * C;
-             Sampler sampler(resolve_language("majority"));
-             const auto probes = saturate::probe_set(sampler, 1, 50, 2, 1);
-             double total = 0;
-             for (const auto& e : probes) {
-               model.forward(
-                   saturate::inference_batch({e}, model.num_symbols(), model.config().objective));
-               const double* qrow = model.layer_states(0).qkv->data();  // BOS: position 0
-               double dot1 = 0, norm2 = 0;
-               for (int col = 0; col < C; ++col) {
-                 double u = 0;
-                 for (int row = 0; row < C; ++row) u += wk[row * C + col] * qrow[row];
-                 dot1 += u, norm2 += u * u;
-               }
-               const double cosine = norm2 > 0 ? std::fabs(dot1) / std::sqrt(norm2 * C) : 0.0;
-               total += std::acos(std::min(1.0, cosine)) * 180 / M_PI;
-             }
-             return Json(total / probes.size());
-           }).get<double>();
+    const int n = s.majority_seeds;
+    const MajorityTask task;  // 20 classes, length 50, lead >= 6
+    const MajorityTraining training{.steps = s.majority_steps,
+                                    .batch_size = 32,
+                                    .lr = kMajorityLr,
+                                    .seed = 0,
+                                    .eval_words = 256};
+    c.progress(fmt::format("brody: {} majority-of-20 models, with and without projection", 2 * n));
+    std::vector<Json> runs(2 * n);
+    c.parallel_for(2 * n, [&](int i) {
+      const char* norm = pair[i / n];
+      const int seed = i % n;
+      runs[i] = c.cached(
+          fmt::format("brody-majority20:{}:s{}:steps{}:lr{}:init{}", norm, seed, training.steps,
+                      training.lr, kMajorityInitStd),
+          [&] {
+            MajorityTraining t = training;
+            t.seed = seed;
+            const MajorityRun run = train_majority(majority_model(norm, seed), task, t);
+            auto uniformity = [](const AttentionUniformity& u) {
+              return Json{{"entropy", u.entropy},
+                          {"total_variation", u.total_variation},
+                          {"query_angle_deg", u.query_angle_deg}};
+            };
+            return Json{
+                {"train_accuracy", run.train_accuracy}, {"loss", run.loss},
+                {"test_accuracy", run.test_accuracy},   {"word_accuracy", run.word_accuracy},
+                {"at_init", uniformity(run.at_init)},   {"trained", uniformity(run.trained)}};
+          });
     });
-    std::vector<double> dsteps, dangle;
-    std::string data;
-    for (int n = 0; n < 2; ++n) {
-      std::vector<double> st, an, ok;
-      for (int seed = 0; seed < s.majority_seeds; ++seed) {
-        const std::size_t i = n * s.majority_seeds + seed;
-        st.push_back(steps[i]), an.push_back(angle[i]), ok.push_back(out[i].in_range >= 0.95);
+    auto at = [&](int cond, int seed) -> const Json& { return runs[cond * n + seed]; };
+    auto number = [&](int cond, int seed, const char* when, const char* what) {
+      return at(cond, seed)[when][what].get<double>();
+    };
+    std::vector<double> steps[2], mean_acc[2], test[2], ok[2], entropy[2], init_entropy[2], tv[2],
+        angle[2];
+    for (int cond = 0; cond < 2; ++cond)
+      for (int seed = 0; seed < n; ++seed) {
+        steps[cond].push_back(steps_to(at(cond, seed)["train_accuracy"].get<std::vector<double>>(),
+                                       kMajorityThreshold, s.majority_steps));
+        mean_acc[cond].push_back(
+            summarize(at(cond, seed)["train_accuracy"].get<std::vector<double>>()).mean);
+        test[cond].push_back(at(cond, seed)["test_accuracy"].get<double>());
+        ok[cond].push_back(test[cond].back() >= kMajorityThreshold);
+        entropy[cond].push_back(number(cond, seed, "trained", "entropy"));
+        init_entropy[cond].push_back(number(cond, seed, "at_init", "entropy"));
+        tv[cond].push_back(number(cond, seed, "trained", "total_variation"));
+        angle[cond].push_back(number(cond, seed, "trained", "query_angle_deg"));
       }
-      r.numbers[pair[n]] = {{"steps_to_0.95", st},
-                            {"in_range", in_range({out.begin() + n * s.majority_seeds,
-                                                   out.begin() + (n + 1) * s.majority_seeds})},
-                            {"success_rate", summarize(ok).mean}};
-      q.numbers[pair[n]] = {{"angle_deg", an}};
-      const Summary ss = summarize(st), sa = summarize(an);
-      data += fmt::format("{} {} {} {}\n", n, pair[n], ss.mean, ss.sd);
-      r.value += fmt::format("{}{} {} steps, success {:.2f}", n ? "; " : "", pair[n],
-                             fmt_num(ss.mean, 0), summarize(ok).mean);
-      q.value += fmt::format("{}{} {} deg", n ? "; " : "", pair[n], format_summary(sa, 1));
+    std::vector<double> dacc, dsteps, dentropy, dangle;
+    for (int seed = 0; seed < n; ++seed) {
+      dacc.push_back(mean_acc[0][seed] - mean_acc[1][seed]);
+      dsteps.push_back(steps[1][seed] - steps[0][seed]);
+      dentropy.push_back(entropy[0][seed] - entropy[1][seed]);
+      dangle.push_back(angle[1][seed] - angle[0][seed]);
     }
-    for (int seed = 0; seed < s.majority_seeds; ++seed) {
-      dsteps.push_back(steps[s.majority_seeds + seed] - steps[seed]);
-      dangle.push_back(angle[s.majority_seeds + seed] - angle[seed]);
+    const Summary dm = summarize(dacc), ds = summarize(dsteps), de = summarize(dentropy),
+                  da = summarize(dangle);
+    const double inf = INFINITY;
+    // A floor (no run reaching 0.9 within the budget: every step count equal) cannot decide a
+    // steps criterion; the mean accuracy over the run has none. It fails for the right reason
+    // when both conditions learn alike (a difference of 0 lies below the least effect).
+    r.verdict = decide(dm.ci, {kMinAccuracyGain, inf});
+    // At init the attention must not be uniform for free in either condition; otherwise the
+    // comparison says nothing (inconclusive, never holds).
+    const double init_ln = summarize(init_entropy[0]).mean,
+                 init_sc = summarize(init_entropy[1]).mean;
+    const bool init_informative = init_ln < kInitEntropyCap && init_sc < kInitEntropyCap;
+    q.verdict = all_of({decide(de.ci, {kMinEntropyGain, inf}),
+                        init_informative ? Verdict::holds : Verdict::inconclusive});
+    r.effects.push_back(
+        {"mean training accuracy over the run, layernorm - scale", dm, kMinAccuracyGain});
+    r.effects.push_back({"steps to 0.9, scale - layernorm (reported)", ds, 0});
+    r.effects.push_back({"fresh-word accuracy, layernorm - scale (reported)", summarize([&] {
+                           std::vector<double> d;
+                           for (int seed = 0; seed < n; ++seed)
+                             d.push_back(test[0][seed] - test[1][seed]);
+                           return d;
+                         }()),
+                         0});
+    q.effects.push_back({"normalised attention entropy, layernorm - scale", de, kMinEntropyGain});
+    q.effects.push_back({"angle of W_K^T q to 1 (deg), scale - layernorm (reported)", da, 0});
+    r.per_seed.columns = {"seed",
+                          "mean train acc layernorm",
+                          "mean train acc scale",
+                          "layernorm - scale",
+                          "steps to 0.9 layernorm",
+                          "steps to 0.9 scale",
+                          "fresh acc layernorm",
+                          "fresh acc scale"};
+    q.per_seed.columns = {"seed",
+                          "entropy at init layernorm",
+                          "entropy at init scale",
+                          "entropy layernorm",
+                          "entropy scale",
+                          "layernorm - scale",
+                          "TV layernorm",
+                          "TV scale",
+                          "angle layernorm",
+                          "angle scale"};
+    for (int seed = 0; seed < n; ++seed) {
+      r.per_seed.rows.push_back({std::to_string(seed), fmt_num(mean_acc[0][seed]),
+                                 fmt_num(mean_acc[1][seed]), fmt_num(dacc[seed]),
+                                 fmt_num(steps[0][seed], 0), fmt_num(steps[1][seed], 0),
+                                 fmt_num(test[0][seed]), fmt_num(test[1][seed])});
+      q.per_seed.rows.push_back({std::to_string(seed), fmt_num(init_entropy[0][seed]),
+                                 fmt_num(init_entropy[1][seed]), fmt_num(entropy[0][seed]),
+                                 fmt_num(entropy[1][seed]), fmt_num(dentropy[seed]),
+                                 fmt_num(tv[0][seed]), fmt_num(tv[1][seed]),
+                                 fmt_num(angle[0][seed], 1), fmt_num(angle[1][seed], 1)});
     }
-    const Summary ds = summarize(dsteps), da = summarize(dangle);
-    r.value += "; scale - layernorm " + format_summary(ds, 1);
-    q.value += "; scale - layernorm " + format_summary(da, 1);
-    r.verdict = decide(ds.ci, {0, INFINITY}) == Verdict::holds    ? Verdict::holds
-                : decide(ds.ci, {-INFINITY, 0}) == Verdict::holds ? Verdict::fails
-                                                                  : Verdict::inconclusive;
-    q.verdict = decide(da.ci, {0, INFINITY}) == Verdict::holds    ? Verdict::holds
-                : decide(da.ci, {-INFINITY, 0}) == Verdict::holds ? Verdict::fails
-                                                                  : Verdict::inconclusive;
-    r.numbers["difference"] = dsteps;
-    q.numbers["difference"] = dangle;
+    std::string steps_data, entropy_data;
+    for (int cond = 0; cond < 2; ++cond) {
+      const Summary se = summarize(entropy[cond]), si = summarize(init_entropy[cond]);
+      r.numbers[pair[cond]] = {
+          {"mean_train_accuracy", mean_acc[cond]},
+          {"steps_to_0.9", steps[cond]},
+          {"fresh_accuracy", test[cond]},
+          {"success_rate", summarize(ok[cond]).mean},
+          {"final_train_accuracy", [&] {
+             std::vector<double> v;
+             for (int seed = 0; seed < n; ++seed)
+               v.push_back(at(cond, seed)["train_accuracy"].back().get<double>());
+             return v;
+           }()}};
+      q.numbers[pair[cond]] = {{"entropy", entropy[cond]},
+                               {"entropy_at_init", init_entropy[cond]},
+                               {"total_variation", tv[cond]},
+                               {"angle_deg", angle[cond]}};
+      r.value += fmt::format("{}{} {} (fresh {}, success {:.2f})", cond ? "; " : "", pair[cond],
+                             format_summary(summarize(mean_acc[cond]), 3),
+                             fmt_num(summarize(test[cond]).mean), summarize(ok[cond]).mean);
+      q.value += fmt::format("{}{} {} (init {})", cond ? "; " : "", pair[cond],
+                             format_summary(se, 3), fmt_num(si.mean));
+      const Summary sm = summarize(mean_acc[cond]);
+      steps_data += fmt::format("{} {} {} {}\n", cond, pair[cond], sm.mean, sm.sd);
+      for (int seed = 0; seed < n; ++seed)
+        entropy_data +=
+            fmt::format("{} {} {}\n", cond, init_entropy[cond][seed], entropy[cond][seed]);
+      entropy_data += "\n\n";
+    }
+    r.value += "; layernorm - scale " + format_summary(dm, 3);
+    q.value += "; layernorm - scale " + format_summary(de, 3);
+    r.numbers["difference"] = dacc;
+    r.numbers["steps_difference"] = dsteps;
+    r.numbers["threshold"] = kMajorityThreshold;
+    r.numbers["least_effect"] = kMinAccuracyGain;
+    q.numbers["difference"] = dentropy;
+    q.numbers["angle_difference"] = dangle;
+    q.numbers["least_effect"] = kMinEntropyGain;
+    q.numbers["init_entropy_cap"] = kInitEntropyCap;
     const std::string setup = fmt::format(
-        "Majority recognisers as in the paper but scaled to saturn: 1 layer, 1 head, d_model 8, "
-        "d_ff 32, no positional encoding, pre-norm without affine parameters, eps = 0, BOS "
-        "readout; norm = layernorm (projection + scaling) or scale (scaling only); Adam lr "
-        "0.001, {} steps, batch 32, lengths 1:50; {} seeds, paired (same initialisation and "
-        "data).",
-        s.majority_steps, s.majority_seeds);
+        "Brody et al.'s majority task: words of 50 symbols over 20 classes, every position "
+        "labelled with the word's majority class, lead over the runner-up >= 6 (uniform symbols, "
+        "then a uniform winner written over uniform positions until its lead is 6); per-position "
+        "softmax cross-entropy (nets' label objective, trained by the suite's own loop). One "
+        "pre-norm layer, 1 head, d_model 8, d_ff 32, no positional encoding, no affine norm "
+        "parameters, eps = 0; norm = layernorm (projection + scaling) or scale (scaling only); "
+        "init std {}; Adam lr {}, {} steps, batch 32 fresh words; {} seeds, paired (same "
+        "initialisation and words). Accuracy and attention on 256 fresh words per seed.",
+        kMajorityInitStd, kMajorityLr, s.majority_steps, n);
     r.setup = setup;
-    q.setup = setup + " Angles over 2 accepted and 2 rejected probe words per length 1..50.";
+    q.setup = setup;
     r.differs =
-        "The paper: 20 classes, length 50, every position labelled with the majority class "
-        "(winner ahead by >= 6), d = 8. Ours: two symbols, lengths 1..50, one label per word "
-        "read at BOS (ties rejected), so the margin can be 1.";
-    q.differs = r.differs;
+        "The paper trains longer on a fixed data set and compares models with and without "
+        "LayerNorm's projection over its own runs; we draw fresh words every step, train a "
+        "step budget that fits the quick scale, and start from init std 0.5 (not 0.02) so that "
+        "attention is not uniform before training.";
+    q.differs = r.differs +
+                " The paper's diagnostic is the angle between the effective query and 1; under "
+                "projection the normalised inputs are orthogonal to 1, so the scores do not "
+                "depend on that angle: we decide on the attention itself and report the angle.";
+    const double scale_mean = summarize(mean_acc[1]).mean;
     r.figure = Figure{
-        data,
-        "set style fill solid 0.5\nset boxwidth 0.6\nset xlabel 'normalisation "
-        "before attention'\nset ylabel 'optimizer steps to 0.95 "
-        "train accuracy (mean +- sd)'\nplot data using 1:3:4:xtic(2) with boxerrorbars notitle"};
+        steps_data,
+        fmt::format("set style fill solid 0.5\nset boxwidth 0.6\nset xrange [-0.6:1.6]\nset yrange "
+                    "[0:1.05]\nset key top left\nset xlabel 'normalisation before attention'\nset "
+                    "ylabel 'train accuracy, mean over the run (+- sd)'\n"
+                    "plot data using 1:3:4:xtic(2) with boxerrorbars notitle, {} with lines dt 2 "
+                    "lc rgb '#444444' title 'expected: layernorm at or above scale + {}', 0.05 "
+                    "with lines dt 3 lc rgb '#888888' title 'chance (1/20)'",
+                    scale_mean + kMinAccuracyGain, kMinAccuracyGain)};
+    q.figure = Figure{
+        entropy_data,
+        "set xlabel 'normalised attention entropy at init'\nset ylabel 'normalised attention "
+        "entropy after training (1 = uniform)'\nset xrange [0:1.05]\nset yrange [0:1.05]\nset key "
+        "bottom right\nplot data index 0 using 2:3 with points pt 7 title 'layernorm', data index "
+        "1 using 2:3 with points pt 5 title 'scale', 1 with lines dt 2 lc rgb '#444444' title "
+        "'uniform attention'"};
     results.push_back(std::move(r));
     results.push_back(std::move(q));
   }

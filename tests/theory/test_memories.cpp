@@ -130,6 +130,23 @@ TEST_CASE("theory: the quick brody and geva suites decide the exact facts", "[th
     CHECK(row["scaled_unselectable"] == 0);
     if (row["n"].get<int>() <= row["d"].get<int>() + 1) CHECK(row["fraction"] == 0.0);
   }
+  // Every brody claim carries its quote, least effect and a per-seed table.
+  for (const char* id : {"brody.scaling", "brody.random-points", "brody.projection-majority",
+                         "brody.uniform-query"}) {
+    INFO(id);
+    CHECK(!claims[id]["quote"].get<std::string>().empty());
+    CHECK(!claims[id]["min_effect"].get<std::string>().empty());
+    CHECK(!claims[id]["per_seed"]["rows"].empty());
+    CHECK(!claims[id]["effects"].empty());
+  }
+  // The majority-of-20 models: 10 paired seeds, and attention at init not uniform for free.
+  const auto& uniform = claims["brody.uniform-query"]["numbers"];
+  CHECK(claims["brody.projection-majority"]["per_seed"]["rows"].size() == 10);
+  for (const char* norm : {"layernorm", "scale"}) {
+    REQUIRE(uniform[norm]["entropy_at_init"].size() == 10);
+    for (const auto& e : uniform[norm]["entropy_at_init"]) CHECK(e.get<double>() < 0.95);
+    for (const auto& e : uniform[norm]["entropy"]) CHECK(e.get<double>() < 1.0 + 1e-6);
+  }
   for (const char* id : {"geva.agreement", "geva.depth", "geva.shallow-patterns"})
     CHECK(claims.count(id) == 1);
 }
