@@ -426,6 +426,9 @@ std::vector<ClaimResult> run(Context& c) {
     r.numbers["trains_at"] = kTrains;
     r.numbers["bracketed"] = bracketed;
     r.numbers["effects"] = {{"A", a_post}, {"B", b_pre}, {"C", c_pre_post}};
+    // Each part can fail for the reason the paper names: if warm-up did not matter for Post-LN,
+    // A would be 0 on every seed (interval [0, 0], outside [1, inf)); if Pre-LN needed it, B
+    // would be >= 1.66 (one grid step) on every seed; if Pre-LN were no more robust, C = 0.
     std::vector<Verdict> parts = {decide(a.ci, {1, INFINITY}), decide(b.ci, {-1, 1}),
                                   decide(cc.ci, {1, INFINITY})};
     // An unbracketed run's largest lr is censored (below or at the grid's ends): no effect
