@@ -22,13 +22,16 @@ constexpr double kMargin = 0.05;
 const ClaimSpec kAlpha{
     "wortsman.alpha",
     kPaper,
-    "accuracy of ReLU attention over alpha in {0, .5, 1, 1.5, 2}",
-    "best near alpha = 1",
-    "Per seed, acc(alpha = 1) minus the better of acc(alpha = 0) and acc(alpha = 2) (same "
-    "initialisation and data); its 95% interval over seeds. Holds when it lies above 0 (alpha = 1 "
-    "beats both ends), fails when it lies at or below 0, inconclusive otherwise.",
-    "",
-    "",
+    "accuracy of ReLU attention over alpha in {0, .25, .5, .75, 1}",
+    "rises toward alpha = 1 (best near 1)",
+    "Per seed, the least-squares slope of accuracy on alpha over the grid 0, 0.25, 0.5, 0.75, 1 "
+    "(the accuracy gained per unit alpha; same initialisation and data for every alpha); its 95% "
+    "interval over seeds. Holds when it lies in [0.02, inf), fails when it lies below 0.02, "
+    "inconclusive otherwise. The curve is reported.",
+    "\"we find that this degradation is mitigated when dividing by sequence length\" (Abstract); "
+    "(paraphrase) Sec. 3, Fig. 2: with attention L^-alpha h(q.k / sqrt(d)), accuracy over alpha "
+    "in [0, 1] is best near alpha = 1.",
+    "a slope of 0.02 accuracy per unit alpha (alpha = 1 about 2 points above alpha = 0)",
     ClaimKind::empirical};
 const ClaimSpec kActivations{
     "wortsman.activations",
@@ -39,8 +42,10 @@ const ClaimSpec kActivations{
     "interval lies above -0.05, outside when it lies below -0.05, unclear otherwise. Holds when "
     "ReLU is within and at least 4 of the 7 are; fails when ReLU is outside or at least 4 of the "
     "7 are; inconclusive otherwise.",
-    "",
-    "",
+    "\"ReLU-attention can approach or match the performance of softmax-attention in terms of "
+    "scaling behavior as a function of compute\" (Abstract); (paraphrase) Fig. 2: other point-wise "
+    "activations with the 1/L scaling come close to softmax as well.",
+    "a loss of at most 0.05 accuracy against softmax counts as matching (non-inferiority margin)",
     ClaimKind::empirical};
 const ClaimSpec kQkNorm{
     "wortsman.qk-norm",
@@ -49,8 +54,9 @@ const ClaimSpec kQkNorm{
     "changes accuracy little at small scale",
     "Per seed, acc(with qk-layernorm) - acc(without); holds when its 95% interval lies in "
     "[-0.05, 0.05], fails when it misses that range entirely, inconclusive otherwise.",
-    "",
-    "",
+    "(paraphrase) Sec. 4: removing qk-layernorm changes ReLU-attention's accuracy little at the "
+    "scale of the paper's small models; its role is stability at large scale.",
+    "a change of less than 0.05 accuracy counts as little (equivalence margin)",
     ClaimKind::empirical};
 const ClaimSpec kGate{
     "wortsman.gate",
@@ -58,23 +64,25 @@ const ClaimSpec kGate{
     "with the gate: acc(alpha = 1) - acc(alpha = 0)",
     "the gate does not remove the need for n^-alpha",
     "Per seed, with the attention gate on, acc(alpha = 1) - acc(alpha = 0); holds when its 95% "
-    "interval lies above 0, fails when it lies at or below 0, inconclusive otherwise.",
-    "",
-    "",
+    "interval lies in [0.02, inf), fails when it lies below 0.02, inconclusive otherwise.",
+    "(paraphrase) Sec. 4: adding a gated attention unit does not remove the need for the "
+    "sequence-length scaling L^-alpha.",
+    "0.02 accuracy gained by alpha = 1 over alpha = 0 with the gate",
     ClaimKind::empirical};
 
-const std::vector<double> kAlphas = {0, 0.5, 1, 1.5, 2};
+const std::vector<double> kAlphas = {0, 0.25, 0.5, 0.75, 1};
+constexpr double kMinAlphaGain = 0.02;
 
 struct Setting {
-  int seeds, steps;
+  int seeds, steps, eval_words;
   std::string lengths, test_lengths;
 };
 Setting setting(const Context& c) {
-  if (c.full()) return {c.seeds(3, 10), 800, "1:30", "31:40"};
-  return {c.seeds(3, 10), 400, "1:24", "25:40"};
+  if (c.full()) return {c.seeds(3, 10), 800, 64, "1:30", "31:40"};
+  return {c.seeds(3, 10), 400, 32, "1:24", "25:40"};
 }
 
-nets::RunConfig base_config(const Context& c, const Setting& s, std::uint64_t seed) {
+nets::RunConfig base_config(const Setting& s, std::uint64_t seed) {
   nets::RunConfig cfg;
   cfg.model.seed = seed;
   cfg.model.max_length = 96;
@@ -82,9 +90,13 @@ nets::RunConfig base_config(const Context& c, const Setting& s, std::uint64_t se
   cfg.set("attention_alpha", "1");
   cfg.set("qk_norm", "true");
   cfg.set("steps", std::to_string(s.steps));
+  // Half the rejected words near misses (one edit from a balanced word), in training and in the
+  // scoring below: uniform rejected Dyck words are told apart by counting, and every variant
+  // scored 0.87-0.96 on them, near the ceiling.
+  cfg.set("negatives", "mixed");
   cfg.set("eval_every", "0");
   cfg.set("checkpoint_every", "0");
-  cfg.set("eval_per_length", c.full() ? "32" : "16");
+  cfg.set("eval_per_length", "8");  // the summary's; the claims score their own words
   cfg.set("train_lengths", s.lengths);
   cfg.set("test_lengths", s.test_lengths);
   return cfg;
@@ -116,57 +128,87 @@ std::vector<ClaimResult> run(Context& c) {
   std::vector<RunRequest> runs;
   for (const auto& v : variants)
     for (int seed = 0; seed < s.seeds; ++seed) {
-      nets::RunConfig cfg = base_config(c, s, seed);
+      nets::RunConfig cfg = base_config(s, seed);
       for (const auto& [k, val] : v.keys) cfg.set(k, val);
       runs.push_back({fmt::format("wortsman-{}-s{}", v.name, seed), kLanguage, cfg});
     }
   c.progress(fmt::format("wortsman: {} training runs", runs.size()));
   const auto out = c.train_all(runs);
+  // Every final model scored on the same words: in-range lengths, half the rejected ones near
+  // misses.
+  const auto [lo, hi] = parse_length_range(s.lengths, "lengths");
+  std::vector<double> accuracy(runs.size());
+  c.parallel_for(static_cast<int>(runs.size()), [&](int i) {
+    accuracy[i] =
+        final_accuracy(c, out[i].dir, kLanguage, lo, hi, s.eval_words, Negatives::mixed, 0xE7A1);
+  });
   auto acc = [&](const std::string& variant) {
     const auto it = std::find_if(variants.begin(), variants.end(),
                                  [&](const Variant& v) { return v.name == variant; });
     const std::size_t vi = it - variants.begin();
     std::vector<double> a;
-    for (int seed = 0; seed < s.seeds; ++seed) a.push_back(out[vi * s.seeds + seed].in_range);
+    for (int seed = 0; seed < s.seeds; ++seed) a.push_back(accuracy[vi * s.seeds + seed]);
     return a;
   };
   auto relu = [](double a) { return fmt::format("relu-a{}", a); };
   const std::string setup = fmt::format(
       "Recognisers of {} (2 layers, d_model 32, 2 heads, d_ff 64, pre-LN, BOS readout) with "
       "pointwise attention n^-alpha h(q.k/sqrt(d_head)) (n = visible keys), qk-layernorm on "
-      "unless stated, Adam lr 1e-3 for {} steps, batch 32, lengths {}; in-range accuracy on {} "
-      "words per class and length; {} seeds, the same initialisation and data across variants",
-      kLanguage, s.steps, s.lengths, c.full() ? 32 : 16, s.seeds);
+      "unless stated, Adam lr 1e-3 for {} steps, batch 32, lengths {}, half the rejected training "
+      "words near misses; accuracy of the final model on {} accepted and {} rejected words (half "
+      "near misses) per length {}, the same words for every run; {} seeds, the same "
+      "initialisation and data across variants",
+      kLanguage, s.steps, s.lengths, s.eval_words, s.eval_words, s.lengths, s.seeds);
   const std::string differs_base =
       "The paper trains ViTs on ImageNet-21k (sequence length 197, up to 22 layers); ours are "
       "small recognisers of Dyck-1 (a counting language) with lengths that vary within a "
       "batch, which is where n^-alpha matters most.";
+  auto seed_row = [&](int seed, const std::vector<double>& cells) {
+    std::vector<std::string> row = {std::to_string(seed)};
+    for (double x : cells) row.push_back(fmt_num(x));
+    return row;
+  };
 
   std::vector<ClaimResult> results;
   {
     ClaimResult r(kAlpha);
     std::string data;
-    std::vector<double> best_end(s.seeds);
-    const auto a0 = acc(relu(0)), a2 = acc(relu(2)), a1 = acc(relu(1));
-    for (int seed = 0; seed < s.seeds; ++seed) best_end[seed] = std::max(a0[seed], a2[seed]);
+    std::vector<std::vector<double>> curve;  // curve[alpha index][seed]
     std::vector<std::string> means;
+    r.per_seed.columns = {"seed"};
     for (double a : kAlphas) {
-      const Summary sm = summarize(acc(relu(a)));
-      r.numbers["accuracy"][fmt::format("{}", a)] = acc(relu(a));
+      curve.push_back(acc(relu(a)));
+      const Summary sm = summarize(curve.back());
+      r.numbers["accuracy"][fmt::format("{}", a)] = curve.back();
       data += fmt::format("{} {} {}\n", a, sm.mean, sm.sd);
       means.push_back(fmt::format("{:g}:{:.3f}", a, sm.mean));
+      r.per_seed.columns.push_back(fmt::format("alpha {:g}", a));
     }
-    const Summary d = summarize(minus(a1, best_end));
-    r.numbers["difference"] = {{"mean", d.mean}, {"ci", {d.ci.lo, d.ci.hi}}};
-    r.verdict = decide(d.ci, {1e-12, 1});
+    r.per_seed.columns.push_back("slope");
+    std::vector<double> slopes;
+    for (int seed = 0; seed < s.seeds; ++seed) {
+      std::vector<double> y;
+      for (const auto& at : curve) y.push_back(at[seed]);
+      slopes.push_back(slope(kAlphas, y));
+      y.push_back(slopes.back());
+      r.per_seed.rows.push_back(seed_row(seed, y));
+    }
+    const Summary d = summarize(slopes);
+    r.numbers["slopes"] = slopes;
+    r.numbers["slope"] = {{"mean", d.mean}, {"ci", {d.ci.lo, d.ci.hi}}};
+    r.effects.push_back({"slope of accuracy on alpha (per unit alpha)", d, kMinAlphaGain});
+    // Fails for the right reason: a flat curve (alpha does not matter) or one that falls toward
+    // alpha = 1 gives slopes near or below 0 on every seed, an interval below 0.02.
+    r.verdict = decide(d.ci, {kMinAlphaGain, INFINITY});
     r.value =
-        fmt::format("acc(1) - best end {}; means {}", format_summary(d, 3), fmt::join(means, " "));
-    r.setup = setup + ".";
+        fmt::format("slope over alpha {}; means {}", format_summary(d, 3), fmt::join(means, " "));
+    r.setup = setup + "; ReLU attention at alpha 0, 0.25, 0.5, 0.75, 1.";
     r.differs = differs_base;
     r.figure = Figure{data,
-                      "set xlabel 'alpha'\nset ylabel 'in-range accuracy (fraction, mean +- "
-                      "sd)'\nset offsets 0, 0, graph 0.1, graph 0.1\nplot data using 1:2:3 with "
-                      "yerrorlines title 'ReLU attention'"};
+                      "set xrange [-0.1:1.1]\nset yrange [0:1.25]\nset xlabel 'alpha'\nset ylabel "
+                      "'accuracy, near-miss negatives (mean +- sd)'\nplot data using 1:2:3 with "
+                      "yerrorlines title 'ReLU attention', 0.5 with lines dt 3 lc rgb 'gray' "
+                      "title 'chance'"};
     results.push_back(std::move(r));
   }
   {
@@ -179,6 +221,8 @@ std::vector<ClaimResult> run(Context& c) {
     int x = 0;
     const Summary ss = summarize(soft);
     data += fmt::format("{} softmax {} {}\n", x++, ss.mean, ss.sd);
+    std::vector<std::vector<double>> columns = {soft};
+    r.per_seed.columns = {"seed", "softmax"};
     for (const char* h : nets::kActivationNames) {
       const std::string name = h == std::string("relu") ? relu(1) : h;
       const auto a = acc(name);
@@ -191,11 +235,19 @@ std::vector<ClaimResult> run(Context& c) {
                       {"difference_mean", d.mean},
                       {"difference_ci", {d.ci.lo, d.ci.hi}},
                       {"within_margin", to_string(v)}};
+      r.effects.push_back({fmt::format("acc({}) - acc(softmax)", h), d, -kMargin});
       parts.push_back(fmt::format("{} {:+.3f}{}", h, d.mean,
                                   v == Verdict::holds   ? ""
                                   : v == Verdict::fails ? " (out)"
                                                         : " (?)"));
       data += fmt::format("{} {} {} {}\n", x++, h, sm.mean, sm.sd);
+      columns.push_back(a);
+      r.per_seed.columns.push_back(h);
+    }
+    for (int seed = 0; seed < s.seeds; ++seed) {
+      std::vector<double> row;
+      for (const auto& col : columns) row.push_back(col[seed]);
+      r.per_seed.rows.push_back(seed_row(seed, row));
     }
     r.numbers["softmax"] = soft;
     r.verdict = relu_verdict == Verdict::holds && within >= 4    ? Verdict::holds
@@ -206,16 +258,22 @@ std::vector<ClaimResult> run(Context& c) {
     r.setup = setup + "; every activation at alpha = 1, and softmax attention.";
     r.differs = differs_base;
     r.figure = Figure{data,
-                      "set offsets 0.5, 0.5, graph 0.1, graph 0.1\nset xlabel 'attention "
-                      "activation'\nset ylabel 'in-range accuracy (fraction, mean +- sd)'\nplot "
-                      "data using 1:3:4:xtic(2) with yerrorbars pt 7 notitle"};
+                      "set offsets 0.5, 0.5, 0, 0\nset yrange [0:1.25]\nset xlabel 'attention "
+                      "activation'\nset ylabel 'accuracy, near-miss negatives (mean +- sd)'\nplot "
+                      "data using 1:3:4:xtic(2) with yerrorbars pt 7 notitle, 0.5 with lines dt 3 "
+                      "lc rgb 'gray' title 'chance'"};
     results.push_back(std::move(r));
   }
   {
     ClaimResult r(kQkNorm);
     const auto with = acc(relu(1)), without = acc("relu-no-qk-norm");
-    const Summary d = summarize(minus(with, without));
+    const auto diff = minus(with, without);
+    const Summary d = summarize(diff);
     r.numbers = {{"with", with}, {"without", without}, {"difference_ci", {d.ci.lo, d.ci.hi}}};
+    r.per_seed.columns = {"seed", "with qk-layernorm", "without", "with - without"};
+    for (int seed = 0; seed < s.seeds; ++seed)
+      r.per_seed.rows.push_back(seed_row(seed, {with[seed], without[seed], diff[seed]}));
+    r.effects.push_back({"acc(with) - acc(without) (|.| < 0.05 counts as little)", d, kMargin});
     r.verdict = decide(d.ci, {-kMargin, kMargin});
     r.value = fmt::format("with - without {} (with {:.3f}, without {:.3f})", format_summary(d, 3),
                           summarize(with).mean, summarize(without).mean);
@@ -228,9 +286,14 @@ std::vector<ClaimResult> run(Context& c) {
   {
     ClaimResult r(kGate);
     const auto a1 = acc("gate-a1"), a0 = acc("gate-a0");
-    const Summary d = summarize(minus(a1, a0));
+    const auto diff = minus(a1, a0);
+    const Summary d = summarize(diff);
     r.numbers = {{"alpha1", a1}, {"alpha0", a0}, {"difference_ci", {d.ci.lo, d.ci.hi}}};
-    r.verdict = decide(d.ci, {1e-12, 1});
+    r.per_seed.columns = {"seed", "gate, alpha 1", "gate, alpha 0", "difference"};
+    for (int seed = 0; seed < s.seeds; ++seed)
+      r.per_seed.rows.push_back(seed_row(seed, {a1[seed], a0[seed], diff[seed]}));
+    r.effects.push_back({"acc(alpha 1) - acc(alpha 0), with the gate", d, kMinAlphaGain});
+    r.verdict = decide(d.ci, {kMinAlphaGain, INFINITY});
     r.value = fmt::format("acc(1) - acc(0) with gate {} ({:.3f} vs {:.3f})", format_summary(d, 3),
                           summarize(a1).mean, summarize(a0).mean);
     r.setup = setup +

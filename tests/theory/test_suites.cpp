@@ -68,6 +68,22 @@ TEST_CASE(
       CHECK(c["numbers"]["Post-LN"]["slope_ci"][0].get<double>() <= 0);
       CHECK(c["numbers"]["Post-LN"]["slope_ci"][1].get<double>() >= 0);
     }
+  // Issue 26 at the quick scale: the lr grid brackets every warm-up run (all train at 1e-3,
+  // none at 1e-1), and Pre-LN's per-layer gradients do not grow (last/first below 1.5).
+  for (const auto& c : results["claims"]) {
+    const std::string id = c["id"];
+    if (id.rfind("xiong.", 0) == 0 || id.rfind("wortsman.", 0) == 0) {
+      CHECK(!c["quote"].get<std::string>().empty());
+      CHECK(!c["min_effect"].get<std::string>().empty());
+      REQUIRE(c.contains("per_seed"));
+      REQUIRE(c.contains("effects"));
+      CHECK(c["per_seed"]["rows"].size() >= 3);
+      CHECK(!c["effects"].empty());
+    }
+    if (id == "xiong.warmup") CHECK(c["numbers"]["bracketed"] == true);
+    if (id == "xiong.grad-by-layer")
+      CHECK(c["numbers"]["Pre-LN"]["ratio_ci"][1].get<double>() < 1.5);
+  }
 
   // Again into the same directory: nothing is retrained, the results are identical.
   const auto t1 = std::chrono::steady_clock::now();

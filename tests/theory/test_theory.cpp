@@ -11,6 +11,7 @@
 
 #include "lang/builtin.h"
 #include "nets/batch.h"
+#include "nets/checkpoint.h"
 #include "nets/train.h"
 #include "saturate/norm_fit.h"
 #include "support/run_saturn.h"
@@ -273,4 +274,52 @@ TEST_CASE("attention uniformity: exactly uniform with a zero query, not at a lar
   CHECK(large.total_variation > 0.1);
   CHECK(large.query_angle_deg > 0);
   CHECK(large.query_angle_deg <= 90);
+}
+
+TEST_CASE("xiong.warmup's largest trained lr and grad-by-layer's fitted ratio on known profiles",
+          "[theory]") {
+  // The largest lr whose run trains, whether or not smaller ones do; none: -1.
+  CHECK(largest_trained({0.98, 0.97, 0.6, 0.5}, 0.75) == 1);
+  CHECK(largest_trained({0.98, 0.5, 0.8, 0.5}, 0.75) == 2);
+  CHECK(largest_trained({0.5, 0.6}, 0.75) == -1);
+  CHECK(largest_trained({0.75}, 0.75) == 0);
+  // A geometric profile g(l) = 2 * 1.1^l over 8 layers is fitted exactly: last/first 1.1^7.
+  std::vector<double> growing, falling, flat(8, 3.0);
+  for (int l = 0; l < 8; ++l)
+    growing.push_back(2 * std::pow(1.1, l)), falling.push_back(std::pow(0.45, l / 7.0));
+  CHECK(fitted_last_first_ratio(growing) == Approx(std::pow(1.1, 7)));
+  CHECK(fitted_last_first_ratio(flat) == Approx(1));
+  CHECK(fitted_last_first_ratio(falling) == Approx(0.45));
+  // The Pre-LN rule (no growth: below 1.5) holds for a falling profile and fails for a growing
+  // one, which the Post-LN rule (at least 1.5) accepts: each rule can fail.
+  const double g = fitted_last_first_ratio(growing), f = fitted_last_first_ratio(falling);
+  CHECK(decide({f, f}, {0, 1.5}) == Verdict::holds);
+  CHECK(decide({g, g}, {0, 1.5}) == Verdict::fails);
+  CHECK(decide({g, g}, {1.5, INFINITY}) == Verdict::holds);
+  CHECK(decide({f, f}, {1.5, INFINITY}) == Verdict::fails);
+}
+
+TEST_CASE("final_accuracy scores a run's last checkpoint on exact words and keeps the score",
+          "[theory]") {
+  const auto dir = test::scratch_dir("final-accuracy");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "run");
+  // All-zero parameters: every logit is 0, so every word is rejected. Dyck-1 at length 1 has
+  // only rejected words (K right), at length 2 K accepted (wrong) and K rejected (right): 2K/3K.
+  nets::RunConfig config;
+  config.set("d_model", "8");
+  config.set("n_heads", "2");
+  nets::Checkpoint ck;
+  ck.config = config;
+  ck.num_symbols = 2;
+  ck.language_name = "dyck-1";
+  ck.params.assign(nets::ParameterLayout(config.model, 2).total(), 0.0f);
+  nets::save_checkpoint(dir / "run" / "ckpt-5.safetensors", ck);
+  Context c(TheoryOptions{.out = dir / "out", .progress = false});
+  for (Negatives negatives : {Negatives::uniform, Negatives::mixed})
+    CHECK(final_accuracy(c, dir / "run", "dyck-1", 1, 2, 4, negatives, 7) == Approx(2.0 / 3));
+  // Read back from DIR/units: the same number without the checkpoint.
+  std::filesystem::remove(dir / "run" / "ckpt-5.safetensors");
+  CHECK(final_accuracy(c, dir / "run", "dyck-1", 1, 2, 4, Negatives::mixed, 7) == Approx(2.0 / 3));
+  std::filesystem::remove_all(dir);
 }
