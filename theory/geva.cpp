@@ -227,7 +227,7 @@ std::vector<ClaimResult> run(Context& c) {
       Figure{data,
              "set offsets 0.5, 0.5, graph 0.1, graph 0.1\nset xlabel 'model and "
              "layer'\nset ylabel 'agreement (fraction of active keys, mean +- sd)'\nset xtics "
-             "rotate by -30\nset key outside top\nplot data using 1:3:4:xtic(2) with yerrorbars "
+             "rotate by -30\nset key bottom left\nplot data using 1:3:4:xtic(2) with yerrorbars "
              "pt 7 title 'agreement', data using 1:5 with points pt 2 ps 1.5 title 'best "
              "constant output (baseline)'"};
   return {agreement, depth, shallow};
