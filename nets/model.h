@@ -49,6 +49,9 @@ void require_model_memory(const ModelConfig& config, int num_symbols, double B, 
 
 // Merrill et al. (2021)'s norm rho: the L2 norm of all non-scalar parameters concatenated.
 double parameter_norm(const ParameterLayout& layout, const float* params);
+// The same norm without the LayerNorm gains and biases (group "norm"): at init the gains (all 1)
+// are most of rho(0)^2, so this is the norm of the weights that can grow from N(0, init_std).
+double weight_norm(const ParameterLayout& layout, const float* params);
 // The same norm per group ("embed", "attn", "ffn", "norm", "readout") and per layer
 // ("layer.0", ...), in that order. Groups and layers each partition the non-scalar parameters.
 std::vector<std::pair<std::string, double>> parameter_group_norms(const ParameterLayout& layout,

@@ -120,6 +120,14 @@ double parameter_norm(const ParameterLayout& layout, const float* params) {
   return std::sqrt(s);
 }
 
+double weight_norm(const ParameterLayout& layout, const float* params) {
+  double s = 0;
+  for (const auto& t : layout.tensors())
+    if (t.size > 1 && std::string(group_of(t.name)) != "norm")
+      s += sum_of_squares(params + t.offset, t.size);
+  return std::sqrt(s);
+}
+
 std::vector<std::pair<std::string, double>> parameter_group_norms(const ParameterLayout& layout,
                                                                   const float* params) {
   std::vector<std::pair<std::string, double>> out;

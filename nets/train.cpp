@@ -489,6 +489,7 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
       j["attention_scale"] = model.attention().score_scale;
     if (mc.attention_margin > 0) j["margin_loss"] = model.margin_loss();  // included in "loss"
     j["param_norm"] = parameter_norm(model.layout(), model.params.data());
+    j["weight_norm"] = weight_norm(model.layout(), model.params.data());
     for (const auto& [group, norm] : parameter_group_norms(model.layout(), model.params.data()))
       j["norm." + group] = norm;
     j["grad_norm"] = grad_norm;

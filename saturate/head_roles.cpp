@@ -49,6 +49,7 @@ std::vector<HeadRole> head_roles(nets::Transformer<double>& model, const Alphabe
   struct Acc {
     long rows = 0, multiple = 0;
     double attended = 0, attended2 = 0, fraction = 0;
+    double visible = 0, visible2 = 0, visible_attended = 0;  // for the slope on visible
     RowPatterns patterns;
   };
   std::vector<Acc> acc(static_cast<std::size_t>(L) * H);
@@ -77,6 +78,8 @@ std::vector<HeadRole> head_roles(nets::Transformer<double>& model, const Alphabe
             ++a.rows;
             ++a.patterns.queries[{i, visible}];
             a.attended += n, a.attended2 += n * n, a.fraction += n / visible;
+            a.visible += visible, a.visible2 += static_cast<double>(visible) * visible;
+            a.visible_attended += n * visible;
             a.multiple += attended.size() > 1;
             if (attended.size() == 1) {
               ++a.patterns.offsets[attended[0] - i];
@@ -114,6 +117,12 @@ std::vector<HeadRole> head_roles(nets::Transformer<double>& model, const Alphabe
           std::sqrt(std::max(0.0, a.attended2 / rows - r.mean_attended * r.mean_attended));
       r.p_multiple = a.multiple / rows;
       r.mean_fraction = a.fraction / rows;
+      const double mean_visible = a.visible / rows;
+      const double var_visible = a.visible2 / rows - mean_visible * mean_visible;
+      r.attended_slope =
+          var_visible > 1e-12
+              ? (a.visible_attended / rows - mean_visible * r.mean_attended) / var_visible
+              : 0.0;
       r.label = r.mean_attended <= th.local_max_attended    ? "local"
                 : r.mean_fraction >= th.global_min_fraction ? "global"
                                                             : "mixed";
@@ -147,6 +156,44 @@ std::vector<HeadRole> head_roles(nets::Transformer<double>& model, const Alphabe
       roles.push_back(r);
     }
   return roles;
+}
+
+std::vector<double> soft_attention_entropy(nets::Transformer<double>& model, int num_symbols,
+                                           const std::vector<Example>& probes) {
+  require_softmax(model.config());
+  const auto& cfg = model.config();
+  const int L = cfg.n_layers, H = cfg.n_heads;
+  std::vector<double> sum(static_cast<std::size_t>(L) * H, 0.0);
+  long rows = 0;
+  constexpr std::size_t kBatch = 64;
+  for (std::size_t start = 0; start < probes.size(); start += kBatch) {
+    const std::vector<Example> chunk(probes.begin() + start,
+                                     probes.begin() + std::min(probes.size(), start + kBatch));
+    auto batch = inference_batch(chunk, num_symbols, cfg.objective);
+    model.set_introspection(true);
+    model.forward(batch);
+    const int Tn = batch.Tn;
+    for (int b = 0; b < batch.B; ++b) {
+      const int len = batch.lengths[b];
+      for (int i = 0; i < len; ++i) {
+        const int visible = cfg.causal ? i + 1 : len;
+        if (visible < 2) continue;
+        ++rows;
+        for (int l = 0; l < L; ++l) {
+          const auto& att = model.attention_weights(l);
+          for (int h = 0; h < H; ++h) {
+            const double* w = att.data() + ((static_cast<std::size_t>(b) * H + h) * Tn + i) * Tn;
+            double entropy = 0;
+            for (int j = 0; j < visible; ++j)
+              if (w[j] > 0) entropy -= w[j] * std::log(w[j]);
+            sum[static_cast<std::size_t>(l) * H + h] += entropy / std::log(visible);
+          }
+        }
+      }
+    }
+  }
+  for (double& v : sum) v /= std::max(1L, rows);
+  return sum;
 }
 
 bool write_attention_svg(const std::filesystem::path& path, nets::Transformer<double>& model,

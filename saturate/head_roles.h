@@ -25,6 +25,10 @@ struct HeadThresholds {
 struct HeadRole {
   int layer = 0, head = 0;
   double mean_attended = 0, p_multiple = 0, sd_attended = 0, mean_fraction = 0;
+  // Least-squares slope of the attended positions on the visible positions over every query:
+  // about 0 for a head that attends a fixed number of positions, 1 for uniform averaging over
+  // every visible position, the subset's share for a counting head over a subset (all `a`s).
+  double attended_slope = 0;
   std::string label;    // local, global, mixed
   std::string pattern;  // e.g. "previous position", "BOS", "all `a`s"; empty if none dominates
   int offset = 0;       // for pattern "offset": the relative position j - i attended
@@ -36,6 +40,13 @@ struct HeadRole {
 std::vector<HeadRole> head_roles(nets::Transformer<double>& model, const Alphabet& alphabet,
                                  const std::vector<Example>& probes, const TieRule& tie,
                                  const HeadThresholds& thresholds = {});
+
+// Per head (layer-major), the mean over query rows with at least two visible positions of the
+// soft attention's entropy divided by log(visible positions): 0 for a head that puts all its
+// weight on one position, 1 for uniform weights. `model` must be a softmax model with its soft
+// attention (as double_model returns it). One forward pass per 64 probes.
+std::vector<double> soft_attention_entropy(nets::Transformer<double>& model, int num_symbols,
+                                           const std::vector<Example>& probes);
 
 // Attention heat maps for one word: for each layer and head, the soft weights beside the
 // saturated ones (grey levels, rows = queries, columns = keys), as `path` (SVG) and the PNG beside

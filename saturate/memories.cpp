@@ -150,6 +150,7 @@ MemoryReport ffn_memories(const nets::Checkpoint& checkpoint, std::vector<Exampl
     lm.layer = l;
     lm.chance_same_last = chance_last, lm.chance_same_bigram = chance_bigram;
     std::vector<double> constant(outputs == 1 ? 2 : outputs, 0.0);
+    std::vector<double> predicted(constant.size(), 0.0);  // active keys per prediction
     std::vector<std::size_t> order(U);
     for (int i = 0; i < F; ++i) {
       Memory m;
@@ -199,12 +200,15 @@ MemoryReport ffn_memories(const nets::Checkpoint& checkpoint, std::vector<Exampl
         lm.same_last += same_last ? 1.0 : 0.0;
         lm.same_bigram += same_bigram ? 1.0 : 0.0;
         for (int o = 0; o < static_cast<int>(constant.size()); ++o) constant[o] += counted[o];
+        predicted[m.prediction] += 1;
       }
       report.memories.push_back(std::move(m));
     }
     const double a = std::max(1, lm.active);
     lm.agreement /= a, lm.chance /= a, lm.same_last /= a, lm.same_bigram /= a;
     lm.best_constant = *std::max_element(constant.begin(), constant.end()) / (K * a);
+    for (std::size_t o = 0; o < constant.size(); ++o)
+      lm.permuted += predicted[o] / a * constant[o] / (K * a);
     report.layers.push_back(lm);
   }
   report.probes = std::move(probes);

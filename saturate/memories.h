@@ -14,7 +14,11 @@
 //   word's label (recognisers).
 // - Chance, exactly, over the same triggers: the agreement of a prediction drawn uniformly
 //   from the outputs (|legal(t)| / (k+1) averaged; 1/2 for recognisers); and the best constant
-//   prediction (the output legal for the most triggers).
+//   prediction (the output legal for the most triggers); and a permutation baseline, the
+//   expected agreement when the layer's values are shuffled across its active keys (each key
+//   gets the prediction of a uniformly drawn active key): sum_o q_o a_o, q_o the share of active
+//   keys predicting o and a_o the agreement of the constant o on all their triggers. It is never
+//   above the best constant.
 // - Shallow patterns: whether all K triggers of a key end in the same symbol (BOS for the empty
 //   prefix), or the same two; chance: K prefixes drawn independently from the probe prefixes,
 //   sum_c p_c^K.
@@ -51,7 +55,8 @@ struct Memory {
 struct LayerMemories {
   int layer = 0, active = 0;
   double agreement = 0, chance = 0, best_constant = 0;  // means over the layer's keys
-  double same_last = 0, same_bigram = 0;                // fractions of keys
+  double permuted = 0;  // values shuffled across the active keys (expected agreement)
+  double same_last = 0, same_bigram = 0;  // fractions of keys
   double chance_same_last = 0, chance_same_bigram = 0;
 };
 

@@ -80,6 +80,13 @@ NormSeries read_norm_series(const std::filesystem::path& run_dir) {
     s.group_norm.resize(s.group_names.size());
     s.step.push_back(step);
     s.norm.push_back(norm);
+    if (row.has("weight_norm"))
+      s.weight.push_back(row.at("weight_norm").number());
+    else if (row.has("norm.norm"))
+      s.weight.push_back(
+          std::sqrt(std::max(0.0, norm * norm - std::pow(row.at("norm.norm").number(), 2))));
+    else
+      s.weight.push_back(NAN);
     for (std::size_t g = 0; g < s.group_names.size(); ++g) {
       const auto key = "norm." + s.group_names[g];
       s.group_norm[g].push_back(row.has(key) ? row.at(key).number() : NAN);

@@ -12,9 +12,12 @@
 
 namespace saturn::saturate {
 
-// metrics.jsonl's per-step lines: step, param_norm and every "norm.GROUP" column.
+// metrics.jsonl's per-step lines: step, param_norm, weight_norm and every "norm.GROUP" column.
 struct NormSeries {
   std::vector<double> step, norm;
+  // param_norm without the LayerNorm gains and biases: the run's weight_norm, or for a run
+  // written before that column, sqrt(param_norm^2 - norm.norm^2) (NAN when neither is logged).
+  std::vector<double> weight;
   std::vector<std::string> group_names;         // e.g. "embed", "layer.0"
   std::vector<std::vector<double>> group_norm;  // [group][row]
 };

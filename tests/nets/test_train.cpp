@@ -260,3 +260,20 @@ TEST_CASE("next-symbol evaluation: a word is right when every position's predict
   CHECK(every.per_length.at(4).first == 0);
   CHECK_THROWS_AS(evaluate(model, sampler, 1, 4, 5, true, 7), InputError);
 }
+
+TEST_CASE("weight_norm is param_norm without the LayerNorm gains and biases", "[nets]") {
+  ModelConfig cfg;  // pre-LN, 2 layers, d_model 32: 5 norms (2 per layer and the final one)
+  cfg.d_model = 32, cfg.n_layers = 2, cfg.n_heads = 2, cfg.d_ff = 64;
+  Transformer<float> model(cfg, 2);
+  model.init();
+  const double rho = parameter_norm(model.layout(), model.params.data());
+  const double w = weight_norm(model.layout(), model.params.data());
+  double norms = -1;
+  for (const auto& [group, n] : parameter_group_norms(model.layout(), model.params.data()))
+    if (group == "norm") norms = n;
+  REQUIRE(norms >= 0);
+  CHECK(rho * rho == Approx(w * w + norms * norms));
+  // At initialisation the gains are 1 and the biases 0: 5 x 32 ones.
+  CHECK(norms * norms == Approx(5 * 32));
+  CHECK(w < norms);  // N(0, 0.02) weights: the gains are most of rho(0)^2
+}

@@ -207,6 +207,11 @@ TEST_CASE("head roles of hand-built heads", "[saturate]") {
     REQUIRE(roles.size() == 1);
     CHECK(roles[0].label == "global");
     CHECK(roles[0].mean_fraction == Approx(1.0));
+    CHECK(roles[0].attended_slope == Approx(1.0));  // every visible position
+    auto soft = test::positional_head_model(true);
+    const auto entropy = soft_attention_entropy(soft, 2, words);
+    REQUIRE(entropy.size() == 1);
+    CHECK(entropy[0] == Approx(1.0));  // equal scores: uniform soft weights
   }
   SECTION("previous position: local, offset -1") {
     auto model = test::positional_head_model(false);
@@ -217,6 +222,24 @@ TEST_CASE("head roles of hand-built heads", "[saturate]") {
     CHECK(roles[0].pattern == "previous position");
     CHECK(roles[0].offset == -1);
     CHECK(roles[0].pattern_share > 0.9);
+    CHECK(roles[0].attended_slope == Approx(0.0).margin(1e-12));  // one position at any length
+    // Soft weights: e^4 on the previous position, 1 on each other visible one (scores 16 / 4
+    // and 0); the closed-form entropy / log(visible) averaged over every query with >= 2
+    // visible positions (causal: query i sees i + 1 positions; a word of length n has n + 2
+    // tokens).
+    double expected = 0;
+    long rows = 0;
+    for (const auto& e : words)
+      for (int i = 1; i < static_cast<int>(e.word.size()) + 2; ++i) {
+        const double v = i + 1, z = std::exp(4.0) + v - 1, p = std::exp(4.0) / z;
+        expected += (-p * std::log(p) - (v - 1) / z * std::log(1 / z)) / std::log(v);
+        ++rows;
+      }
+    auto soft = test::positional_head_model(false);
+    const auto entropy = soft_attention_entropy(soft, 2, words);
+    REQUIRE(entropy.size() == 1);
+    CHECK(entropy[0] == Approx(expected / rows).epsilon(1e-9));
+    CHECK(entropy[0] < 0.5);
   }
 }
 

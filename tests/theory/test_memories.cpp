@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "lang/builtin.h"
@@ -103,6 +104,23 @@ TEST_CASE("memories: a hand-set FFN's triggers, values and agreement are the kno
   CHECK(r.layers[0].active == 2);
   CHECK(r.layers[0].agreement == Approx((m0.agreement + m1.agreement) / 2));
   CHECK(r.layers[0].chance == Approx(chance));
+  // The permutation baseline by brute force: the mean over both ways to give the two active
+  // keys the two values (the identity, and the swap, where each key predicts the other's output).
+  auto agreement_of = [&](const saturate::Memory& m, int output) {
+    double n = 0;
+    for (const auto& t : m.triggers) {
+      const auto& next = r.probes[t.word].next;
+      const auto& legal = next->next[t.length];
+      n += output == 2 ? next->prefix_accepted[t.length]
+                       : std::find(legal.begin(), legal.end(), output) != legal.end();
+    }
+    return n / K;
+  };
+  const double identity = (m0.agreement + m1.agreement) / 2;
+  const double swapped = (agreement_of(m0, m1.prediction) + agreement_of(m1, m0.prediction)) / 2;
+  CHECK(identity > swapped);  // the hand-set values fit their own keys
+  CHECK(r.layers[0].permuted == Approx((identity + swapped) / 2));
+  CHECK(r.layers[0].permuted <= r.layers[0].best_constant + 1e-12);
 }
 
 TEST_CASE("theory: the quick brody and geva suites decide the exact facts", "[theory]") {
@@ -147,8 +165,19 @@ TEST_CASE("theory: the quick brody and geva suites decide the exact facts", "[th
     for (const auto& e : uniform[norm]["entropy_at_init"]) CHECK(e.get<double>() < 0.95);
     for (const auto& e : uniform[norm]["entropy"]) CHECK(e.get<double>() < 1.0 + 1e-6);
   }
-  for (const char* id : {"geva.agreement", "geva.depth", "geva.shallow-patterns"})
-    CHECK(claims.count(id) == 1);
+  for (const char* id : {"geva.agreement", "geva.depth", "geva.shallow-patterns"}) {
+    REQUIRE(claims.count(id) == 1);
+    CHECK(!claims[id]["quote"].get<std::string>().empty());
+    CHECK(!claims[id]["min_effect"].get<std::string>().empty());
+    // Next-symbol models and recognisers of dyck-1 and majority, 5 seeds each.
+    CHECK(claims[id]["per_seed"]["rows"].size() == 20);
+    CHECK(claims[id]["effects"].size() == 4);
+  }
+  // Per layer: the permutation baseline never exceeds the best constant output.
+  for (const auto& [group, models] : claims["geva.agreement"]["numbers"].items())
+    for (const auto& model : models)
+      for (const auto& layer : model["layers"])
+        CHECK(layer["permuted"].get<double>() <= layer["best_constant"].get<double>() + 1e-12);
 }
 
 TEST_CASE("memories: saturn memories --json reports every key and refuses bad flags", "[theory]") {

@@ -46,6 +46,13 @@ TEST_CASE(
     CHECK(!c["setup"].get<std::string>().empty());
     CHECK(!c["value"].get<std::string>().empty());
     CHECK(!c["numbers"].empty());
+    if (id.rfind("merrill.", 0) == 0) {  // issue 26: quote, least effect, seeds and effects
+      CHECK(!c["quote"].get<std::string>().empty());
+      CHECK(!c["min_effect"].get<std::string>().empty());
+      CHECK(c["kind"] == "empirical");
+      CHECK(!c["per_seed"]["rows"].empty());
+      CHECK(!c["effects"].empty());
+    }
     CHECK(report.find("## " + id) != std::string::npos);
     CHECK(first.out.find(id) != std::string::npos);  // the table
     if (c.contains("figure")) {
@@ -62,6 +69,10 @@ TEST_CASE(
   // What held in the full run (10 seeds, d = 64) and at the quick scale (10 seeds, d = 32):
   // Pre-LN's last-layer gradient falls with depth (slope interval below -0.25: full
   // [-0.81, -0.46]) while Post-LN's does not (interval around 0: full [-0.13, 0.18]).
+  for (const auto& c : results["claims"])
+    if (c["id"] == "merrill.norm-growth")  // the LayerNorm gains (ones) are left out of rho_w
+      for (const auto& run : c["numbers"]["runs"])
+        CHECK(run["weight_first"].get<double>() < run["rho_first"].get<double>());
   for (const auto& c : results["claims"])
     if (c["id"] == "xiong.grad-depth") {
       CHECK(c["numbers"]["Pre-LN"]["slope_ci"][1].get<double>() <= -0.25);
