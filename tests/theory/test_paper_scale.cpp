@@ -46,13 +46,14 @@ TEST_CASE("saturn theory --plan, --task K and --emit-slurm agree on the planned 
   const fs::path d = scratch_dir("theory-plan");
   fs::remove_all(d);
   const std::string out = (d / "out").string();
-  // geva with 2 seeds: one batch of 2 languages x 2 seeds.
+  // geva with 2 seeds: one batch of 2 languages x 2 objectives (next-symbol, recognise) x 2
+  // seeds.
   auto plan = run_saturn(fmt::format("theory --suite geva --seeds 2 --out {} --plan --json", out));
   INFO(plan.err);
   REQUIRE(plan.code == 0);
   auto j = nlohmann::json::parse(plan.out);
   REQUIRE(j["batches"].size() == 1);
-  CHECK(j["batches"][0]["runs"] == 4);
+  CHECK(j["batches"][0]["runs"] == 8);
   CHECK(j["batches"][0]["finished"] == 0);
   CHECK(j["core_hours"].get<double>() > 0);
   CHECK(j["core_hours_left"].get<double>() == Approx(j["core_hours"].get<double>()));
@@ -71,7 +72,7 @@ TEST_CASE("saturn theory --plan, --task K and --emit-slurm agree on the planned 
   j = nlohmann::json::parse(plan.out);
   CHECK(j["batches"][0]["finished"] == 1);
   CHECK(j["core_hours_left"].get<double>() < j["core_hours"].get<double>());
-  CHECK(run_saturn(fmt::format("theory --suite geva --seeds 2 --out {} --task 4", out)).code == 2);
+  CHECK(run_saturn(fmt::format("theory --suite geva --seeds 2 --out {} --task 8", out)).code == 2);
 
   // The job array has one element per planned run; the MPI job runs the suite on every rank.
   const std::string script = (d / "job.sh").string();
@@ -81,7 +82,7 @@ TEST_CASE("saturn theory --plan, --task K and --emit-slurm agree on the planned 
   INFO(r.err);
   REQUIRE(r.code == 0);
   std::string text = slurp(script);
-  CHECK(text.find("#SBATCH --array=0-3%3\n") != std::string::npos);
+  CHECK(text.find("#SBATCH --array=0-7%3\n") != std::string::npos);
   CHECK(text.find("theory --suite geva --scale quick --seeds 2 --out '" +
                   fs::absolute(out).string() + "' --task \"$SLURM_ARRAY_TASK_ID\"") !=
         std::string::npos);
