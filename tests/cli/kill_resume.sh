@@ -41,8 +41,10 @@ for fraction in 0.05 0.2 0.35 0.5 0.65 0.8 0.95 tmp tmp tmp; do
   pid=$!
   if [ "$fraction" = tmp ]; then
     # Past checkpoint 0, at a later checkpoint's temporary file.
+    # (Until the run ends: a run that finished first is compared as it is, not polled for.)
     for _ in $(seq 1 20000); do
       if ls "$run" 2>/dev/null | grep -q 'ckpt-[1-9][0-9]*\.safetensors\.tmp\.'; then break; fi
+      kill -0 "$pid" 2>/dev/null || break
       sleep 0.0005
     done
   else
