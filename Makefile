@@ -99,12 +99,12 @@ PYTHON_MODULE = if grep -q '^SATURN_PYTHON:BOOL=ON' $(BUILD)/CMakeCache.txt; the
 doctest: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS) --target saturn
 	$(PYTHON_MODULE)
-	/usr/bin/python3 scripts/doctest.py --saturn $(BUILD)/saturn $(DOC_PAGES)
+	/usr/bin/python3 scripts/doctest.py --jobs $(JOBS) --saturn $(BUILD)/saturn $(DOC_PAGES)
 
 doctest-full: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS) --target saturn
 	$(PYTHON_MODULE)
-	/usr/bin/python3 scripts/doctest.py --full --saturn $(BUILD)/saturn $(DOC_PAGES)
+	/usr/bin/python3 scripts/doctest.py --jobs $(JOBS) --full --saturn $(BUILD)/saturn $(DOC_PAGES)
 
 doc-sessions: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS) --target saturn

@@ -42,7 +42,9 @@ Exit 0 when every session matched (or was rewritten), 1 when one differed, 2 on 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import difflib
+import io
 import os
 import re
 import shutil
@@ -214,8 +216,9 @@ def refuse_repo_outputs(path: Path, blocks: list[Block], repo: Path) -> None:
                                    f"{first} (linked into the page's directory): write elsewhere")
 
 
-def run_page(path: Path, args: argparse.Namespace, env: dict[str, str]) -> tuple[int, int, int]:
-    """(sessions run, sessions that differed, sessions rewritten)."""
+def run_page(path: Path, args: argparse.Namespace, env: dict[str, str],
+             out: io.StringIO) -> tuple[int, int, int]:
+    """(sessions run, sessions that differed, sessions rewritten); what it reports goes to out."""
     lines = path.read_text().split("\n")
     blocks = parse_page(path, lines)
     refuse_repo_outputs(path, blocks, args.repo)
@@ -249,14 +252,14 @@ def run_page(path: Path, args: argparse.Namespace, env: dict[str, str]) -> tuple
                 if args.update:
                     marked = any(MARKED.search(x) or "..." in x for x in cmd.expected)
                     note = " (the marks no longer fit: taken verbatim)" if marked and not fits else ""
-                    print(f"{path}:{cmd.first_line}: rewritten{note}")
+                    print(f"{path}:{cmd.first_line}: rewritten{note}", file=out)
                 else:
-                    print(f"{path}:{cmd.first_line}: $ {cmd.text.splitlines()[0]}")
+                    print(f"{path}:{cmd.first_line}: $ {cmd.text.splitlines()[0]}", file=out)
                     diff = difflib.unified_diff(cmd.expected, actual.splitlines(), "documented",
                                                 "printed now", lineterm="", n=2)
-                    print("\n".join("    " + d for d in diff))
+                    print("\n".join("    " + d for d in diff), file=out)
             if args.verbose:
-                print(f"{path}:{block.start + 1}: {time.monotonic() - started:.1f} s")
+                print(f"{path}:{block.start + 1}: {time.monotonic() - started:.1f} s", file=out)
             if block_differs:
                 differed += 1
             if args.update and new_body != block.body:
@@ -281,6 +284,8 @@ def main() -> int:
     parser.add_argument("--full", action="store_true", help="also the blocks marked full")
     parser.add_argument("--update", action="store_true", help="rewrite the sessions' output")
     parser.add_argument("-v", "--verbose", action="store_true", help="each session's time")
+    parser.add_argument("-j", "--jobs", type=int, default=1,
+                        help="pages run at once (each in its own directory; reports in page order)")
     args = parser.parse_args()
     saturn = args.saturn.resolve()
     if not os.access(saturn, os.X_OK):
@@ -298,8 +303,16 @@ def main() -> int:
         for page in args.pages:
             if not page.is_file():
                 raise BadInput(f"{page}: no such file")
-            r, d, c = run_page(page, args, env)
-            total, bad, rewrote = total + r, bad + d, rewrote + c
+        # Pages in parallel (subprocess-bound, so threads suffice); each page's report is
+        # printed whole, in the order given.
+        outs = [io.StringIO() for _ in args.pages]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            futures = [pool.submit(run_page, page, args, env, out)
+                       for page, out in zip(args.pages, outs)]
+            for future, out in zip(futures, outs):
+                r, d, c = future.result()
+                print(out.getvalue(), end="", flush=True)
+                total, bad, rewrote = total + r, bad + d, rewrote + c
     except BadInput as e:
         print(f"doctest: {e}", file=sys.stderr)
         return 2

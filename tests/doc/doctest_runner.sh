@@ -84,4 +84,13 @@ printf '# p\n\n```console\n$ saturn theory --out theory/x\nx\n```\n' > repo-out.
 out=$(run repo-out.md 2>&1); rc=$?
 [[ $rc == 2 && "$out" == *"repo-out.md:4: 'theory/x' is the repository's theory"* ]] ||
   fail "an output into the repository: exit $rc, $out"
+# --jobs runs pages at once; each page's report still comes whole and in the order given, and
+# the counts add up (two stale pages: the first page's diff before the second's).
+cp stale.md stale2.md
+out=$(run --jobs 2 stale2.md page.md stale.md); rc=$?
+first=$(grep -n '^stale2.md:' <<< "$out" | head -1 | cut -d: -f1)
+second=$(grep -n '^stale.md:' <<< "$out" | head -1 | cut -d: -f1)
+[[ $rc == 1 && -n "$first" && -n "$second" && $first -lt $second &&
+   "$out" == *"differ"* ]] || fail "--jobs 2: exit $rc, order $first $second: $out"
+grep -q ' 2 differ$' <<< "$out" || fail "--jobs 2 miscounted: $out"
 echo "doctest runner: all checks passed"
