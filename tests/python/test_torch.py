@@ -123,6 +123,25 @@ def test_to_torch_logits_equal_saturns(trained, overrides):
     np.testing.assert_allclose(got64, want, **TOLERANCE)
 
 
+@pytest.mark.parametrize("name", ["base", "norm_eps=0", "attention=sparsemax", "qk_norm-norm=none",
+                                  "next-symbol-post-fraction"])
+def test_the_module_trains(trained, name):
+    """Every parameter gets a finite gradient, not all zero (hard attention: straight-through)."""
+    module = trained(GRID[name]).to_torch()
+    tokens, lengths = module.language.encode(WORDS)
+    module(torch.from_numpy(tokens), torch.from_numpy(lengths)).sum().backward()
+    for p_name, p in module.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), p_name
+    assert sum(float(p.grad.abs().sum()) for p in module.parameters()) > 0
+
+
+def test_hard_attention_trains_straight_through(trained):
+    module = trained({"attention": "hard"}).to_torch()
+    tokens, lengths = module.language.encode(WORDS)
+    module(torch.from_numpy(tokens), torch.from_numpy(lengths)).sum().backward()
+    assert float(module.layers[0].attn.wqkv.grad[:8].abs().sum()) > 0  # queries: softmax's
+
+
 def test_the_final_attention_scale_is_the_checkpoints(trained):
     model = trained(GRID["scale-schedule"])
     # Geometric from 1 to 5 over 3 steps: the checkpoint at step 3 has scale 5.
@@ -132,7 +151,8 @@ def test_the_final_attention_scale_is_the_checkpoints(trained):
 
 # A knob the module got wrong is caught: the logits of the same parameters under a changed knob
 # differ from saturn's by far more than the tolerance.
-WRONG = [("base", "norm_eps", 0.1), ("norm=scale", "norm", "rms"), ("post-layernorm", "norm_eps", 1e-5),
+WRONG = [("base", "norm_eps", 0.1), ("norm=scale", "norm", "rms"),
+         ("post-layernorm", "norm_eps", 1e-5),
          ("attention=relu2-alpha=0.5", "attention_alpha", 0.6),
          ("attention_scale=3", "attention_scale", 3.5), ("causal", "causal", False),
          ("readout=mean", "readout", "eos"), ("positional=sinusoidal", "positional", "none"),
