@@ -104,6 +104,16 @@ class Language:
     def __repr__(self):
         return f"saturn.Language({self.name!r})"
 
+    def __reduce__(self):
+        # Pickled (copy.deepcopy, torch.save of a module holding it) by its spec, else its name.
+        if self.spec_text:
+            return (Language._from_spec_text, (self.spec_text, self.name))
+        return (Language, (self.name,))
+
+    @classmethod
+    def _from_spec_text(cls, text, name):
+        return cls(_saturn.load_spec(text, name))
+
     def accepts(self, word):
         """True when the language accepts the word (spelled as on the command line; ``""`` is
         the empty word). A list of words gives a list of verdicts."""

@@ -311,6 +311,23 @@ def test_a_fresh_module_is_a_saturn_model(tmp_path):
     np.testing.assert_allclose(model.forward(words), torch_logits(module, words), **TOLERANCE)
 
 
+def test_a_module_copies_and_saves(trained, tmp_path):
+    """copy.deepcopy and torch.save take the module whole: its Language pickles (by its spec, or
+    a built-in by name)."""
+    import copy
+    module = trained({}).to_torch()
+    twin = copy.deepcopy(module)
+    assert twin.language.name == "majority" and twin is not module
+    np.testing.assert_array_equal(torch_logits(twin, WORDS), torch_logits(module, WORDS))
+    torch.save(module, tmp_path / "module.pt")
+    loaded = torch.load(tmp_path / "module.pt")
+    np.testing.assert_array_equal(torch_logits(loaded, WORDS), torch_logits(module, WORDS))
+    spec = saturn.Language.from_spec('name = "ends-b"\nalphabet = ["a", "b"]\n[accept]\n'
+                                     'regex = "(a|b)*b"\n')
+    again = copy.deepcopy(spec)
+    assert again.spec_text == spec.spec_text and again.accepts(["ab", "ba"]) == [True, False]
+
+
 def test_every_model_key_is_covered():
     assert set(saturn._saturn.model_keys()) == set(st.FORWARD_KEYS) | set(st.TRAINING_ONLY_KEYS)
 
