@@ -37,7 +37,7 @@ TIE_BITS = 16  # nets/attention.h: AttentionSpec::tie_bits, hard attention's tie
 def _choice(config, key, allowed):
     value = config[key]
     if value not in allowed:
-        raise InputError(f"to_torch: {key} = {value!r} is not covered by saturn.torch "
+        raise InputError(f"saturn.torch: {key} = {value!r} is not covered "
                          f"(expected one of {', '.join(allowed)})")
     return value
 
@@ -50,12 +50,12 @@ def _checked_config(config):
     training = set(_saturn.training_keys())
     for key in config:
         if key not in defaults and key not in training:
-            raise InputError(f"to_torch: unknown key '{key}' (not a model or training key)")
+            raise InputError(f"saturn.torch: unknown key '{key}' (not a model or training key)")
     merged = dict(defaults)
     merged.update(config)
     for key in _saturn.model_keys():
         if key not in FORWARD_KEYS and key not in TRAINING_ONLY_KEYS:
-            raise InputError(f"to_torch: the model key '{key}' is not covered by saturn.torch")
+            raise InputError(f"saturn.torch: the model key '{key}' is not covered")
     for key, allowed in (("norm", NORMS), ("norm_position", NORM_POSITIONS),
                          ("attention", ATTENTIONS), ("attention_set", ATTENTION_SETS),
                          ("positional", POSITIONALS), ("readout", READOUTS),
@@ -105,12 +105,13 @@ class Transformer(torch.nn.Module):
         if not isinstance(language, Language):
             language = Language(language)
         if dtype not in (torch.float32, torch.float64):
-            raise InputError(f"to_torch: dtype must be torch.float32 or torch.float64 "
+            raise InputError(f"saturn.torch: dtype must be torch.float32 or torch.float64 "
                              f"(got {dtype})")
         self.config = _checked_config(dict(config))
         self.language = language
         self.alphabet = language.alphabet
         self.step = 0
+        self._start_attention_scale = None  # a schedule's start, from a checkpoint
         c = self.config
         k, C, Fd = len(self.alphabet), c["d_model"], c["d_ff"]
         dh = C // c["n_heads"]
@@ -296,7 +297,7 @@ class Transformer(torch.nn.Module):
             words = list(tokens)
             tokens, lengths = (torch.from_numpy(a) for a in self.language.encode(words))
         if lengths is None:
-            raise InputError("to_torch: forward needs the lengths of the token rows")
+            raise InputError("saturn.torch: forward needs the lengths of the token rows")
         tokens = torch.as_tensor(tokens, dtype=torch.int64)
         lengths = torch.as_tensor(lengths, dtype=torch.int64)
         c = self.config
@@ -349,7 +350,7 @@ def _activate(kind, x):
         return torch.clamp(x, 0, 6)
     if kind == "sigmoid":
         return torch.sigmoid(x)
-    raise InputError(f"to_torch: attention = {kind!r} is not covered by saturn.torch")
+    raise InputError(f"saturn.torch: attention = {kind!r} is not covered")
 
 
 def _sparsemax(s, visible, n_visible):
@@ -395,8 +396,8 @@ def to_torch(model, dtype=None):
     params = model.params
     names = [name for name, _ in module.named_parameters()]
     if sorted(names) != sorted(params):
-        raise InputError(f"to_torch: the checkpoint's tensors ({', '.join(params)}) are not the "
-                         f"module's ({', '.join(names)})")
+        raise InputError(f"saturn.torch: the checkpoint's tensors ({', '.join(params)}) are "
+                         f"not the module's ({', '.join(names)})")
     with torch.no_grad():
         for name, p in module.named_parameters():
             p.copy_(torch.from_numpy(params[name].copy()))
@@ -428,7 +429,7 @@ def from_torch(module, out, language=None, alphabet=None, step=None):
         if not np.isfinite(a).all():
             raise InputError(f"from_torch: parameter '{name}' is not finite")
         params[name] = np.ascontiguousarray(a, dtype=np.float32)
-    start = getattr(module, "_start_attention_scale", None)
+    start = module._start_attention_scale
     _saturn.save_checkpoint(str(out), _config_toml(module.config), language._h,
                             int(module.step if step is None else step), start, params)
     from . import load

@@ -369,9 +369,9 @@ def test_every_model_key_is_covered():
 
 
 @pytest.mark.parametrize("config,message", [
-    ({"attention_temperature": 2}, "to_torch: unknown key 'attention_temperature'"),
-    ({"attention": "softmax2"}, "to_torch: attention = 'softmax2' is not covered"),
-    ({"objective": "label"}, "to_torch: objective = 'label' is not covered"),
+    ({"attention_temperature": 2}, "saturn.torch: unknown key 'attention_temperature'"),
+    ({"attention": "softmax2"}, "saturn.torch: attention = 'softmax2' is not covered"),
+    ({"objective": "label"}, "saturn.torch: objective = 'label' is not covered"),
     ({"d_model": 10, "n_heads": 3}, "d_model (10) must be divisible by n_heads (3)"),
     ({"norm_eps": 2.0}, "norm_eps: must be in [0, 1] (got 2"),
 ])
