@@ -291,8 +291,10 @@ class Transformer(torch.nn.Module):
 
         With ``cache=True``: ``(logits, cache)``, the cache holding each layer's scaled scores
         ``blocks.{l}.attn.hook_attn_scores`` (-inf where a query cannot see a key) and weights
-        ``blocks.{l}.attn.hook_pattern`` (B, n_heads, T, T)."""
+        ``blocks.{l}.attn.hook_pattern`` (N, n_heads, T, T)."""
         words = None
+        if isinstance(tokens, str):
+            raise TypeError("words: expected a list of words, not one string (write [word])")
         if isinstance(tokens, (list, tuple)) and all(isinstance(w, str) for w in tokens):
             words = list(tokens)
             tokens, lengths = (torch.from_numpy(a) for a in self.language.encode(words))
