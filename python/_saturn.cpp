@@ -17,6 +17,7 @@
 #include <mutex>
 #include <new>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -195,6 +196,52 @@ std::shared_ptr<Model> load_model(const std::string& run_or_checkpoint) {
   m->net = std::make_unique<nets::Transformer<float>>(c.config.model, c.num_symbols);
   m->net->params.assign(c.params.begin(), c.params.end());
   return m;
+}
+
+// `saturn.from_torch`: a checkpoint of a run configuration (its TOML), a language and the
+// parameters by checkpoint name (float32 arrays of the layout's shapes), written atomically by
+// the writer `saturn train` uses. No optimizer state; the data stream is a fresh run's (a run
+// resumed from it draws new batches). `start_attention_scale`: a schedule's start (the config
+// holds the step's scale), or none.
+void save_model_checkpoint(const std::string& path, const std::string& config_toml,
+                           const LanguageHandle& language, long step,
+                           std::optional<double> start_attention_scale, const py::dict& params) {
+  nets::Checkpoint c;
+  c.config.load_text(config_toml, "config");
+  if (step < 0) throw InputError(fmt::format("from_torch: step must be >= 0 (got {})", step));
+  c.num_symbols = language.language->alphabet().size();
+  c.language_name = language.language->name();
+  c.language_spec = language.language->spec_text();
+  c.step = step;
+  c.start_attention_scale = start_attention_scale;
+  const nets::ModelConfig& mc = c.config.model;
+  nets::require_model_memory(mc, c.num_symbols, 1, 2, false, "the module");
+  const nets::ParameterLayout layout(mc, c.num_symbols);
+  c.params.assign(layout.total(), 0.0f);
+  for (const auto& t : layout.tensors()) {
+    if (!params.contains(t.name))
+      throw InputError(fmt::format("from_torch: missing parameter '{}'", t.name));
+    const auto a = params[py::str(t.name)]
+                       .cast<py::array_t<float, py::array::c_style | py::array::forcecast>>();
+    const std::vector<int> shape(a.shape(), a.shape() + a.ndim());
+    if (shape != t.shape)
+      throw InputError(
+          fmt::format("from_torch: parameter '{}' has shape [{}], the configuration "
+                      "says [{}]",
+                      t.name, fmt::join(shape, ","), fmt::join(t.shape, ",")));
+    std::copy_n(a.data(), t.size, c.params.begin() + static_cast<long>(t.offset));
+  }
+  for (const auto& item : params) {
+    const auto name = item.first.cast<std::string>();
+    if (!layout.find(name))
+      throw InputError(
+          fmt::format("from_torch: parameter '{}' is not in the configuration's layout", name));
+  }
+  std::ostringstream state;
+  state << Rng(mc.seed * 0x9e3779b97f4a7c15ull + 1);  // nets/train.cpp's data stream at step 0
+  c.rng_state = state.str();
+  py::gil_scoped_release released;
+  nets::save_checkpoint(path, c);
 }
 
 // The words as examples of the model's objective; a word longer than max_length is refused as
@@ -557,6 +604,8 @@ PYBIND11_MODULE(_saturn, m) {
       .def_property_readonly("config_toml",
                              [](const Model& x) { return x.checkpoint.config.to_toml(); })
       .def_property_readonly("step", [](const Model& x) { return x.checkpoint.step; })
+      .def_property_readonly("start_attention_scale",
+                             [](const Model& x) { return x.checkpoint.start_attention_scale; })
       .def_property_readonly("checkpoint", [](const Model& x) { return x.checkpoint.source; })
       .def_property_readonly("language", [](const Model& x) { return LanguageHandle{x.language}; })
       .def("params",
@@ -580,6 +629,13 @@ PYBIND11_MODULE(_saturn, m) {
              return py::make_tuple(z, activation_cache(x, examples));
            });
   m.def("load", &load_model);
+  // saturn.torch (Model.to_torch, saturn.from_torch): nets/'s key lists, defaults and checks.
+  m.def("model_keys", [] { return nets::model_keys(); });
+  m.def("training_keys", [] { return nets::training_keys(); });
+  m.def("default_config_toml", [] { return nets::RunConfig().to_toml(); });
+  m.def("check_config",
+        [](const std::string& toml) { nets::RunConfig().load_text(toml, "config"); });
+  m.def("save_checkpoint", &save_model_checkpoint);
 
   py::class_<CircuitHandle>(m, "CircuitHandle")
       .def_property_readonly("path", [](const CircuitHandle& h) { return h.path; })

@@ -22,6 +22,7 @@ __version__ = _saturn.__version__
 __all__ = [
     "__version__", "InputError", "LimitError", "Language", "Model", "Run", "Circuit", "languages", "load",
     "train", "extract", "verify", "keys", "set_threads", "threads", "set_memory_limit",
+    "from_torch",
 ]
 
 InputError = _saturn.InputError  # bad input: a ValueError with the CLI's message
@@ -103,6 +104,16 @@ class Language:
     def __repr__(self):
         return f"saturn.Language({self.name!r})"
 
+    def __reduce__(self):
+        # Pickled (copy.deepcopy, torch.save of a module holding it) by its spec, else its name.
+        if self.spec_text:
+            return (Language._from_spec_text, (self.spec_text, self.name))
+        return (Language, (self.name,))
+
+    @classmethod
+    def _from_spec_text(cls, text, name):
+        return cls(_saturn.load_spec(text, name))
+
     def accepts(self, word):
         """True when the language accepts the word (spelled as on the command line; ``""`` is
         the empty word). A list of words gives a list of verdicts."""
@@ -177,8 +188,34 @@ class Model:
         reports, in float64, under TransformerLens's names (docs/python.md)."""
         return self._h.forward(_words(words), bool(cache))
 
+    def to_torch(self, dtype=None):
+        """The model as a pure-PyTorch ``nn.Module`` (:class:`saturn.torch.Transformer`): every
+        model knob, the checkpoint's parameters, float32 (saturn's dtype; ``dtype=torch.float64``
+        widens them). Its logits equal :meth:`forward`'s within float rounding. Needs PyTorch."""
+        return _torch().to_torch(self, dtype)
+
     def __repr__(self):
         return f"saturn.Model({self.checkpoint!r}, step {self.step})"
+
+
+def _torch():
+    try:
+        from . import torch as saturn_torch
+    except ImportError as e:
+        if e.name != "torch":
+            raise
+        raise ImportError("saturn's PyTorch interop needs PyTorch (Debian's python3-torch: "
+                          "scripts/install-deps.sh --interop)", name="torch") from e
+    return saturn_torch
+
+
+def from_torch(module, out, language=None, alphabet=None, step=None):
+    """Writes a :class:`saturn.torch.Transformer` (``Model.to_torch()``) back as a saturn
+    checkpoint file ``out`` (atomically, as ``saturn train`` writes them) and returns it loaded,
+    a :class:`Model`. ``language`` (default the module's) must have the module's alphabet, and
+    so must ``alphabet`` (a list of symbols) when given; ``step``: default the module's.
+    Parameters are stored as float32 (the checkpoint's dtype). Needs PyTorch."""
+    return _torch().from_torch(module, out, language=language, alphabet=alphabet, step=step)
 
 
 def load(run_or_checkpoint):
