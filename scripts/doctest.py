@@ -23,6 +23,8 @@ Directives, an HTML comment on the line before a block's fence:
   <!-- doctest: file NAME -->    write the block (any fence) to NAME in the page's directory
   <!-- doctest: full -->         run only with --full (a block over the time budget)
   <!-- doctest: skip REASON -->  never run (say why: e.g. it needs MPI, or a machine's timings)
+  <!-- doctest: needs MODULE -->  run only where /usr/bin/python3 imports MODULE (an optional
+                                 dependency such as torch); elsewhere skipped, and said so
 
 Each page runs in its own clean temporary directory, its blocks in order, its commands through
 bash with `saturn` on the PATH (the build given), the repository's top-level entries linked in
@@ -101,10 +103,11 @@ def parse_page(path: Path, lines: list[str]) -> list[Block]:
         d = DIRECTIVE.match(lines[i - 1]) if i > 0 else None
         if d:
             directive, argument = d.group(1), d.group(2)
-            if directive not in ("file", "full", "skip"):
+            if directive not in ("file", "full", "skip", "needs"):
                 raise BadInput(f"{path}:{i}: unknown doctest directive '{directive}'")
-            if directive == "file" and not argument:
-                raise BadInput(f"{path}:{i}: 'doctest: file' needs a file name")
+            if directive in ("file", "needs") and not argument:
+                raise BadInput(f"{path}:{i}: 'doctest: {directive}' needs a "
+                               f"{'file' if directive == 'file' else 'module'} name")
         body = lines[i + 1 : j]
         if directive == "file":
             blocks.append(Block("file", i, j, directive, argument, body=body))
@@ -191,6 +194,12 @@ def run_command(cmd: Command, cwd: Path, env: dict[str, str], timeout: float) ->
         return f"(doctest: timed out after {timeout:g} s)\n"
 
 
+def importable(module: str) -> bool:
+    """Whether Debian's Python (the one the package is built for) imports module."""
+    return subprocess.run(["/usr/bin/python3", "-c", f"import {module}"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+
 def page_dir(repo: Path) -> Path:
     d = Path(tempfile.mkdtemp(prefix="saturn-doctest-"))
     for entry in repo.iterdir():
@@ -235,6 +244,10 @@ def run_page(path: Path, args: argparse.Namespace, env: dict[str, str],
                 target.write_text("\n".join(block.body) + "\n")
                 continue
             if block.directive == "skip" or (block.directive == "full" and not args.full):
+                continue
+            if block.directive == "needs" and not importable(block.argument):
+                print(f"{path}:{block.start + 1}: skipped: needs the Python module "
+                      f"'{block.argument}'", file=out)
                 continue
             ran += 1
             started = time.monotonic()

@@ -93,4 +93,10 @@ second=$(grep -n '^stale.md:' <<< "$out" | head -1 | cut -d: -f1)
 [[ $rc == 1 && -n "$first" && -n "$second" && $first -lt $second &&
    "$out" == *"differ"* ]] || fail "--jobs 2: exit $rc, order $first $second: $out"
 grep -q ' 2 differ$' <<< "$out" || fail "--jobs 2 miscounted: $out"
+# `needs MODULE` runs a block where Debian's Python imports MODULE and skips it, saying so,
+# elsewhere (the block below would differ if it ran).
+printf '# p\n\n<!-- doctest: needs no_such_module_xyz -->\n```console\n$ echo hi\nbye\n```\n\n<!-- doctest: needs json -->\n```console\n$ echo hi\nhi\n```\n' > needs.md
+out=$(run needs.md); rc=$?
+[[ $rc == 0 && "$out" == *"needs.md:4: skipped: needs the Python module 'no_such_module_xyz'"* &&
+   "$out" == *"1 sessions run, 0 differ"* ]] || fail "needs: exit $rc, $out"
 echo "doctest runner: all checks passed"
