@@ -11,11 +11,12 @@ __all__ = ["FlareDataset", "read", "write"]
 
 FlareDataset = _collections.namedtuple(
     "FlareDataset", ["words", "labels", "next_symbols", "prefix_accepted"])
-FlareDataset.__doc__ = """A FLaRe dataset read into Python: ``words`` (strings, spelled as the JSONL's
-"word"), ``labels`` (numpy int8, 1 accepted), and, when the directory has next-symbols.jsonl,
-``next_symbols`` (numpy bool (N, longest + 1, k): symbol s may follow the prefix w[:i]) and
-``prefix_accepted`` (numpy bool (N, longest + 1)); both None without the file, and all false on
-negative examples (FLaRe lists targets for positives only) and past a word's end."""
+FlareDataset.__doc__ = """A FLaRe dataset read into Python: ``words`` (strings, spelled as
+the JSONL's "word"), ``labels`` (numpy int8, 1 accepted), and, when the directory has
+next-symbols.jsonl, ``next_symbols`` (numpy bool (N, longest + 1, k): symbol s may follow the
+prefix w[:i]) and ``prefix_accepted`` (numpy bool (N, longest + 1)); both None without the file,
+and all false on negative examples (FLaRe lists targets for positives only) and past a word's
+end."""
 
 
 def _language(language):

@@ -50,7 +50,8 @@ def test_next_symbols_equal_brute_force(name, lengths, bound):
     lang = saturn.Language(name)
     alphabet = lang.alphabet
     assert all(len(a) == 1 for a in alphabet)
-    all_words = ["".join(t) for n in range(bound + 1) for t in itertools.product(alphabet, repeat=n)]
+    all_words = ["".join(t) for n in range(bound + 1)
+                 for t in itertools.product(alphabet, repeat=n)]
     accepted_words = [w for w, ok in zip(all_words, lang.accepts(all_words)) if ok]
     prefixes = {w[:i] for w in accepted_words for i in range(len(w) + 1)}
     with warnings.catch_warnings():
