@@ -136,13 +136,18 @@ def test_theory_errors_are_the_clis(cli, tmp_path, kwargs, args):
     assert "geva" in saturn.theory_suites() and "brody" in saturn.theory_suites()
 
 
-def test_ctrl_c_stops_a_sweep_within_a_second(tmp_path):
+@pytest.mark.parametrize("call", ["sweep", "theory"])
+def test_ctrl_c_stops_a_sweep_or_a_theory_run_within_a_second(tmp_path, call):
     grid = dict(GRID, steps=10**7, eval_every=10**6, checkpoint_every=10**6)
+    out = str(tmp_path / call)
+    # brody at one seed trains for about a minute: 2 s in, it is training.
+    work = (f"saturn.sweep({grid!r}, out={out!r}, threads=1)" if call == "sweep" else
+            f"saturn.theory(suites='brody', seeds=1, threads=2, out={out!r})")
     script = textwrap.dedent(f"""
         import sys, time, saturn
         print("ready", flush=True)
         try:
-            saturn.sweep({grid!r}, out={str(tmp_path / 'sweep')!r}, threads=1)
+            {work}
         except KeyboardInterrupt:
             print("interrupted", time.monotonic(), flush=True)
             sys.exit(7)
