@@ -189,37 +189,11 @@ void add_lang_commands(CLI::App& app) {
                     "Languages without a DFA: search accepted continuations up to this length "
                     "when checking next-symbols.jsonl (default: twice the longest word, >= 16)");
     cmd->callback([=] {
-      if (*next_max_length < 0 || *next_max_length > 100000)
-        throw InputError(fmt::format(
-            "--next-max-length: expected 0 (the default) to 100000 (got {})", *next_max_length));
+      check_import_next_max_length(*next_max_length);
       auto l = resolve_language(*name);
-      NextSymbolsCheck check{*next_max_length};
-      std::vector<Example> examples;
-      try {
-        examples = read_flare(*dir, l->alphabet(), *no_check ? nullptr : l.get(), &check);
-      } catch (const InputError& e) {
-        // FLaRe's own spelling of a language saturn also has (majority over 0 1, not a b):
-        // point to the variant when the data reads as it.
-        // The alphabet is what tells FLaRe's spelling: the variant is tried without label checks.
-        const auto variant = builtin("flare-" + l->name());
-        if (!variant) throw;
-        bool reads_as_variant = true;
-        try {
-          read_flare(*dir, variant->alphabet(), nullptr);
-        } catch (const InputError&) {
-          reads_as_variant = false;
-        }
-        if (!reads_as_variant) throw;
-        throw InputError(fmt::format("{} (the data is FLaRe's {}: use --lang {})", e.what(),
-                                     l->name(), variant->name()));
-      }
-      if (check.unconfirmed > 0)
-        fmt::print(stderr,
-                   "note: {}: {} has no DFA, so FLaRe's unbounded next-symbol sets are checked "
-                   "with continuations of at most {} symbols: {} listed symbol{} had none that "
-                   "short (kept; raise --next-max-length to search further)\n",
-                   (std::filesystem::path(*dir) / "next-symbols.jsonl").string(), l->name(),
-                   check.max_length, check.unconfirmed, check.unconfirmed == 1 ? "" : "s");
+      std::string note;
+      const auto examples = import_flare(*dir, *l, !*no_check, *next_max_length, &note);
+      if (!note.empty()) fmt::print(stderr, "note: {}\n", note);
       OutputFile output(out->empty() ? "-" : *out);
       for (const auto& e : examples) {
         output.write(to_json_line(e, l->alphabet()));

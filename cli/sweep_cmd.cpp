@@ -8,7 +8,6 @@
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "cli/commands.h"
-#include "nets/run_dir.h"
 #include "sweep/mpi.h"
 #include "sweep/sweep.h"
 
@@ -30,8 +29,8 @@ void check_range(const char* flag, int value, int lo, int hi) {
 }
 
 void run_sweep(const SweepArgs& o) {
-  check_range("--jobs", o.jobs, 1, 4096);
-  check_range("--threads", o.threads, 0, 4096);
+  sweep::SweepOptions options{o.out, o.jobs, o.threads, o.resume, o.quiet};
+  sweep::check_options(options);
   const sweep::Grid grid = sweep::load_grid(o.grid);
   if (!o.emit_slurm.empty()) {
     // Everything below is written into a shell script: refuse what would change its meaning.
@@ -62,7 +61,6 @@ void run_sweep(const SweepArgs& o) {
                grid.tasks().size(), o.slurm.array ? ", one per array element" : "", o.emit_slurm);
     return;
   }
-  sweep::SweepOptions options{o.out, o.jobs, o.threads, o.resume, o.quiet};
   if (o.task_given) {
     // One task (a SLURM array element): no gathering; `--resume` later gathers.
     const auto tasks = grid.tasks();
@@ -76,11 +74,7 @@ void run_sweep(const SweepArgs& o) {
     if (auto summary = sweep::run_mpi(grid, options)) fmt::print("{}", *summary);
     return;
   }
-  sweep::prepare_out(grid, options);
-  // One sweep at a time in DIR (each task's run directory is locked by its training too).
-  const nets::RunDirectory lock(o.out, nets::RunDirectory::Mode::resume);
-  sweep::run_local(grid, options);
-  fmt::print("{}", sweep::gather(grid, o.out));
+  fmt::print("{}", sweep::run_sweep(grid, options));
 }
 
 }  // namespace

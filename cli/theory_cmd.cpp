@@ -58,20 +58,12 @@ void add_theory_command(CLI::App& app) {
   cmd->add_flag("--slurm-array", o->slurm.array, "A job array, one planned run per element");
   cmd->callback([o, seeds_option, task_option] {
     theory::TheoryOptions options;
-    if (o->scale != "quick" && o->scale != "full" && o->scale != "paper")
-      throw InputError(fmt::format("--scale: expected quick, full or paper (got '{}')", o->scale));
-    options.scale = o->scale == "paper"  ? theory::Scale::paper
-                    : o->scale == "full" ? theory::Scale::full
-                                         : theory::Scale::quick;
-    // 0 stands for "not given" inside; given, it must be a count.
-    if (seeds_option->count() > 0 && (o->seeds < 1 || o->seeds > 1000))
-      throw InputError(fmt::format("--seeds: expected 1..1000 (got {})", o->seeds));
-    if (o->threads < 0 || o->threads > 4096)
-      throw InputError(fmt::format("--threads: expected 1..4096 (got {})", o->threads));
-    if (o->out.empty()) throw InputError("--out: expected a directory");
+    options.scale = theory::parse_scale(o->scale);
     options.seeds = o->seeds;
     options.threads = o->threads;
     options.out = o->out;
+    // 0 stands for "not given" inside; given, it must be a count.
+    theory::check_options(options, seeds_option->count() > 0);
     const auto selected = theory::select_suites(o->suites);
     if (o->plan + task_option->count() + !o->emit_slurm.empty() > 1)
       throw InputError("--plan, --task and --emit-slurm: give one of them");

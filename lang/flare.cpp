@@ -16,6 +16,7 @@
 #include "base/json_read.h"
 #include "base/lines.h"
 #include "base/read_file.h"
+#include "lang/builtin.h"
 #include "lang/count.h"
 #include "lang/dfa.h"
 #include "lang/language.h"
@@ -149,6 +150,53 @@ std::optional<NextTargets> exact_next_targets(const Language& language, const Wo
     if (i < w.size()) q = dfa.next(q, w[i]);
   }
   return out;
+}
+
+NextTargets flare_next_targets(Sampler& sampler, const Word& w, int max_length) {
+  if (auto exact = exact_next_targets(sampler.language(), w)) return std::move(*exact);
+  return sampler.next_targets(w, max_length);
+}
+
+void check_import_next_max_length(int next_max_length) {
+  if (next_max_length < 0 || next_max_length > 100000)
+    throw InputError(fmt::format("--next-max-length: expected 0 (the default) to 100000 (got {})",
+                                 next_max_length));
+}
+
+std::vector<Example> import_flare(const fs::path& dir, const Language& language, bool check_labels,
+                                  int next_max_length, std::string* note) {
+  check_import_next_max_length(next_max_length);
+  NextSymbolsCheck check{next_max_length};
+  std::vector<Example> examples;
+  try {
+    examples = read_flare(dir, language.alphabet(), check_labels ? &language : nullptr, &check);
+  } catch (const InputError& e) {
+    // FLaRe's own spelling of a language saturn also has (majority over 0 1, not a b): point to
+    // the variant when the data reads as it. The alphabet is what tells FLaRe's spelling: the
+    // variant is tried without label checks.
+    const auto variant = builtin("flare-" + language.name());
+    if (!variant) throw;
+    bool reads_as_variant = true;
+    try {
+      read_flare(dir, variant->alphabet(), nullptr);
+    } catch (const InputError&) {
+      reads_as_variant = false;
+    }
+    if (!reads_as_variant) throw;
+    throw InputError(fmt::format("{} (the data is FLaRe's {}: use --lang {})", e.what(),
+                                 language.name(), variant->name()));
+  }
+  if (note) {
+    note->clear();
+    if (check.unconfirmed > 0)
+      *note = fmt::format(
+          "{}: {} has no DFA, so FLaRe's unbounded next-symbol sets are checked with "
+          "continuations of at most {} symbols: {} listed symbol{} had none that short (kept; "
+          "raise --next-max-length to search further)",
+          (dir / "next-symbols.jsonl").string(), language.name(), check.max_length,
+          check.unconfirmed, check.unconfirmed == 1 ? "" : "s");
+  }
+  return examples;
 }
 
 std::vector<Example> read_flare(const fs::path& dir, const Alphabet& alphabet,

@@ -44,9 +44,25 @@ std::vector<Example> read_flare(std::istream& main_tok, std::istream& labels, st
                                 const Language* check_against = nullptr,
                                 NextSymbolsCheck* next_check = nullptr);
 
+// `saturn lang import` (the CLI and the Python package): read_flare checked against `language`
+// (unless `check_labels` is false), with next-symbol sets searched up to `next_max_length`
+// (0..100000; 0: NextSymbolsCheck's default; InputError naming --next-max-length otherwise).
+// When the data does not read as `language` but as FLaRe's own spelling of it (the built-in
+// flare-NAME), the error says so. `note`, when not null, gets the note on listed next symbols
+// without a continuation found (languages without a DFA), or "" when there is none.
+std::vector<Example> import_flare(const std::filesystem::path& dir, const Language& language,
+                                  bool check_labels, int next_max_length, std::string* note);
+// --next-max-length of `lang import`: throws InputError unless 0..100000.
+void check_import_next_max_length(int next_max_length);
+
 // FLaRe's unbounded next-symbol sets for `w` where they are decidable (languages with a DFA);
 // nullopt for the others.
 std::optional<NextTargets> exact_next_targets(const Language& language, const Word& w);
+
+// The next-symbol targets `lang sample --format flare` writes for `w`: FLaRe's unbounded sets
+// where a DFA decides them (exact_next_targets), else the sets bounded by `max_length`
+// (Sampler::next_targets, the sampler being over the same language).
+NextTargets flare_next_targets(Sampler& sampler, const Word& w, int max_length);
 
 // Writes DIR/main.tok, labels.txt and, when every positive example has next-symbol targets,
 // next-symbols.jsonl; each through a temporary file renamed into place by commit().

@@ -39,6 +39,7 @@
 #include "nets/checkpoint.h"
 #include "nets/eval_json.h"
 #include "nets/train.h"
+#include "python/common.h"
 #include "saturate/circuit.h"
 #include "saturate/exact_eval.h"
 #include "saturate/saturation.h"
@@ -51,21 +52,6 @@ namespace saturn::python {
 namespace {
 
 using LanguagePtr = std::shared_ptr<const Language>;
-
-// Words as Python strings, spelled as on the command line (parse_word: `""` or "" is the empty
-// word); InputError names the word as the CLI's WORD... arguments do ("WORD 2: ...", from 1).
-std::vector<Word> parse_words(const std::vector<std::string>& texts, const Alphabet& alphabet) {
-  std::vector<Word> words;
-  words.reserve(texts.size());
-  for (std::size_t i = 0; i < texts.size(); ++i) {
-    try {
-      words.push_back(parse_word(texts[i], alphabet));
-    } catch (const InputError& e) {
-      throw InputError(fmt::format("WORD {}: {}", i + 1, e.what()));
-    }
-  }
-  return words;
-}
 
 py::array_t<float> read_only_view(const float* data, const std::vector<int>& shape,
                                   py::handle owner) {
@@ -80,29 +66,7 @@ py::array_t<float> read_only_view(const float* data, const std::vector<int>& sha
   return a;
 }
 
-// Runs `work` with the GIL released and Ctrl-C delivered to saturn (the libraries' interrupt
-// flag) instead of Python's handler, when called from the main thread: a long call stops at its
-// next check and raises KeyboardInterrupt; a Ctrl-C that came as it finished raises too, as
-// Python would have.
-template <class Work>
-auto interruptible(Work&& work) {
-  // Kept for the process's life: a static py::object would be released after the interpreter
-  // has finalised.
-  static const py::handle threading = py::module_::import("threading").release();
-  const bool main_thread = threading.attr("current_thread")().is(threading.attr("main_thread")());
-  py::gil_scoped_release released;
-  std::optional<InterruptScope> scope;
-  if (main_thread) scope.emplace();
-  auto result = work();
-  if (scope && scope->fired()) throw Interrupted();
-  return result;
-}
-
 // ---- languages ---------------------------------------------------------------------------
-
-struct LanguageHandle {
-  LanguagePtr language;
-};
 
 py::list language_rows() {
   py::list rows;
@@ -650,4 +614,5 @@ PYBIND11_MODULE(_saturn, m) {
   m.def("evaluate", &evaluate_run);
   m.def("verify", &verify_to_json);
   m.def("extract", &extract_to_json);
+  bind_pyapi(m);
 }

@@ -84,6 +84,23 @@ int threads_per_task(int jobs, int requested) {
   return std::max(1, omp_get_num_procs() / std::max(1, jobs));
 }
 
+void check_options(const SweepOptions& o) {
+  const auto check_range = [](const char* flag, int value, int lo, int hi) {
+    if (value < lo || value > hi)
+      throw InputError(fmt::format("{}: expected {}..{} (got {})", flag, lo, hi, value));
+  };
+  check_range("--jobs", o.jobs, 1, 4096);
+  check_range("--threads", o.threads, 0, 4096);
+}
+
+std::string run_sweep(const Grid& grid, const SweepOptions& options) {
+  check_options(options);
+  prepare_out(grid, options);
+  const nets::RunDirectory lock(options.out, nets::RunDirectory::Mode::resume);
+  run_local(grid, options);
+  return gather(grid, options.out);
+}
+
 void prepare_out(const Grid& grid, const SweepOptions& o) {
   std::error_code ec;
   const fs::path kept = o.out / "grid.toml";

@@ -22,6 +22,14 @@ struct SweepOptions {
   bool quiet = false;
 };
 
+// --jobs 1..4096 and --threads 0..4096: throws InputError naming the flag.
+void check_options(const SweepOptions& options);
+
+// `saturn sweep GRID --out DIR` on this machine (the CLI and the Python package): prepare_out,
+// DIR locked while it runs (one sweep at a time; each task's run directory is locked by its
+// training too), run_local, gather. Returns the summary's text. Throws InputError.
+std::string run_sweep(const Grid& grid, const SweepOptions& options);
+
 // Creates or reopens DIR for this grid: DIR/grid.toml keeps the grid, and a DIR holding another
 // grid's sweep is refused; a non-empty DIR needs --resume. Throws InputError.
 void prepare_out(const Grid& grid, const SweepOptions& options);

@@ -36,6 +36,20 @@ const char* to_string(Scale s) {
   return s == Scale::paper ? "paper" : s == Scale::full ? "full" : "quick";
 }
 
+Scale parse_scale(const std::string& name) {
+  if (name != "quick" && name != "full" && name != "paper")
+    throw InputError(fmt::format("--scale: expected quick, full or paper (got '{}')", name));
+  return name == "paper" ? Scale::paper : name == "full" ? Scale::full : Scale::quick;
+}
+
+void check_options(const TheoryOptions& o, bool seeds_given) {
+  if (seeds_given && (o.seeds < 1 || o.seeds > 1000))
+    throw InputError(fmt::format("--seeds: expected 1..1000 (got {})", o.seeds));
+  if (o.threads < 0 || o.threads > 4096)
+    throw InputError(fmt::format("--threads: expected 1..4096 (got {})", o.threads));
+  if (o.out.empty()) throw InputError("--out: expected a directory");
+}
+
 const char* to_string(ClaimKind k) {
   return k == ClaimKind::theorem ? "theorem" : "empirical";
 }

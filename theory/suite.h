@@ -91,6 +91,13 @@ struct TheoryOptions {
   bool progress = true;  // lines on stderr
 };
 
+// --scale's name: quick, full or paper; throws InputError naming --scale.
+Scale parse_scale(const std::string& name);
+// The options as `saturn theory` checks them (the CLI and the Python package): --seeds 1..1000
+// when given (seeds_given; options.seeds 0 stands for "not given"), --threads 0..4096, --out not
+// empty. Throws InputError naming the flag.
+void check_options(const TheoryOptions& options, bool seeds_given);
+
 // One training run a claim needs: a name (unique within the suite), a language, a config.
 struct RunRequest {
   std::string name, language;

@@ -23,6 +23,7 @@ __all__ = [
     "__version__", "InputError", "LimitError", "Language", "Model", "Run", "Circuit", "languages", "load",
     "train", "extract", "verify", "keys", "set_threads", "threads", "set_memory_limit",
     "from_torch",
+    "sweep", "sweep_results", "grid_toml", "theory", "theory_suites", "flare",
 ]
 
 InputError = _saturn.InputError  # bad input: a ValueError with the CLI's message
@@ -127,17 +128,35 @@ class Language:
         return int(self._h.count(int(length), bool(rejected), int(table_limit)))
 
     def sample(self, lengths, per_length, negatives="none", seed=0, distinct=False,
-               table_limit=_saturn.default_table_limit):
+               table_limit=_saturn.default_table_limit, next_symbols=False,
+               next_max_length=None):
         """``saturn lang sample``: per length, ``per_length`` accepted words, then (negatives
         other than none) as many rejected ones, exactly uniform, deterministic for the seed.
 
         Returns ``(words, labels)``: the words as the JSONL's "word" field spells them, and a
         numpy int8 array of labels (1 accepted). Notes the CLI prints (lengths skipped, caps)
-        come as warnings."""
-        words, labels, notes = self._h.sample(_lengths(lengths), int(per_length), str(negatives),
-                                              int(seed), bool(distinct), int(table_limit))
+        come as warnings.
+
+        ``next_symbols=True`` (the CLI's ``--next``) returns ``(words, labels, next_symbols,
+        prefix_accepted)``: for every word w and prefix w[:i] (i = 0..|w|), ``next_symbols``
+        (numpy bool (N, longest + 1, k)) says which symbols s continue w[:i] s to an accepted
+        word of length at most ``next_max_length`` (``--next-max-length``; default the longest
+        length sampled), and ``prefix_accepted`` (numpy bool (N, longest + 1)) whether w[:i] is
+        accepted; both false past a word's end. The words and labels are the same as without
+        it."""
+        if next_symbols:
+            words, labels, nxt, accepted, notes = _saturn.sample_next(
+                self._h, _lengths(lengths), int(per_length), str(negatives), int(seed),
+                bool(distinct), int(table_limit),
+                -1 if next_max_length is None else int(next_max_length))
+        else:
+            words, labels, notes = self._h.sample(_lengths(lengths), int(per_length),
+                                                  str(negatives), int(seed), bool(distinct),
+                                                  int(table_limit))
         for note in notes:
             _warnings.warn(note, stacklevel=2)
+        if next_symbols:
+            return words, labels, nxt, accepted
         return words, labels
 
     def encode(self, words):
@@ -426,3 +445,140 @@ def keys(points):
     rows = [[_exact_text(x, f"points[{i}][{k}]") for k, x in enumerate(row)]
             for i, row in enumerate(points)]
     return _json.loads(_saturn.keys(_json.dumps({"points": rows}), False))
+
+
+# ---- sweeps, theory suites, FLaRe datasets ----------------------------------------------------
+
+def _toml_key(key):
+    import re
+    key = str(key)
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _json.dumps(key)
+
+
+def _toml_value(value, where):
+    """A value as TOML writes it: bools, ints, floats, strings, lists of them; a ``range`` or an
+    ``(A, B)`` tuple of ints as the length range "A:B"."""
+    import math
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return _json.dumps(value)
+    if isinstance(value, _os.PathLike):
+        return _json.dumps(_os.fspath(value))
+    if isinstance(value, range) or (isinstance(value, tuple) and len(value) == 2 and all(
+            isinstance(x, int) and not isinstance(x, bool) for x in value)):
+        return _json.dumps(_value_text(where, value))
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(x, where) for x in value) + "]"
+    raise InputError(f"grid: {where}: expected a number, a bool, text, a list or a table "
+                     f"(got {value!r})")
+
+
+def grid_toml(grid):
+    """A sweep grid given as a dict (the keys of GRID.toml, docs/sweep.md: ``languages``,
+    ``seeds``, training keys, and the tables ``grid``, ``points`` (a list of dicts),
+    ``per_language`` (a dict of dicts), ``extract``) as TOML text."""
+    if not isinstance(grid, dict):
+        raise TypeError("grid: expected a dict")
+    lines, tables = [], []
+    for key, value in grid.items():
+        if isinstance(value, dict):
+            tables.append((key, value))
+        elif isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
+            tables.append((key, value))
+        else:
+            lines.append(f"{_toml_key(key)} = {_toml_value(value, key)}")
+
+    def table(name, body):
+        out = [f"\n[{name}]"]
+        nested = []
+        for k, v in body.items():
+            if isinstance(v, dict):
+                nested.append((f"{name}.{_toml_key(k)}", v))
+            else:
+                out.append(f"{_toml_key(k)} = {_toml_value(v, f'{name}.{k}')}")
+        for n, b in nested:
+            out += table(n, b)
+        return out
+
+    for key, value in tables:
+        if isinstance(value, dict):
+            lines += table(_toml_key(key), value)
+        else:
+            for point in value:
+                lines.append(f"\n[[{_toml_key(key)}]]")
+                lines += [f"{_toml_key(k)} = {_toml_value(v, f'{key}.{k}')}"
+                          for k, v in point.items()]
+    return "\n".join(lines) + "\n"
+
+
+def sweep(grid, out, jobs=1, threads=0, resume=False, quiet=True):
+    """``saturn sweep GRID --out DIR [--jobs J] [--threads T] [--resume]`` on this machine,
+    in-process: every task of the grid trained into DIR/runs/..., evaluated, gathered into
+    DIR/results.jsonl, summary.md and the heat map. Returns :func:`sweep_results` of ``out``.
+
+    ``grid``: the path of a GRID.toml, or a dict of its keys (written as TOML by
+    :func:`grid_toml`; spec files are then found relative to the working directory, and messages
+    name the grid "grid"), or the TOML text itself. ``threads=0``: cores / jobs per task.
+    Progress lines go to stderr unless ``quiet``. Ctrl-C stops the tasks and raises
+    KeyboardInterrupt; ``resume=True`` continues the sweep (finished tasks are skipped)."""
+    if out is None:
+        raise InputError("--out: expected a sweep directory")
+    if isinstance(grid, dict):
+        text, is_text = grid_toml(grid), True
+    elif isinstance(grid, str) and "\n" in grid:
+        text, is_text = grid, True
+    else:
+        text, is_text = _os.fspath(grid), False
+    _saturn.run_sweep(text, is_text, _os.fspath(out), int(jobs), int(threads), bool(resume),
+                      bool(quiet))
+    return sweep_results(out)
+
+
+def sweep_results(dir):
+    """A sweep directory's results.jsonl: one dict per task, in grid order (the fields of
+    docs/sweep.md: language, config, keys, seed, run, in_range, out_of_range, ch_score,
+    per_length, ...); a pandas DataFrame when pandas is installed."""
+    path = _os.path.join(_os.fspath(dir), "results.jsonl")
+    if not _os.path.isfile(path):
+        raise InputError(f"{path}: no such file (not a finished sweep directory)")
+    with open(path) as f:
+        rows = [_json.loads(line) for line in f if line.strip()]
+    try:
+        import pandas
+    except ImportError:
+        return rows
+    return pandas.DataFrame(rows)
+
+
+def theory_suites():
+    """The theory suites' names, in the order ``saturn theory`` runs them."""
+    return list(_saturn.theory_suites())
+
+
+def theory(suites="all", scale="quick", out="saturn-theory", seeds=None, threads=0, quiet=True):
+    """``saturn theory --suite SUITES --scale SCALE --out DIR [--seeds N] [--threads T]``,
+    in-process: runs the suites' claims into ``out`` (report.md, results.json, figures/, runs/;
+    finished runs and measurements there are reused) and returns results.json's content as a
+    dict: ``scale`` and ``claims``, one dict per claim (id, paper, measured, expected, criterion,
+    kind, quote, min_effect, setup, value, verdict, differs, numbers, [per_seed, effects,
+    figure]). ``suites``: "all", "a,b" or a list of names (:func:`theory_suites`); ``seeds``:
+    seeds per configuration (None: the suite's default for the scale); ``threads``: runs trained
+    at once (0: every core). A claim that fails is a verdict, not an exception. Progress lines
+    go to stderr unless ``quiet``; Ctrl-C raises KeyboardInterrupt."""
+    if not isinstance(suites, str):
+        suites = ",".join(str(s) for s in suites)
+    return _json.loads(_saturn.run_theory(
+        suites, str(scale), "" if out is None else _os.fspath(out),
+        0 if seeds is None else int(seeds), seeds is not None, int(threads), not quiet))
+
+
+from . import flare  # noqa: E402
