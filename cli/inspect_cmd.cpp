@@ -76,6 +76,8 @@ void inspect_word(Transformer<double>& soft, Transformer<double>& hard, const Al
     Json j;
     j["word"] = format_word(word, alphabet);
     j["tokens"] = batch.tokens;
+    j["embed"] = matrix(soft.token_embeddings().data(), Tn, C);
+    j["pos_embed"] = matrix(soft.position_embeddings().data(), Tn, C);
     Json layers = Json::array();
     for (int l = 0; l < mc.n_layers; ++l) {
       const auto st = soft.layer_states(l);
@@ -84,12 +86,13 @@ void inspect_word(Transformer<double>& soft, Transformer<double>& hard, const Al
       L["after_attention"] = matrix(st.after_attention->data(), Tn, C);
       L["ffn_hidden"] = matrix(st.ffn_hidden->data(), Tn, F);
       L["output"] = matrix(st.out->data(), Tn, C);
-      Json soft_w = Json::array(), hard_w = Json::array();
+      Json soft_w = Json::array(), hard_w = Json::array(), scores = Json::array();
       for (int h = 0; h < H; ++h) {
         soft_w.push_back(matrix(soft.attention_weights(l).data() + h * TT, Tn, Tn));
         hard_w.push_back(matrix(hard.attention_weights(l).data() + h * TT, Tn, Tn));
+        scores.push_back(matrix(soft.attention_scores(l).data() + h * TT, Tn, Tn));
       }
-      L["attention"] = {{"soft", soft_w}, {"saturated", hard_w}};
+      L["attention"] = {{"soft", soft_w}, {"saturated", hard_w}, {"scores", scores}};
       layers.push_back(L);
     }
     j["layers"] = layers;
@@ -252,6 +255,7 @@ void add_inspect_command(CLI::App& app) {
     soft.params.assign(c.params.begin(), c.params.end());
     hard.params.assign(c.params.begin(), c.params.end());
     soft.set_introspection(true);
+    soft.set_recording(o->json);  // the embedding terms and attention scores of --json
     hard.set_introspection(true);
     tie.apply(hard);
     if (!o->json)
@@ -262,8 +266,8 @@ void add_inspect_command(CLI::App& app) {
       if (o->json) {  // one word's JSON object is built whole: ~48 bytes per number
         const double Tn = w.size() + 2.0;
         require_memory(
-            48 * (mc.n_layers * (2.0 * mc.n_heads * Tn * Tn + Tn * (3.0 * mc.d_model + mc.d_ff)) +
-                  Tn * (mc.d_model + 2.0 * (c.num_symbols + 1))),
+            48 * (mc.n_layers * (3.0 * mc.n_heads * Tn * Tn + Tn * (3.0 * mc.d_model + mc.d_ff)) +
+                  Tn * (3.0 * mc.d_model + 2.0 * (c.num_symbols + 1))),
             "WORD", fmt::format("the JSON of a word of length {}", w.size()));
       }
       inspect_word(soft, hard, language->alphabet(), text, w, o->json);

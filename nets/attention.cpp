@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <vector>
 
 #include "nets/row_matrix.h"
@@ -77,12 +78,14 @@ inline Queries queries_of(int b, int len, const int* query_pos) {
 }
 
 // One (sequence, head): S = factor * Q K^T over the visible keys, into A (nq x len), then the
-// weights in place; entries past a row's visible keys are 0.
+// weights in place; entries past a row's visible keys are 0. `scores`, when given, receives S.
 template <class T>
 void head_weights(RowMatrix<T>& A, const Slice<T>& Q, const Slice<T>& K, Queries qs, int len,
-                  const AttentionSpec& spec, T factor, T tolerance) {
+                  const AttentionSpec& spec, T factor, T tolerance,
+                  RowMatrix<T>* scores = nullptr) {
   A.resize(qs.count, len);
   A.noalias() = factor * (Q * K.transpose());
+  if (scores) *scores = A;
   for (int r = 0; r < qs.count; ++r) {
     const int n = visible_keys(qs.first + r, len, spec.causal);
     auto row = A.row(r);
@@ -134,7 +137,7 @@ void round_scores(T* s, int n, int tie_bits) {
 
 template <class T>
 void attention_forward(T* out, T* att, const T* qkv, const int* lengths, const AttentionSpec& spec,
-                       int B, int Tn, int C, int H, const int* query_pos) {
+                       int B, int Tn, int C, int H, const int* query_pos, T* scores) {
   const int dh = C / H;
   const T factor = static_cast<T>(spec.score_scale) / std::sqrt(T(dh));
   const long C3 = 3L * C;
@@ -145,14 +148,15 @@ void attention_forward(T* out, T* att, const T* qkv, const int* lengths, const A
 #pragma omp parallel for collapse(2) schedule(static) if (parallel)
   for (int b = 0; b < B; ++b)
     for (int h = 0; h < H; ++h) {
-      thread_local RowMatrix<T> A;  // reused across calls: no allocation once warm
+      thread_local RowMatrix<T> A, S;  // reused across calls: no allocation once warm
       const int len = lengths[b];
       const Queries qs = queries_of(b, len, query_pos);
       const T* seq = qkv + static_cast<long>(b) * Tn * C3 + h * dh;
       const Slice<T> Q(seq + qs.first * C3, qs.count, dh, Eigen::OuterStride<>(C3));
       const Slice<T> K(seq + C, len, dh, Eigen::OuterStride<>(C3));
       const Slice<T> V(seq + 2 * C, len, dh, Eigen::OuterStride<>(C3));
-      head_weights(A, Q, K, qs, len, spec, factor, static_cast<T>(spec.head_tolerance(H, h)));
+      head_weights(A, Q, K, qs, len, spec, factor, static_cast<T>(spec.head_tolerance(H, h)),
+                   scores ? &S : nullptr);
       MutableSlice<T> O(out + static_cast<long>(b) * out_rows * C + h * dh, out_rows, dh,
                         Eigen::OuterStride<>(C));
       O.topRows(qs.count).noalias() = A * V;
@@ -162,6 +166,15 @@ void attention_forward(T* out, T* att, const T* qkv, const int* lengths, const A
                           Eigen::OuterStride<>(Tn));
         W.setZero();
         W.topLeftCorner(qs.count, len) = A;
+      }
+      if (scores) {  // -inf where a key is not visible (padding, causal mask, padded queries)
+        MutableSlice<T> W(scores + (static_cast<long>(b) * H + h) * out_rows * Tn, out_rows, Tn,
+                          Eigen::OuterStride<>(Tn));
+        W.setConstant(-std::numeric_limits<T>::infinity());
+        for (int r = 0; r < qs.count; ++r) {
+          const int n = visible_keys(qs.first + r, len, spec.causal);
+          W.row(r).head(n) = S.row(r).head(n);
+        }
       }
     }
 }
@@ -243,9 +256,11 @@ template void sparsemax_forward<double>(double*, int);
 template void round_scores<float>(float*, int, int);
 template void round_scores<double>(double*, int, int);
 template void attention_forward<float>(float*, float*, const float*, const int*,
-                                       const AttentionSpec&, int, int, int, int, const int*);
+                                       const AttentionSpec&, int, int, int, int, const int*,
+                                       float*);
 template void attention_forward<double>(double*, double*, const double*, const int*,
-                                        const AttentionSpec&, int, int, int, int, const int*);
+                                        const AttentionSpec&, int, int, int, int, const int*,
+                                        double*);
 template void attention_backward<float>(float*, const float*, const float*, const float*,
                                         const int*, const AttentionSpec&, int, int, int, int,
                                         const int*);

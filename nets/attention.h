@@ -61,12 +61,16 @@ void sparsemax_forward(T* a, int n);
 // contiguous inside. lengths (B): real lengths. att (B,H,T,T): the weights, if not null.
 // With query_pos (B) given, only query position query_pos[b] of each sequence is computed (keys
 // and values at every position): out is (B,C) and att (B,H,1,T). This is what a BOS/EOS
-// readout needs from the last layer.
+// readout needs from the last layer. scores (B,H,T,T) (or (B,H,1,T)), if not null: the scores
+// the weights are computed from, spec.score_scale q.k / sqrt(dh) before the softmax (before
+// hard attention's rounding), -inf where a key is not visible (TransformerLens's
+// hook_attn_scores); null costs nothing.
 // With spec.hard set the backward pass is straight-through: the hard weights carry the
 // values' gradient, the softmax Jacobian at spec.score_scale the scores' (attention = "hard").
 template <class T>
 void attention_forward(T* out, T* att, const T* qkv, const int* lengths, const AttentionSpec& spec,
-                       int B, int Tn, int C, int H, const int* query_pos = nullptr);
+                       int B, int Tn, int C, int H, const int* query_pos = nullptr,
+                       T* scores = nullptr);
 
 // dqkv (B,T,3C) += gradients of q, k and v, from dout (B,T,C), or (B,C) with query_pos. att:
 // the forward's weights, or null to recompute them.

@@ -27,6 +27,13 @@ template <class T>
 void embedding_forward(T* out, const int* tokens, const int* lengths, const T* wte, const T* pos,
                        Positional kind, int B, int Tn, int C);
 
+// out (B,T,C) = the positional term alone (what embedding_forward adds to wte[tok_t]; zero for
+// none and at padded positions), computed as embedding_forward computes it: wte[tok_t] + out_t
+// is embedding_forward's x_t bit for bit. Introspection only (the TransformerLens-style cache).
+template <class T>
+void position_forward(T* out, const int* lengths, const T* pos, Positional kind, int B, int Tn,
+                      int C);
+
 // dwte (V,C) += ...; dpos += ... (learned, fraction). Serial: tokens repeat across rows.
 template <class T>
 void embedding_backward(T* dwte, T* dpos, const T* dout, const int* tokens, const int* lengths,

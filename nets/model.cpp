@@ -101,6 +101,27 @@ const Buffer<T>& Transformer<T>::attention_weights(int l) const {
 }
 
 template <class T>
+const Buffer<T>& Transformer<T>::token_embeddings() const {
+  if (!introspect_ || !record_)
+    throw std::logic_error("token_embeddings() needs set_introspection and set_recording");
+  return token_embed_;
+}
+
+template <class T>
+const Buffer<T>& Transformer<T>::position_embeddings() const {
+  if (!introspect_ || !record_)
+    throw std::logic_error("position_embeddings() needs set_introspection and set_recording");
+  return position_embed_;
+}
+
+template <class T>
+const Buffer<T>& Transformer<T>::attention_scores(int l) const {
+  if (!introspect_ || !record_)
+    throw std::logic_error("attention_scores() needs set_introspection and set_recording");
+  return layers_[l].scores;
+}
+
+template <class T>
 typename Transformer<T>::LayerStates Transformer<T>::layer_states(int l) const {
   if (!introspect_) throw std::logic_error("layer_states() needs set_introspection(true)");
   const Layer& L = layers_[l];
@@ -110,8 +131,9 @@ typename Transformer<T>::LayerStates Transformer<T>::layer_states(int l) const {
 
 template <class T>
 void Transformer<T>::resize(int B, int Tn) {
-  if (B == B_ && Tn == Tn_ && introspect_ == sized_introspect_) return;
-  B_ = B, Tn_ = Tn, sized_introspect_ = introspect_;
+  if (B == B_ && Tn == Tn_ && introspect_ == sized_introspect_ && record_ == sized_record_) return;
+  B_ = B, Tn_ = Tn, sized_introspect_ = introspect_, sized_record_ = record_;
+  const bool record = introspect_ && record_;
   const std::size_t N = static_cast<std::size_t>(B) * Tn, C = config_.d_model, F = config_.d_ff,
                     H = config_.n_heads;
   for (int l = 0; l < config_.n_layers; ++l) {
@@ -131,10 +153,12 @@ void Transformer<T>::resize(int B, int Tn) {
     L.qk_mean.assign(N * 2 * H, T(0));
     L.qk_rstd.assign(N * 2 * H, T(0));
     L.att.assign(introspect_ ? static_cast<std::size_t>(B) * H * Tn * Tn : 0, T(0));
+    L.scores.assign(record ? static_cast<std::size_t>(B) * H * Tn * Tn : 0, T(0));
     L.f1.assign(R * F, T(0));
     L.fa.assign(R * F, T(0));
   }
   for (auto* v : {&x0_, &xL_, &xf_}) v->assign(N * C, T(0));
+  for (auto* v : {&token_embed_, &position_embed_}) v->assign(record ? N * C : 0, T(0));
   lnf_mean_.assign(N, T(0));
   lnf_rstd_.assign(N, T(0));
   readout_.assign(static_cast<std::size_t>(B) * C, T(0));
@@ -233,7 +257,7 @@ void Transformer<T>::layer_forward(int l, const Batch<T>& b, const T* in, T* out
                       static_cast<T>(std::max(1L, rows));
   }
   attention_forward(L.ao.data(), introspect_ ? L.att.data() : nullptr, qkv, b.lengths.data(), spec_,
-                    b.B, b.Tn, C, H, query_pos);
+                    b.B, b.Tn, C, H, query_pos, introspect_ && record_ ? L.scores.data() : nullptr);
   const T* ag = L.ao.data();
   if (config_.attention_gate) {
     linear_forward(L.gate.data(), r_a_in, lp(l, "attn.wgate"), lp(l, "attn.bgate"), R, C, C);
@@ -283,6 +307,13 @@ T Transformer<T>::forward(const Batch<T>& b) {
   embedding_forward(x0_.data(), b.tokens.data(), b.lengths.data(), p("embed.wte"),
                     config_.positional == Positional::fraction ? p("embed.wfrac") : p("embed.wpe"),
                     config_.positional, b.B, b.Tn, C);
+  if (introspect_ && record_) {
+    embedding_forward(token_embed_.data(), b.tokens.data(), b.lengths.data(), p("embed.wte"),
+                      static_cast<const T*>(nullptr), Positional::none, b.B, b.Tn, C);
+    position_forward(position_embed_.data(), b.lengths.data(),
+                     config_.positional == Positional::fraction ? p("embed.wfrac") : p("embed.wpe"),
+                     config_.positional, b.B, b.Tn, C);
+  }
   Buffer<T>* x = &x0_;
   for (int l = 0; l < config_.n_layers; ++l) {
     layer_forward(l, b, x->data(), xL_.data());

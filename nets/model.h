@@ -124,6 +124,15 @@ class Transformer {
     const Buffer<T>*in, *after_attention, *ffn_hidden, *out, *qkv;
   };
   LayerStates layer_states(int l) const;
+  // Recording for an activation cache (python/, `inspect --json`), with introspection on: the
+  // embedding's token term wte[tok_t] and positional term ((B, Tn, C) each; their sum is layer
+  // 0's input bit for bit) and layer l's attention scores before the softmax ((B, H, Tn, Tn):
+  // attention_forward's `scores`, -inf where a key is not visible). Off (the default), forward
+  // computes none of them.
+  void set_recording(bool on) { record_ = on; }
+  const Buffer<T>& token_embeddings() const;
+  const Buffer<T>& position_embeddings() const;
+  const Buffer<T>& attention_scores(int l) const;
 
   Buffer<T> params, grads;
 
@@ -131,6 +140,7 @@ class Transformer {
   struct Layer {  // activations kept for backward, (B, Tn, ...) each
     Buffer<T> in, a_in, ln1_mean, ln1_rstd, qkv_raw, qkv, qk_mean, qk_rstd, att, ao, gate, ag, s1,
         mid, f_in, ln2_mean, ln2_rstd, f1, fa, s2;
+    Buffer<T> scores;        // (B, H, Tn, Tn) when recording
     Buffer<T> r_in, r_a_in;  // in and a_in at the readout rows (readout-only layer)
   };
   void resize(int B, int Tn);
@@ -150,6 +160,8 @@ class Transformer {
   ParameterLayout layout_;
   AttentionSpec spec_;
   bool introspect_ = false, sized_introspect_ = false;
+  bool record_ = false, sized_record_ = false;
+  Buffer<T> token_embed_, position_embed_;  // (B, Tn, C) when recording
   int B_ = 0, Tn_ = 0;
   std::vector<int> query_pos_;     // (B): the readout position of each sequence
   T margin_loss_ = 0;              // the last forward's margin penalty

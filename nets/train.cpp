@@ -361,6 +361,7 @@ TrainSummary train(std::shared_ptr<const Language> language, RunConfig config,
   auto append = [&](const std::string& line) {
     if (std::fputs((line + "\n").c_str(), metrics.get()) < 0)
       throw InputError(fmt::format("{}: write failed", metrics_path.string()));
+    if (options.on_metrics) options.on_metrics(line);
   };
   // Every line written so far reaches the disk before a checkpoint names its step: a kill at
   // any moment leaves the metrics of every checkpointed step on disk.

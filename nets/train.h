@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 
@@ -66,6 +67,10 @@ struct TrainOptions {
   bool quiet = false;         // no progress output
   bool overwrite = false;    // remove an old run in `out` first (else a non-empty `out` is refused)
   bool check_labels = true;  // a data file's labels must be the language's verdicts
+  // Called with each line appended to metrics.jsonl (a training step's, an evaluation's), as
+  // JSON text, right after it is written: a progress hook (python/'s train(progress=...)). It
+  // may throw to stop training; the run is then resumable, as after Ctrl-C.
+  std::function<void(const std::string&)> on_metrics{};
 };
 
 // Trains and writes config.toml, metrics.jsonl, ckpt-STEP.safetensors and summary.json. The run

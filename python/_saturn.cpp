@@ -10,6 +10,7 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -268,6 +269,26 @@ py::array_t<float> logits(Model& m, const std::vector<Example>& examples) {
   return a;
 }
 
+// For bench/python_overhead.py: the mean seconds of the C++ work alone under Model.forward,
+// nets::forward_in_batches over the parsed words (batches, the float forward pass; no
+// parsing, no checks, no arrays), repeated `repeats` times in C++ (the first pass not timed).
+double kernel_seconds(Model& m, const std::vector<std::string>& texts, int repeats) {
+  if (repeats < 1) throw InputError(fmt::format("repeats: expected >= 1 (got {})", repeats));
+  const auto examples = model_examples(m, texts);
+  std::lock_guard lock(m.busy);
+  py::gil_scoped_release released;
+  const auto pass = [&] {
+    nets::forward_in_batches(*m.net, examples,
+                             [](const nets::Batch<float>&, std::size_t, float) {});
+  };
+  pass();
+  const auto start = std::chrono::steady_clock::now();
+  for (int r = 0; r < repeats; ++r) pass();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return seconds / repeats;
+}
+
 // A (N, dims...) float64 array, NaN where nothing was written.
 struct Stacked {
   std::vector<py::ssize_t> shape;
@@ -293,10 +314,12 @@ struct Stacked {
   }
 };
 
-// The activations `saturn inspect` reports, word by word (B = 1) in double precision, the soft
-// model and its saturated network (average-hard, ties within 16 bits): the same numbers as
-// `inspect --json`, under TransformerLens's hook names. Positions are BOS, the word, EOS;
-// (N, T = longest + 2, ...), NaN past a word's EOS.
+// The activations `saturn inspect` reports, word by word (B = 1) in double precision: the model
+// (with its embedding terms and attention scores recorded) and its saturated network under the
+// model's own attended-set rule (saturate::model_set_rule: average-hard over the argmax,
+// tolerance or uniform set of its attention_set, ties within 16 bits; for argmax the saturated
+// network `inspect` shows). The same numbers as `inspect --json`, under TransformerLens's hook
+// names. Positions are BOS, the word, EOS; (N, T = longest + 2, ...), NaN past a word's EOS.
 py::dict activation_cache(const Model& m, const std::vector<Example>& examples) {
   const auto& c = m.checkpoint;
   const nets::ModelConfig& mc = c.config.model;
@@ -305,10 +328,13 @@ py::dict activation_cache(const Model& m, const std::vector<Example>& examples) 
   for (const auto& e : examples) longest = std::max(longest, e.word.size());
   const py::ssize_t N = static_cast<py::ssize_t>(examples.size()),
                     T = static_cast<py::ssize_t>(longest) + 2;
+  // Two models, and the soft one's recorded scores and embedding terms.
   nets::require_model_memory(mc, c.num_symbols, 1, T, false, "words", 8, true);
-  require_memory(8.0 * N * T * (L * (3.0 * C + F + 2.0 * H * T) + C), "words",
-                 "the activation cache");
-  std::vector<Stacked> resid_pre, resid_mid, mlp_post, resid_post, pattern, saturated;
+  require_memory(2.0 * nets::model_memory(mc, c.num_symbols, 1, T, false, 8, true) +
+                     8.0 * T * (L * H * T + 2.0 * C) +
+                     8.0 * N * T * (L * (3.0 * C + F + 3.0 * H * T) + 3.0 * C),
+                 "words", "the activation cache");
+  std::vector<Stacked> resid_pre, resid_mid, mlp_post, resid_post, pattern, saturated, scores;
   for (int l = 0; l < L; ++l) {
     resid_pre.emplace_back(N, std::vector<py::ssize_t>{T, C});
     resid_mid.emplace_back(N, std::vector<py::ssize_t>{T, C});
@@ -316,16 +342,18 @@ py::dict activation_cache(const Model& m, const std::vector<Example>& examples) 
     resid_post.emplace_back(N, std::vector<py::ssize_t>{T, C});
     pattern.emplace_back(N, std::vector<py::ssize_t>{H, T, T});
     saturated.emplace_back(N, std::vector<py::ssize_t>{H, T, T});
+    scores.emplace_back(N, std::vector<py::ssize_t>{H, T, T});
   }
-  Stacked final_states(N, {T, C});
+  Stacked final_states(N, {T, C}), embed(N, {T, C}), pos_embed(N, {T, C});
   {
     py::gil_scoped_release released;
     nets::Transformer<double> soft(mc, c.num_symbols), hard(mc, c.num_symbols);
     soft.params.assign(c.params.begin(), c.params.end());
     hard.params.assign(c.params.begin(), c.params.end());
     soft.set_introspection(true);
+    soft.set_recording(true);
     hard.set_introspection(true);
-    saturate::TieRule{}.apply(hard);
+    saturate::model_set_rule(mc).apply(hard);
     for (py::ssize_t i = 0; i < N; ++i) {
       check_interrupt();
       const std::vector<const Example*> one{&examples[i]};
@@ -343,15 +371,21 @@ py::dict activation_cache(const Model& m, const std::vector<Example>& examples) 
         for (int h = 0; h < H; ++h) {
           pattern[l].put(i, h, soft.attention_weights(l).data() + h * TT, Tn, Tn);
           saturated[l].put(i, h, hard.attention_weights(l).data() + h * TT, Tn, Tn);
+          scores[l].put(i, h, soft.attention_scores(l).data() + h * TT, Tn, Tn);
         }
       }
       final_states.put(i, 0, soft.final_states().data(), Tn, C);
+      embed.put(i, 0, soft.token_embeddings().data(), Tn, C);
+      pos_embed.put(i, 0, soft.position_embeddings().data(), Tn, C);
     }
   }
   py::dict cache;
+  cache["hook_embed"] = embed.array();
+  cache["hook_pos_embed"] = pos_embed.array();
   for (int l = 0; l < L; ++l) {
     const std::string b = fmt::format("blocks.{}.", l);
     cache[py::str(b + "hook_resid_pre")] = resid_pre[l].array();
+    cache[py::str(b + "attn.hook_attn_scores")] = scores[l].array();
     cache[py::str(b + "attn.hook_pattern")] = pattern[l].array();
     cache[py::str(b + "attn.hook_pattern_saturated")] = saturated[l].array();
     cache[py::str(b + "hook_resid_mid")] = resid_mid[l].array();
@@ -365,16 +399,23 @@ py::dict activation_cache(const Model& m, const std::vector<Example>& examples) 
 // ---- training -----------------------------------------------------------------------------
 
 // `saturn train --lang L [--config F] [--set K=V ...] --out DIR [--resume | --overwrite]`: the
-// summary's fields as JSON (summary.json's, and already_finished).
+// summary's fields as JSON (summary.json's, and already_finished). `progress` (None or a
+// callable) is called with each metrics.jsonl line as a dict, with the GIL held; what it raises
+// stops training (nets::TrainOptions::on_metrics) and reaches the caller.
 std::string train_run(const LanguageHandle& h, const std::string& config_file,
                       const std::vector<std::string>& sets, const std::string& out, bool resume,
-                      bool overwrite, bool quiet, bool check_labels) {
+                      bool overwrite, bool quiet, bool check_labels, const py::object& progress) {
   if (resume && overwrite) throw InputError("--resume and --overwrite exclude each other");
   if (out.empty()) throw InputError("--out: expected a run directory");
   const auto config = nets::run_config_for(out, resume, config_file, sets);
-  const auto summary = interruptible([&] {
-    return nets::train(h.language, config, {out, resume, quiet, overwrite, check_labels});
-  });
+  nets::TrainOptions options{out, resume, quiet, overwrite, check_labels};
+  const py::object loads = py::module_::import("json").attr("loads");
+  if (!progress.is_none())
+    options.on_metrics = [&](const std::string& line) {
+      py::gil_scoped_acquire held;
+      progress(loads(line));
+    };
+  const auto summary = interruptible([&] { return nets::train(h.language, config, options); });
   nlohmann::ordered_json j;
   j["already_finished"] = summary.already_finished;
   j["steps"] = summary.steps;
@@ -600,6 +641,7 @@ PYBIND11_MODULE(_saturn, m) {
   m.def("check_config",
         [](const std::string& toml) { nets::RunConfig().load_text(toml, "config"); });
   m.def("save_checkpoint", &save_model_checkpoint);
+  m.def("kernel_seconds", &kernel_seconds);  // bench/python_overhead.py
 
   py::class_<CircuitHandle>(m, "CircuitHandle")
       .def_property_readonly("path", [](const CircuitHandle& h) { return h.path; })

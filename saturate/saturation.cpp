@@ -21,6 +21,14 @@ TieRule parse_tie_rule(const std::string& tie, int tie_bits) {
   return t;
 }
 
+TieRule model_set_rule(const nets::ModelConfig& config) {
+  TieRule t;
+  if (config.set_tolerance() != 0)
+    t.tolerance.assign(static_cast<std::size_t>(config.n_layers) * config.n_heads,
+                       config.set_tolerance());
+  return t;
+}
+
 std::string TieRule::describe() const {
   if (hard == nets::HardAttention::none) return "sparsemax (the model's own attention)";
   const char* rule = hard == nets::HardAttention::average    ? "average-hard"

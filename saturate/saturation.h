@@ -31,6 +31,12 @@ struct TieRule {
   void apply(nets::Transformer<double>& model) const;
 };
 
+// The model's own attended-set rule (its attention_set: argmax, the c -> infinity limit;
+// tolerance, the keys within attention_tolerance of the row's maximum; uniform, every visible
+// key) for every head, average-hard, ties within 16 bits: the set a hard-attention model
+// attends and extraction starts from (extract.h). For attention_set = argmax it is TieRule{}.
+TieRule model_set_rule(const nets::ModelConfig& config);
+
 // The tie rule for `--tie NAME` (average, leftmost or rightmost) and `--tie-bits B` (1..52);
 // throws InputError naming the flag.
 TieRule parse_tie_rule(const std::string& tie, int tie_bits = 16);

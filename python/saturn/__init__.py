@@ -204,7 +204,11 @@ class Model:
         next-symbol models (N, longest + 1, k + 1), NaN past a word's end.
 
         With ``cache=True``, ``(logits, cache)``: the activations ``saturn inspect --json``
-        reports, in float64, under TransformerLens's names (docs/python.md)."""
+        reports, in float64, under TransformerLens's names (docs/python.md): ``hook_embed``,
+        ``hook_pos_embed``, per layer ``blocks.{l}.hook_resid_pre``,
+        ``attn.hook_attn_scores``, ``attn.hook_pattern``, ``attn.hook_pattern_saturated`` (the
+        model's attended-set rule, average-hard), ``hook_resid_mid``, ``mlp.hook_post``,
+        ``hook_resid_post``, and ``hook_final``."""
         return self._h.forward(_words(words), bool(cache))
 
     def to_torch(self, dtype=None):
@@ -279,7 +283,7 @@ def _value_text(key, value):
 
 
 def train(language, config=None, out=None, resume=False, overwrite=False, quiet=True,
-          check_labels=True):
+          check_labels=True, progress=None):
     """``saturn train``: trains a transformer on a language into the run directory ``out`` and
     returns its :class:`Run` (the same directory the CLI writes: config.toml, metrics.jsonl,
     checkpoints, summary.json; locked while training, resumable).
@@ -289,9 +293,17 @@ def train(language, config=None, out=None, resume=False, overwrite=False, quiet=
     path of a TOML config file, or None for the defaults. ``resume=True`` continues the run from
     its last checkpoint (its own config.toml; dict keys are applied after it, as ``--set``).
     Ctrl-C stops training between steps and raises KeyboardInterrupt; ``resume=True`` then
-    continues it. Progress lines go to stderr unless ``quiet``."""
+    continues it. Progress lines go to stderr unless ``quiet``.
+
+    ``progress``: a callable, called from the training loop with each row metrics.jsonl records
+    as it is written, as a dict: every step's (step, loss, train_acc, lr, param_norm,
+    weight_norm, norm.*, grad_norm, tokens_per_s, ...) and every evaluation's (eval_step,
+    in_range, out_of_range, per_length). It runs with the GIL held, between steps; an exception
+    it raises stops training and propagates (the run stays resumable)."""
     if out is None:
         raise InputError("--out: expected a run directory")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress: expected a callable or None (got {type(progress).__name__})")
     if not isinstance(language, Language):
         language = Language(language)
     config_file, sets = "", []
@@ -300,7 +312,7 @@ def train(language, config=None, out=None, resume=False, overwrite=False, quiet=
     elif config is not None:
         config_file = _os.fspath(config)
     _saturn.train(language._h, config_file, sets, _os.fspath(out), bool(resume), bool(overwrite),
-                  bool(quiet), bool(check_labels))
+                  bool(quiet), bool(check_labels), progress)
     return Run(out)
 
 

@@ -235,3 +235,84 @@ TEST_CASE("the label objective: softmax cross-entropy per labelled position", "[
   // label has no config name: saturn train cannot select it.
   CHECK_THROWS_AS(config.set("objective", "label"), InputError);
 }
+
+TEST_CASE("recorded scores give the weights and the embedding terms sum to the first input",
+          "[nets]") {
+  auto c = GENERATE(from_range(kCases));
+  INFO(c.label);
+  ModelConfig config;
+  config.d_model = 8;
+  config.n_heads = 2;
+  config.n_layers = 2;
+  config.d_ff = 12;
+  config.init_std = 0.5;
+  config.max_length = 8;
+  config.seed = 11;
+  for (auto [k, v] : c.keys) config.set(k, v);
+  config.attention_scale = 1.5;  // the scores are the scaled ones the weights come from
+  auto lang = builtin("dyck-1");
+  Sampler sampler(lang);
+  std::vector<Example> examples;
+  for (const char* w : {"(())", "()", "())(()"}) {
+    Word word = lang->alphabet().parse(w);
+    examples.push_back({word, lang->accepts(word) ? 1 : 0, sampler.next_targets(word, 8)});
+  }
+  std::vector<const Example*> ptrs;
+  for (const auto& e : examples) ptrs.push_back(&e);
+  const auto batch = make_batch<double>(ptrs, 2, config.objective);
+  Transformer<double> model(config, 2);
+  model.init();
+  model.set_introspection(true);
+  model.forward(batch);
+  const std::vector<double> unrecorded(model.logits().begin(), model.logits().end());
+  CHECK_THROWS_AS(model.attention_scores(0), std::logic_error);
+  model.set_recording(true);
+  model.forward(batch);
+  // Recording changes nothing the model computes.
+  CHECK(std::vector<double>(model.logits().begin(), model.logits().end()) == unrecorded);
+
+  const int B = batch.B, Tn = batch.Tn, C = config.d_model, H = config.n_heads;
+  const auto& in = *model.layer_states(0).in;
+  const auto& tok = model.token_embeddings();
+  const auto& pos = model.position_embeddings();
+  REQUIRE(tok.size() == in.size());
+  REQUIRE(pos.size() == in.size());
+  long mismatched = 0;
+  for (std::size_t i = 0; i < in.size(); ++i) mismatched += tok[i] + pos[i] != in[i];
+  CHECK(mismatched == 0);
+  // The token term is wte's row of the token at real positions, zero at padding.
+  const double* wte = model.param("embed.wte");
+  long wrong_tokens = 0;
+  for (int b = 0; b < B; ++b)
+    for (int t = 0; t < Tn; ++t)
+      for (int x = 0; x < C; ++x) {
+        const std::size_t n = static_cast<std::size_t>(b) * Tn + t;
+        const double want = t < batch.lengths[b] ? wte[batch.tokens[n] * C + x] : 0.0;
+        wrong_tokens += tok[n * C + x] != want;
+      }
+  CHECK(wrong_tokens == 0);
+
+  const bool softmax = config.attention_softmax && !config.attention_sparsemax;
+  for (int l = 0; l < config.n_layers; ++l) {
+    const auto& s = model.attention_scores(l);
+    const auto& a = model.attention_weights(l);
+    REQUIRE(s.size() == static_cast<std::size_t>(B) * H * Tn * Tn);
+    for (int b = 0; b < B; ++b)
+      for (int h = 0; h < H; ++h)
+        for (int i = 0; i < Tn; ++i) {
+          const std::size_t row = ((static_cast<std::size_t>(b) * H + h) * Tn + i) * Tn;
+          const int len = batch.lengths[b];
+          const int visible = i >= len ? 0 : config.causal ? i + 1 : len;
+          double top = -INFINITY, sum = 0;
+          for (int j = 0; j < Tn; ++j) {
+            // -inf exactly where no key is visible (padding, the causal mask, padded queries).
+            CHECK(std::isinf(s[row + j]) == (j >= visible));
+            if (j < visible) top = std::max(top, s[row + j]);
+          }
+          if (!softmax || visible == 0) continue;
+          for (int j = 0; j < visible; ++j) sum += std::exp(s[row + j] - top);
+          for (int j = 0; j < visible; ++j)
+            CHECK(a[row + j] == Approx(std::exp(s[row + j] - top) / sum).margin(1e-12));
+        }
+  }
+}

@@ -47,9 +47,10 @@ def test_cache_equals_inspect_json(cli, runs):
     z, cache = model.forward(words, cache=True)
     assert np.array_equal(z, model.forward(words), equal_nan=True)
     layers = model.config["n_layers"]
-    names = {"hook_final"} | {f"blocks.{l}.{h}" for l in range(layers) for h in (
-        "hook_resid_pre", "attn.hook_pattern", "attn.hook_pattern_saturated", "hook_resid_mid",
-        "mlp.hook_post", "hook_resid_post")}
+    names = {"hook_embed", "hook_pos_embed", "hook_final"} | {
+        f"blocks.{l}.{h}" for l in range(layers) for h in (
+            "hook_resid_pre", "attn.hook_attn_scores", "attn.hook_pattern",
+            "attn.hook_pattern_saturated", "hook_resid_mid", "mlp.hook_post", "hook_resid_post")}
     assert set(cache) == names
     _, out, _ = cli("inspect", runs["dyck-1"], "--json", "--threads", THREADS, *words)
     for i, line in enumerate(out.splitlines()):
