@@ -74,41 +74,48 @@ constexpr double kMinEffect = 0.05;
 const char* kLanguages[2] = {"dyck-1", "majority"};
 const char* kObjectives[2] = {"next-symbol", "recognize"};
 
-nets::RunConfig geva_config(const std::string& objective, int layers, int steps,
+nets::RunConfig geva_config(const std::string& objective, const Shape& shape, int steps,
                             std::uint64_t seed) {
   nets::RunConfig c;
   const bool next = objective == "next-symbol";
-  for (const auto& [k, v] :
-       std::vector<std::pair<std::string, std::string>>{{"objective", objective},
-                                                        {"causal", next ? "true" : "false"},
-                                                        {"d_model", "16"},
-                                                        {"n_heads", "2"},
-                                                        {"n_layers", std::to_string(layers)},
-                                                        {"d_ff", "64"},
-                                                        {"positional", "learned"},
-                                                        {"max_length", "64"},
-                                                        {"seed", std::to_string(seed)},
-                                                        {"steps", std::to_string(steps)},
-                                                        {"lr", "0.003"},
-                                                        {"batch_size", "32"},
-                                                        {"train_lengths", next ? "0:16" : "1:16"},
-                                                        {"test_lengths", "17:32"},
-                                                        {"eval_every", "0"},
-                                                        {"checkpoint_every", "0"},
-                                                        {"eval_per_length", "16"}})
+  for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
+           {"objective", objective},
+           {"causal", next ? "true" : "false"},
+           {"d_model", std::to_string(shape.d_model)},
+           {"n_heads", std::to_string(shape.n_heads)},
+           {"n_layers", std::to_string(shape.n_layers)},
+           {"d_ff", std::to_string(shape.d_ff)},
+           {"positional", "learned"},
+           {"max_length", "64"},
+           {"seed", std::to_string(seed)},
+           {"steps", std::to_string(steps)},
+           {"lr", "0.003"},
+           {"batch_size", "32"},
+           {"train_lengths", next ? "0:16" : "1:16"},
+           {"test_lengths", "17:32"},
+           {"eval_every", "0"},
+           {"checkpoint_every", "0"},
+           {"eval_per_length", "16"}})
     c.set(k, v);
   return c;
 }
 
 std::vector<ClaimResult> run(Context& c) {
-  const int seeds = c.seeds(5, 10), layers = c.full() ? 3 : 2, steps = c.full() ? 1500 : 600;
+  // Paper: the paper's LM has 16 layers (d_model 1024, d_ff 4096); a cluster's share of it is 6
+  // layers of d_model 256 (d_ff 1024), 10^4 steps, 20 seeds.
+  const int seeds = c.seeds(5, 10, 20);
+  const int steps = c.paper() ? 10000 : c.full() ? 1500 : 600;
+  const Shape shape = c.paper()  ? Shape{6, 256, 8, 1024}
+                      : c.full() ? Shape{3, 16, 2, 64}
+                                 : Shape{2, 16, 2, 64};
+  const int layers = shape.n_layers;
   std::vector<RunRequest> runs;
   for (const char* objective : kObjectives)
     for (const char* lang : kLanguages)
       for (int seed = 0; seed < seeds; ++seed) {
         const std::string kind = std::string(objective) == "next-symbol" ? "" : "-recognizer";
         runs.push_back({fmt::format("geva-{}{}-s{}", lang, kind, seed), lang,
-                        geva_config(objective, layers, steps, seed)});
+                        geva_config(objective, shape, steps, seed)});
       }
   c.progress(fmt::format("geva: {} models", runs.size()));
   const auto out = c.train_all(runs);
@@ -209,12 +216,12 @@ std::vector<ClaimResult> run(Context& c) {
   agreement.verdict = all_of(pa), depth.verdict = all_of(pd), shallow.verdict = all_of(ps);
   const std::string setup = fmt::format(
       "Next-symbol models (causal, lengths 0:16) and recognisers (bidirectional, BOS readout, "
-      "lengths 1:16) of dyck-1 and majority, learned positions, pre-LN, {} layers, d_model 16, "
-      "2 heads, d_ff 64; Adam lr 0.003, {} steps, batch 32; {} seeds per kind and language. "
+      "lengths 1:16) of dyck-1 and majority, learned positions, pre-LN, {}; Adam lr 0.003, {} "
+      "steps, batch 32; {} seeds per kind and language. "
       "Probes: next-symbol, up to 30 accepted words per length 0..16, every distinct prefix a "
       "trigger candidate; recognisers, 15 accepted and 15 rejected words per length 1..16; top "
       "{} triggers per key (saturn memories).",
-      layers, steps, seeds, kTop);
+      shape.text(), steps, seeds, kTop);
   agreement.setup = depth.setup = shallow.setup = setup;
   const std::string differs =
       "The paper studies a 16-layer language model (d_ff 4096) on WikiText-103 with natural "

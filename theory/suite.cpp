@@ -97,9 +97,14 @@ void train_run(const RunRequest& r, const fs::path& dir) {
               {.out = dir, .resume = resume, .quiet = true, .overwrite = !resume});
 }
 
-int Context::seeds(int quick, int full_seeds) const {
+std::string Shape::text() const {
+  return fmt::format("{} layer{}, d_model {}, {} head{}, d_ff {}", n_layers,
+                     n_layers == 1 ? "" : "s", d_model, n_heads, n_heads == 1 ? "" : "s", d_ff);
+}
+
+int Context::seeds(int quick, int full_seeds, int paper_seeds) const {
   if (options_.seeds > 0) return options_.seeds;
-  return full() ? full_seeds : quick;
+  return paper() ? paper_seeds : full() ? full_seeds : quick;
 }
 
 void Context::progress(const std::string& line) const {

@@ -78,8 +78,9 @@ struct ClaimResult {
 };
 
 // quick: minutes on 2 cores (what the tests run); full: longer, more seeds; paper: settings near
-// each paper's, for a cluster (`--plan` estimates its core-hours). Until each suite has its own
-// paper settings, a suite at paper scale runs its full settings (Context::full() is true).
+// each paper's, for a cluster (`--plan` estimates its core-hours): wider and deeper models,
+// 10^4 steps and more, 20 seeds. Each suite's Setting has its own paper row; what a suite does
+// not set for paper (probe counts, grids) is its full setting (Context::full() is true there).
 enum class Scale { quick, full, paper };
 const char* to_string(Scale s);
 
@@ -97,6 +98,19 @@ Scale parse_scale(const std::string& name);
 // when given (seeds_given; options.seeds 0 stands for "not given"), --threads 0..4096, --out not
 // empty. Throws InputError naming the flag.
 void check_options(const TheoryOptions& options, bool seeds_given);
+
+// A model's size as a suite's Setting states it per scale (what `--scale paper` widens).
+struct Shape {
+  int n_layers = 2, d_model = 32, n_heads = 2, d_ff = 64;
+  void apply(nets::ModelConfig& m) const {
+    m.n_layers = n_layers;
+    m.d_model = d_model;
+    m.n_heads = n_heads;
+    m.d_ff = d_ff;
+  }
+  // "2 layers, d_model 32, 2 heads, d_ff 64", as the reports state a model.
+  std::string text() const;
+};
 
 // One training run a claim needs: a name (unique within the suite), a language, a config.
 struct RunRequest {
@@ -129,12 +143,16 @@ class Context {
   // rank 0 writes (units, figures, results). `plan`: train_all records its runs instead.
   explicit Context(const TheoryOptions& options, const sweep::MpiSession* mpi = nullptr,
                    Plan* plan = nullptr);
-  // True at full and paper scale (paper falls back to a suite's full settings).
+  // True at full and paper scale (what paper does not set is a suite's full setting).
   bool full() const { return options_.scale != Scale::quick; }
   bool paper() const { return options_.scale == Scale::paper; }
+  // True while `--plan`, `--task` or `--emit-slurm` gathers the runs: a suite should reach its
+  // train_all calls without the measurements that need no training (they would be thrown away).
+  bool planning() const { return plan_ != nullptr; }
   const char* scale_name() const { return to_string(options_.scale); }
-  // The number of seeds: --seeds when given, else `quick` or `full`.
-  int seeds(int quick, int full) const;
+  // The number of seeds: --seeds when given, else `quick`, `full` or `paper` for the scale.
+  int seeds(int quick, int full) const { return seeds(quick, full, full); }
+  int seeds(int quick, int full, int paper) const;
   int threads() const { return threads_; }
   const std::filesystem::path& out() const { return options_.out; }
 

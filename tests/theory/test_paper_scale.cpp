@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "support/run_saturn.h"
@@ -136,5 +137,46 @@ TEST_CASE("saturn theory under mpirun -n 2 writes the local run's results.json b
   const auto table = [](const std::string& text) { return text.substr(0, text.find("\nwrote ")); };
   CHECK(table(out) == table(local.out));
   CHECK(out.find("wrote " + (d / "mpi").string()) != std::string::npos);
+  fs::remove_all(d);
+}
+
+TEST_CASE("theory --scale paper: each suite plans its own wider and longer runs with 20 seeds",
+          "[theory]") {
+  // Planning trains nothing and times nothing (the table's timing is `--plan`'s, in cli/):
+  // the runs each scale asks for, compared.
+  const fs::path d = scratch_dir("theory-paper-settings");
+  fs::remove_all(d);
+  const auto all = theory::select_suites("all");
+  auto plan = [&](theory::Scale scale) {
+    theory::TheoryOptions o;
+    o.scale = scale;
+    o.out = d;
+    o.progress = false;
+    return theory::plan_theory(all, o);
+  };
+  const theory::Plan paper = plan(theory::Scale::paper), full = plan(theory::Scale::full);
+  CHECK(!fs::exists(d / "runs"));
+  std::map<std::string, int> paper_runs, full_runs;
+  for (const auto& r : full.runs) ++full_runs[r.suite];
+  for (const auto& r : paper.runs) {
+    ++paper_runs[r.suite];
+    const auto& m = r.request.config.model;
+    INFO(r.suite << " " << r.request.name);
+    if (r.suite == "brody") {  // the paper's own small models (keys: d = 4), more seeds only
+      CHECK(m.d_model <= 8);
+      continue;
+    }
+    CHECK(m.d_model == 256);  // merrill, xiong (warm-up models), wortsman, geva
+    CHECK(m.n_layers == 6);
+    CHECK(m.n_heads == 8);
+    CHECK(m.d_ff == 1024);
+    CHECK(r.request.config.train.steps >= 10000);
+  }
+  for (const auto& s : all) {
+    INFO(s->name);
+    CHECK(paper_runs[s->name] >= 2 * full_runs[s->name]);  // 20 seeds against 10 (brody 5)
+  }
+  CHECK(paper_runs["merrill"] == 3 * 20);
+  CHECK(paper_runs["geva"] == 4 * 20);
   fs::remove_all(d);
 }
