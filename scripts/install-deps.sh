@@ -17,6 +17,7 @@ packages=(
   openmpi-bin libopenmpi-dev       # saturn sweep across machines (mpirun)
   python3                          # make doctest (scripts/doctest.py)
   python3-dev pybind11-dev python3-pybind11 python3-numpy python3-pytest  # `import saturn` (make python)
+  python3-matplotlib               # examples/python/loop.py saves the attention pattern (optional for the package)
 )
 for option in "$@"; do
   case "$option" in
