@@ -10,6 +10,7 @@
 #include <map>
 #include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "saturate/exact_eval.h"
@@ -151,6 +152,7 @@ class RowIds {
 };
 constexpr int kWordIds = 1 << 30;  // the per-word interner's first id (tables' ids are below)
 constexpr std::size_t kMaxReadouts = 1 << 16;
+constexpr std::size_t kFewRuns = 8;  // a selection's distinct ids, merged by insertion
 // The memo's bound per thread, in intervals (4 MB of double intervals: larger memos measured
 // slower, from cache misses and page faults; the interner's bound, 200,000 ids, clears it too).
 constexpr std::size_t kMemoIntervals = 1 << 18;
@@ -191,7 +193,10 @@ struct PassCache {
   // One-layer circuits: the logit per (readout entry, selected keys), for the current length.
   std::unordered_map<std::vector<long>, BasicInterval<typename A::Num>, WordsHash<long>> readouts;
   long readout_lookups = 0, readout_hits = 0;
-  bool prefix_valid = false;
+  // Positions [0, prefix_rows) of layers >= 1 hold the rows of `word`'s prefix. A word that
+  // ends Undecided keeps the positions it did not recompute, so that the next word (often its
+  // sibling in enumeration order) still shares them.
+  int prefix_rows = 0;
   Word word;
   // Hash-consing between words (many_words, circuits of two or more layers): a row is a
   // function of its structure — an attention output of the row ids its heads select, a
@@ -219,9 +224,10 @@ struct PassCache {
   std::size_t memo_used = 0, projected_used = 0;
   std::vector<MemoUse> attention_use, block_use, projection_use;  // [layer]
   MemoUse logit_use;
-  std::vector<long> key;         // scratch: a lookup's structure
-  std::vector<long> sorted_ids;  // scratch: one head's selection, sorted
-  RowT<Iv> attention_scratch;    // an attention output the memo does not keep
+  std::vector<long> key;                       // scratch: a lookup's structure
+  std::vector<long> sorted_ids;                // scratch: one head's selection, sorted
+  std::vector<std::pair<long, long>> id_runs;  // scratch: one head's selection as (id, count)
+  RowT<Iv> attention_scratch;                  // an attention output the memo does not keep
   int store(const RowT<Iv>& row) {
     if (memo_used < memo_rows.size())
       memo_rows[memo_used] = row;
@@ -237,7 +243,8 @@ struct PassCache {
   std::size_t memo_intervals() const {
     std::size_t total = 0;
     if (memo_used) total += memo_used * memo_rows.front().v.size();
-    if (projected_used) total += projected_used * 4 * projected.front().a_in.v.size();
+    if (projected_used)
+      total += projected_used * (projected.front().a_in.v.size() + projected.front().qkv.size());
     return total;
   }
   void clear_memo() {
@@ -270,6 +277,9 @@ class Pass {
   using Weights = ExactEvaluator::Weights<Num>;
   using Row = RowT<Iv>;
   using Ids = RowIds<A>;
+  // Double rows of queries, keys and values carry, after their 3 d_model intervals, each
+  // one's DoubleArith::mid_radius pair: a key or value row serves many queries and words.
+  static constexpr bool kMidRadius = std::is_same_v<A, DoubleArith>;
 
   Pass(const Circuit& circuit, const Weights& weights, PassCache<A>& cache)
       : cfg_(circuit.config),
@@ -293,6 +303,15 @@ class Pass {
   BasicInterval<Num> logit(const Word& word);
 
  private:
+  // The fast path's reasons are never reported (run() re-evaluates its undecided words with
+  // rationals), so it does not format them: ties send many words of some circuits there.
+  template <class Reason>
+  static Undecided undecided(Reason&& reason) {
+    if constexpr (std::is_same_v<A, DoubleArith>)
+      return Undecided{"fast path"};  // short: no allocation
+    else
+      return Undecided{reason()};
+  }
   static Iv checked(Iv v) {
     A::check(v);
     return v;
@@ -404,6 +423,10 @@ std::vector<typename A::Iv> Pass<A>::project(const std::vector<Iv>& a_in, int l)
                            "qk-norm", l);
         std::copy(y.begin(), y.end(), qkv.begin() + at);
       }
+  if constexpr (kMidRadius) {
+    qkv.resize(6 * C_);
+    for (int c = 0; c < 3 * C_; ++c) qkv[3 * C_ + c] = A::mid_radius(qkv[c]);
+  }
   return qkv;
 }
 
@@ -422,7 +445,7 @@ void Pass<A>::prepare_tables(int len) {
   cache_.table_ids.reset();
   cache_.readouts.clear();
   cache_.readout_lookups = cache_.readout_hits = 0;
-  cache_.prefix_valid = false;
+  cache_.prefix_rows = 0;
   cache_.ids.reset();
   cache_.clear_memo();
 }
@@ -464,7 +487,11 @@ void Pass<A>::score_keys(int l, int i, int visible) {
         out[h] = A::point(A::zero());  // never read
         continue;
       }
-      out[h] = checked(A::dot(qkv(l, i) + h * dh_, qkv(l, j) + C_ + h * dh_, dh_));
+      if constexpr (kMidRadius)
+        out[h] = checked(
+            A::dot_mid_radius(qkv(l, i) + 3 * C_ + h * dh_, qkv(l, j) + 4 * C_ + h * dh_, dh_));
+      else
+        out[h] = checked(A::dot(qkv(l, i) + h * dh_, qkv(l, j) + C_ + h * dh_, dh_));
     }
   };
   if (l > 0 || !use_score_table_) {
@@ -513,10 +540,12 @@ void Pass<A>::maxima(int l, int h, int i, int visible, std::vector<int>& winners
     for (int j = 0; j < visible; ++j) {
       if (score(j).hi < floor.lo) continue;
       if (score(j).lo < floor.hi)
-        throw Undecided{
-            fmt::format("layer {} head {} query {}: the score of key {} is not separated from the "
-                        "tolerance's threshold",
-                        l, h, i, j)};
+        throw undecided([&] {
+          return fmt::format(
+              "layer {} head {} query {}: the score of key {} is not separated from the "
+              "tolerance's threshold",
+              l, h, i, j);
+        });
       winners.push_back(j);
     }
     return;
@@ -544,9 +573,11 @@ void Pass<A>::maxima(int l, int h, int i, int visible, std::vector<int>& winners
     if (score(j).lo < top_hi) {
       const bool leader = a_in(l, j).id == first_id;
       if ((!leader || second) && score(j).lo < (leader ? second_hi : first_hi))
-        throw Undecided{fmt::format(
-            "layer {} head {} query {}: the score of key {} is not separated from the maximum", l,
-            h, i, j)};
+        throw undecided([&] {
+          return fmt::format(
+              "layer {} head {} query {}: the score of key {} is not separated from the maximum", l,
+              h, i, j);
+        });
     }
     winners.push_back(j);
   }
@@ -566,19 +597,38 @@ void Pass<A>::select(int l, int i, std::vector<long>* selection) {
     if (!winners.empty() && tie_ == nets::HardAttention::leftmost) winners.resize(1);
     if (!winners.empty() && tie_ == nets::HardAttention::rightmost) winners = {winners.back()};
     if (selection) {
-      // The keys' row ids as a multiset: sorted, then as (id, count) runs.
+      // The keys' row ids as a multiset: (id, count) runs in id order. Where few ids recur
+      // (circuits without positions: a handful of rows), by insertion into the short list of
+      // runs; else sorted.
       selection->push_back(-1);
-      auto& ids = cache_.sorted_ids;
-      ids.clear();
-      for (int j : winners) ids.push_back(a_in(l, j).id);
-      std::sort(ids.begin(), ids.end());
-      for (std::size_t r = 0; r < ids.size();) {
-        std::size_t end = r + 1;
-        while (end < ids.size() && ids[end] == ids[r]) ++end;
-        selection->push_back(ids[r]);
-        selection->push_back(static_cast<long>(end - r));
-        r = end;
+      auto& runs = cache_.id_runs;
+      runs.clear();
+      std::size_t w = 0;
+      for (; w < winners.size(); ++w) {
+        const long id = a_in(l, winners[w]).id;
+        auto at = runs.begin();
+        while (at != runs.end() && at->first < id) ++at;
+        if (at != runs.end() && at->first == id)
+          ++at->second;
+        else if (runs.size() < kFewRuns)
+          runs.insert(at, {id, 1});
+        else
+          break;
       }
+      if (w < winners.size()) {
+        auto& ids = cache_.sorted_ids;
+        ids.clear();
+        for (int j : winners) ids.push_back(a_in(l, j).id);
+        std::sort(ids.begin(), ids.end());
+        runs.clear();
+        for (std::size_t r = 0; r < ids.size();) {
+          std::size_t end = r + 1;
+          while (end < ids.size() && ids[end] == ids[r]) ++end;
+          runs.push_back({ids[r], static_cast<long>(end - r)});
+          r = end;
+        }
+      }
+      for (const auto& [id, count] : runs) selection->push_back(id), selection->push_back(count);
     }
   }
 }
@@ -604,7 +654,10 @@ typename Pass<A>::Row Pass<A>::average(int l) {
           return x.lo < y.lo || (x.lo == y.lo && x.hi < y.hi);
         });
       });
-    A::mean(values_, dh_, att.v.data() + h * dh_);
+    if constexpr (kMidRadius)
+      A::mean(values_, dh_, att.v.data() + h * dh_, 3 * C_);
+    else
+      A::mean(values_, dh_, att.v.data() + h * dh_);
   }
   return att;
 }
@@ -829,9 +882,10 @@ BasicInterval<typename A::Num> Pass<A>::logit(const Word& word) {
   }
   // Positions [0, keep) of layers >= 1 are still valid in the cache.
   int keep = 0;
-  if (cfg_.causal && cache_.prefix_valid && static_cast<int>(cache_.word.size()) == n) {
+  if (cfg_.causal && cache_.prefix_rows > 0 && static_cast<int>(cache_.word.size()) == n) {
     keep = 1;
-    while (keep <= n && cache_.word[keep - 1] == word[keep - 1]) ++keep;
+    while (keep < cache_.prefix_rows && keep <= n && cache_.word[keep - 1] == word[keep - 1])
+      ++keep;
   }
   // Without reuse (keep = 0) and without the memo a fresh interner is faster; a shared one is
   // bounded in size, and so is the memo, whose keys are its ids.
@@ -841,7 +895,9 @@ BasicInterval<typename A::Num> Pass<A>::logit(const Word& word) {
   if ((!memo_ && keep == 0 && cache_.ids.size() > 0) || cache_.ids.size() > 200'000 ||
       cache_.memo_intervals() > kMemoIntervals)
     cache_.ids.reset(), cache_.clear_memo(), keep = 0;
-  cache_.prefix_valid = false;  // until this word is done
+  // Until this word is done, only the rows it does not recompute are its own.
+  cache_.prefix_rows = keep;
+  cache_.word = word;
   for (auto* layers : {&cache_.x, &cache_.a_in}) {
     layers->resize(cfg_.n_layers);
     for (auto& rows : *layers) rows.resize(len);
@@ -887,6 +943,9 @@ BasicInterval<typename A::Num> Pass<A>::logit(const Word& word) {
     }
     if (last > 0)
       for (int t = keep; t < len; ++t) project_row(last, t);
+    // The last layer's attention writes no cached row: an Undecided readout (a tie at its
+    // maximum) leaves every row of layers >= 1 this word's.
+    cache_.prefix_rows = len;
     if (single_readout) {
       z = final_logit(last, readout_row);
     } else {
@@ -896,8 +955,7 @@ BasicInterval<typename A::Num> Pass<A>::logit(const Word& word) {
       z = readout(final_rows, readout_row, false);
     }
   }
-  cache_.prefix_valid = true;
-  cache_.word = word;
+  cache_.prefix_rows = len;
   return z;
 }
 
