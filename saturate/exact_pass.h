@@ -255,6 +255,10 @@ struct PassCache {
   }
   std::vector<std::vector<RowT<Iv>>> x, a_in;     // [layer][position], layers >= 1
   std::vector<std::vector<std::vector<Iv>>> qkv;  // [layer][position], layers >= 1
+  // [layer][position], layers >= 1: the row's queries, keys and values, in qkv or in the
+  // memo's `projected` (not copied out: its vectors keep their buffers until clear_memo, and
+  // a cleared memo recomputes every position).
+  std::vector<std::vector<const Iv*>> qkv_at;
   RowIds<A> ids{kWordIds};
   // A pass's scratch, kept here so that a word allocates none of it.
   std::vector<int> entry;                      // [position]: position * tokens + token
@@ -340,7 +344,9 @@ class Pass {
   FirstLayerRow<Iv>& first_row(int t, int token);
   const Row& x(int l, int t) const { return l == 0 ? first_at(t).x : cache_.x[l][t]; }
   const Row& a_in(int l, int t) const { return l == 0 ? first_at(t).a_in : cache_.a_in[l][t]; }
-  const Iv* qkv(int l, int t) const { return (l == 0 ? first_at(t).qkv : cache_.qkv[l][t]).data(); }
+  const Iv* qkv(int l, int t) const {
+    return l == 0 ? first_at(t).qkv.data() : cache_.qkv_at[l][t];
+  }
   const FirstLayerRow<Iv>& first_at(int t) const { return cache_.first[entry_[t]]; }
   void score_keys(int l, int i, int visible);
   void maxima(int l, int h, int i, int visible, std::vector<int>& winners);
@@ -800,12 +806,14 @@ void Pass<A>::project_row(int l, int t) {
     cache_.projection_use[l].count(found != nullptr);
     if (found) {
       const auto& p = cache_.projected[*found];
-      a_in = p.a_in, qkv = p.qkv;
+      a_in = p.a_in;
+      cache_.qkv_at[l][t] = p.qkv.data();
       return;
     }
   }
   a_in = pre_ ? norm_row(x, lw.ln1_g, lw.ln1_b, "ln1", kNorm1, l, &cache_.ids) : x;
   qkv = project(a_in.v, l);
+  cache_.qkv_at[l][t] = qkv.data();
   if (memo) {
     key.assign({l, x.id});
     cache_.projection_memo.insert(key, cache_.store(a_in, qkv));
@@ -904,6 +912,8 @@ BasicInterval<typename A::Num> Pass<A>::logit(const Word& word) {
   }
   cache_.qkv.resize(cfg_.n_layers);
   for (auto& rows : cache_.qkv) rows.resize(len);
+  cache_.qkv_at.resize(cfg_.n_layers);
+  for (auto& rows : cache_.qkv_at) rows.resize(len);
 
   // After the last layer's attention only the readout's row matters (bos/eos/next-symbol).
   const bool recognize = cfg_.objective == nets::Objective::recognize;
