@@ -243,8 +243,7 @@ struct PassCache {
   std::size_t memo_intervals() const {
     std::size_t total = 0;
     if (memo_used) total += memo_used * memo_rows.front().v.size();
-    if (projected_used)
-      total += projected_used * (projected.front().a_in.v.size() + projected.front().qkv.size());
+    if (projected_used) total += projected_used * 4 * projected.front().a_in.v.size();
     return total;
   }
   void clear_memo() {
@@ -281,9 +280,6 @@ class Pass {
   using Weights = ExactEvaluator::Weights<Num>;
   using Row = RowT<Iv>;
   using Ids = RowIds<A>;
-  // Double rows of queries, keys and values carry, after their 3 d_model intervals, each
-  // one's DoubleArith::mid_radius pair: a key or value row serves many queries and words.
-  static constexpr bool kMidRadius = std::is_same_v<A, DoubleArith>;
 
   Pass(const Circuit& circuit, const Weights& weights, PassCache<A>& cache)
       : cfg_(circuit.config),
@@ -429,10 +425,6 @@ std::vector<typename A::Iv> Pass<A>::project(const std::vector<Iv>& a_in, int l)
                            "qk-norm", l);
         std::copy(y.begin(), y.end(), qkv.begin() + at);
       }
-  if constexpr (kMidRadius) {
-    qkv.resize(6 * C_);
-    for (int c = 0; c < 3 * C_; ++c) qkv[3 * C_ + c] = A::mid_radius(qkv[c]);
-  }
   return qkv;
 }
 
@@ -493,11 +485,7 @@ void Pass<A>::score_keys(int l, int i, int visible) {
         out[h] = A::point(A::zero());  // never read
         continue;
       }
-      if constexpr (kMidRadius)
-        out[h] = checked(
-            A::dot_mid_radius(qkv(l, i) + 3 * C_ + h * dh_, qkv(l, j) + 4 * C_ + h * dh_, dh_));
-      else
-        out[h] = checked(A::dot(qkv(l, i) + h * dh_, qkv(l, j) + C_ + h * dh_, dh_));
+      out[h] = checked(A::dot(qkv(l, i) + h * dh_, qkv(l, j) + C_ + h * dh_, dh_));
     }
   };
   if (l > 0 || !use_score_table_) {
@@ -660,10 +648,7 @@ typename Pass<A>::Row Pass<A>::average(int l) {
           return x.lo < y.lo || (x.lo == y.lo && x.hi < y.hi);
         });
       });
-    if constexpr (kMidRadius)
-      A::mean(values_, dh_, att.v.data() + h * dh_, 3 * C_);
-    else
-      A::mean(values_, dh_, att.v.data() + h * dh_);
+    A::mean(values_, dh_, att.v.data() + h * dh_);
   }
   return att;
 }

@@ -339,27 +339,6 @@ struct DoubleArith {
       magnitude += std::abs(ma * mb);
       radius += std::abs(ma) * rb + ra * std::abs(mb) + ra * rb;
     }
-    return dot_enclosure(s, magnitude, radius, n);
-  }
-  // Rows used many times (queries, keys and values) carry each interval's midpoint and radius,
-  // computed once: mid_radius(x) = {mid(x), half_width(x, mid(x))}, stored as an Iv pair.
-  static Iv mid_radius(const Iv& x) {
-    const double m = mid(x);
-    return {m, half_width(x, m)};
-  }
-  // dot() from the entries' mid_radius pairs: the same operations in the same order, so the
-  // same enclosure.
-  static Iv dot_mid_radius(const Iv* a, const Iv* b, int n) {
-    double s = 0, magnitude = 0, radius = 0;
-    for (int e = 0; e < n; ++e) {
-      const double ma = a[e].lo, mb = b[e].lo, ra = a[e].hi, rb = b[e].hi;
-      s += ma * mb;
-      magnitude += std::abs(ma * mb);
-      radius += std::abs(ma) * rb + ra * std::abs(mb) + ra * rb;
-    }
-    return dot_enclosure(s, magnitude, radius, n);
-  }
-  static Iv dot_enclosure(double s, double magnitude, double radius, int n) {
     if (magnitude == 0 && radius == 0) return point(0.0);
     return enclose(s, radius, gamma(n + 1) * magnitude, n + 8);
   }
@@ -367,28 +346,17 @@ struct DoubleArith {
   // Where every term is exact they are summed with TwoSum, so an exact mean stays a point;
   // otherwise the float sum of n midpoints is within gamma_n sum |m| of the exact one, and the
   // bound goes through n + 5 roundings.
-  // With mid_radius_at > 0, row[mid_radius_at + e] holds mid_radius(row[e]) (the same sums).
-  static void mean(const std::vector<const Iv*>& rows, int width, Iv* out, int mid_radius_at = 0) {
+  static void mean(const std::vector<const Iv*>& rows, int width, Iv* out) {
     const int n = static_cast<int>(rows.size());
     thread_local std::vector<double> s, magnitude, radius;  // no allocation per call
     s.assign(width, 0.0), magnitude.assign(width, 0.0), radius.assign(width, 0.0);
-    for (const Iv* row : rows) {
-      if (mid_radius_at > 0) {
-        const Iv* mr = row + mid_radius_at;
-        for (int e = 0; e < width; ++e) {
-          s[e] += mr[e].lo;
-          magnitude[e] += std::abs(mr[e].lo);
-          radius[e] += mr[e].hi;
-        }
-        continue;
-      }
+    for (const Iv* row : rows)
       for (int e = 0; e < width; ++e) {
         const double m = mid(row[e]);
         s[e] += m;
         magnitude[e] += std::abs(m);
         radius[e] += half_width(row[e], m);
       }
-    }
     for (int e = 0; e < width; ++e) {
       if (radius[e] == 0) {
         Iv sum = point(0.0);
