@@ -10,6 +10,7 @@
 #include <map>
 #include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "saturate/exact_eval.h"
@@ -151,6 +152,7 @@ class RowIds {
 };
 constexpr int kWordIds = 1 << 30;  // the per-word interner's first id (tables' ids are below)
 constexpr std::size_t kMaxReadouts = 1 << 16;
+constexpr std::size_t kFewRuns = 8;  // a selection's distinct ids, merged by insertion
 // The memo's bound per thread, in intervals (4 MB of double intervals: larger memos measured
 // slower, from cache misses and page faults; the interner's bound, 200,000 ids, clears it too).
 constexpr std::size_t kMemoIntervals = 1 << 18;
@@ -191,7 +193,10 @@ struct PassCache {
   // One-layer circuits: the logit per (readout entry, selected keys), for the current length.
   std::unordered_map<std::vector<long>, BasicInterval<typename A::Num>, WordsHash<long>> readouts;
   long readout_lookups = 0, readout_hits = 0;
-  bool prefix_valid = false;
+  // Positions [0, prefix_rows) of layers >= 1 hold the rows of `word`'s prefix. A word that
+  // ends Undecided keeps the positions it did not recompute, so that the next word (often its
+  // sibling in enumeration order) still shares them.
+  int prefix_rows = 0;
   Word word;
   // Hash-consing between words (many_words, circuits of two or more layers): a row is a
   // function of its structure — an attention output of the row ids its heads select, a
@@ -219,9 +224,10 @@ struct PassCache {
   std::size_t memo_used = 0, projected_used = 0;
   std::vector<MemoUse> attention_use, block_use, projection_use;  // [layer]
   MemoUse logit_use;
-  std::vector<long> key;         // scratch: a lookup's structure
-  std::vector<long> sorted_ids;  // scratch: one head's selection, sorted
-  RowT<Iv> attention_scratch;    // an attention output the memo does not keep
+  std::vector<long> key;                       // scratch: a lookup's structure
+  std::vector<long> sorted_ids;                // scratch: one head's selection, sorted
+  std::vector<std::pair<long, long>> id_runs;  // scratch: one head's selection as (id, count)
+  RowT<Iv> attention_scratch;                  // an attention output the memo does not keep
   int store(const RowT<Iv>& row) {
     if (memo_used < memo_rows.size())
       memo_rows[memo_used] = row;
@@ -248,6 +254,10 @@ struct PassCache {
   }
   std::vector<std::vector<RowT<Iv>>> x, a_in;     // [layer][position], layers >= 1
   std::vector<std::vector<std::vector<Iv>>> qkv;  // [layer][position], layers >= 1
+  // [layer][position], layers >= 1: the row's queries, keys and values, in qkv or in the
+  // memo's `projected` (not copied out: its vectors keep their buffers until clear_memo, and
+  // a cleared memo recomputes every position).
+  std::vector<std::vector<const Iv*>> qkv_at;
   RowIds<A> ids{kWordIds};
   // A pass's scratch, kept here so that a word allocates none of it.
   std::vector<int> entry;                      // [position]: position * tokens + token
@@ -293,6 +303,15 @@ class Pass {
   BasicInterval<Num> logit(const Word& word);
 
  private:
+  // The fast path's reasons are never reported (run() re-evaluates its undecided words with
+  // rationals), so it does not format them: ties send many words of some circuits there.
+  template <class Reason>
+  static Undecided undecided(Reason&& reason) {
+    if constexpr (std::is_same_v<A, DoubleArith>)
+      return Undecided{"fast path"};  // short: no allocation
+    else
+      return Undecided{reason()};
+  }
   static Iv checked(Iv v) {
     A::check(v);
     return v;
@@ -321,7 +340,9 @@ class Pass {
   FirstLayerRow<Iv>& first_row(int t, int token);
   const Row& x(int l, int t) const { return l == 0 ? first_at(t).x : cache_.x[l][t]; }
   const Row& a_in(int l, int t) const { return l == 0 ? first_at(t).a_in : cache_.a_in[l][t]; }
-  const Iv* qkv(int l, int t) const { return (l == 0 ? first_at(t).qkv : cache_.qkv[l][t]).data(); }
+  const Iv* qkv(int l, int t) const {
+    return l == 0 ? first_at(t).qkv.data() : cache_.qkv_at[l][t];
+  }
   const FirstLayerRow<Iv>& first_at(int t) const { return cache_.first[entry_[t]]; }
   void score_keys(int l, int i, int visible);
   void maxima(int l, int h, int i, int visible, std::vector<int>& winners);
@@ -422,7 +443,7 @@ void Pass<A>::prepare_tables(int len) {
   cache_.table_ids.reset();
   cache_.readouts.clear();
   cache_.readout_lookups = cache_.readout_hits = 0;
-  cache_.prefix_valid = false;
+  cache_.prefix_rows = 0;
   cache_.ids.reset();
   cache_.clear_memo();
 }
@@ -513,10 +534,12 @@ void Pass<A>::maxima(int l, int h, int i, int visible, std::vector<int>& winners
     for (int j = 0; j < visible; ++j) {
       if (score(j).hi < floor.lo) continue;
       if (score(j).lo < floor.hi)
-        throw Undecided{
-            fmt::format("layer {} head {} query {}: the score of key {} is not separated from the "
-                        "tolerance's threshold",
-                        l, h, i, j)};
+        throw undecided([&] {
+          return fmt::format(
+              "layer {} head {} query {}: the score of key {} is not separated from the "
+              "tolerance's threshold",
+              l, h, i, j);
+        });
       winners.push_back(j);
     }
     return;
@@ -544,9 +567,11 @@ void Pass<A>::maxima(int l, int h, int i, int visible, std::vector<int>& winners
     if (score(j).lo < top_hi) {
       const bool leader = a_in(l, j).id == first_id;
       if ((!leader || second) && score(j).lo < (leader ? second_hi : first_hi))
-        throw Undecided{fmt::format(
-            "layer {} head {} query {}: the score of key {} is not separated from the maximum", l,
-            h, i, j)};
+        throw undecided([&] {
+          return fmt::format(
+              "layer {} head {} query {}: the score of key {} is not separated from the maximum", l,
+              h, i, j);
+        });
     }
     winners.push_back(j);
   }
@@ -566,19 +591,38 @@ void Pass<A>::select(int l, int i, std::vector<long>* selection) {
     if (!winners.empty() && tie_ == nets::HardAttention::leftmost) winners.resize(1);
     if (!winners.empty() && tie_ == nets::HardAttention::rightmost) winners = {winners.back()};
     if (selection) {
-      // The keys' row ids as a multiset: sorted, then as (id, count) runs.
+      // The keys' row ids as a multiset: (id, count) runs in id order. Where few ids recur
+      // (circuits without positions: a handful of rows), by insertion into the short list of
+      // runs; else sorted.
       selection->push_back(-1);
-      auto& ids = cache_.sorted_ids;
-      ids.clear();
-      for (int j : winners) ids.push_back(a_in(l, j).id);
-      std::sort(ids.begin(), ids.end());
-      for (std::size_t r = 0; r < ids.size();) {
-        std::size_t end = r + 1;
-        while (end < ids.size() && ids[end] == ids[r]) ++end;
-        selection->push_back(ids[r]);
-        selection->push_back(static_cast<long>(end - r));
-        r = end;
+      auto& runs = cache_.id_runs;
+      runs.clear();
+      std::size_t w = 0;
+      for (; w < winners.size(); ++w) {
+        const long id = a_in(l, winners[w]).id;
+        auto at = runs.begin();
+        while (at != runs.end() && at->first < id) ++at;
+        if (at != runs.end() && at->first == id)
+          ++at->second;
+        else if (runs.size() < kFewRuns)
+          runs.insert(at, {id, 1});
+        else
+          break;
       }
+      if (w < winners.size()) {
+        auto& ids = cache_.sorted_ids;
+        ids.clear();
+        for (int j : winners) ids.push_back(a_in(l, j).id);
+        std::sort(ids.begin(), ids.end());
+        runs.clear();
+        for (std::size_t r = 0; r < ids.size();) {
+          std::size_t end = r + 1;
+          while (end < ids.size() && ids[end] == ids[r]) ++end;
+          runs.push_back({ids[r], static_cast<long>(end - r)});
+          r = end;
+        }
+      }
+      for (const auto& [id, count] : runs) selection->push_back(id), selection->push_back(count);
     }
   }
 }
@@ -747,12 +791,14 @@ void Pass<A>::project_row(int l, int t) {
     cache_.projection_use[l].count(found != nullptr);
     if (found) {
       const auto& p = cache_.projected[*found];
-      a_in = p.a_in, qkv = p.qkv;
+      a_in = p.a_in;
+      cache_.qkv_at[l][t] = p.qkv.data();
       return;
     }
   }
   a_in = pre_ ? norm_row(x, lw.ln1_g, lw.ln1_b, "ln1", kNorm1, l, &cache_.ids) : x;
   qkv = project(a_in.v, l);
+  cache_.qkv_at[l][t] = qkv.data();
   if (memo) {
     key.assign({l, x.id});
     cache_.projection_memo.insert(key, cache_.store(a_in, qkv));
@@ -829,9 +875,10 @@ BasicInterval<typename A::Num> Pass<A>::logit(const Word& word) {
   }
   // Positions [0, keep) of layers >= 1 are still valid in the cache.
   int keep = 0;
-  if (cfg_.causal && cache_.prefix_valid && static_cast<int>(cache_.word.size()) == n) {
+  if (cfg_.causal && cache_.prefix_rows > 0 && static_cast<int>(cache_.word.size()) == n) {
     keep = 1;
-    while (keep <= n && cache_.word[keep - 1] == word[keep - 1]) ++keep;
+    while (keep < cache_.prefix_rows && keep <= n && cache_.word[keep - 1] == word[keep - 1])
+      ++keep;
   }
   // Without reuse (keep = 0) and without the memo a fresh interner is faster; a shared one is
   // bounded in size, and so is the memo, whose keys are its ids.
@@ -841,13 +888,17 @@ BasicInterval<typename A::Num> Pass<A>::logit(const Word& word) {
   if ((!memo_ && keep == 0 && cache_.ids.size() > 0) || cache_.ids.size() > 200'000 ||
       cache_.memo_intervals() > kMemoIntervals)
     cache_.ids.reset(), cache_.clear_memo(), keep = 0;
-  cache_.prefix_valid = false;  // until this word is done
+  // Until this word is done, only the rows it does not recompute are its own.
+  cache_.prefix_rows = keep;
+  cache_.word = word;
   for (auto* layers : {&cache_.x, &cache_.a_in}) {
     layers->resize(cfg_.n_layers);
     for (auto& rows : *layers) rows.resize(len);
   }
   cache_.qkv.resize(cfg_.n_layers);
   for (auto& rows : cache_.qkv) rows.resize(len);
+  cache_.qkv_at.resize(cfg_.n_layers);
+  for (auto& rows : cache_.qkv_at) rows.resize(len);
 
   // After the last layer's attention only the readout's row matters (bos/eos/next-symbol).
   const bool recognize = cfg_.objective == nets::Objective::recognize;
@@ -887,6 +938,9 @@ BasicInterval<typename A::Num> Pass<A>::logit(const Word& word) {
     }
     if (last > 0)
       for (int t = keep; t < len; ++t) project_row(last, t);
+    // The last layer's attention writes no cached row: an Undecided readout (a tie at its
+    // maximum) leaves every row of layers >= 1 this word's.
+    cache_.prefix_rows = len;
     if (single_readout) {
       z = final_logit(last, readout_row);
     } else {
@@ -896,8 +950,7 @@ BasicInterval<typename A::Num> Pass<A>::logit(const Word& word) {
       z = readout(final_rows, readout_row, false);
     }
   }
-  cache_.prefix_valid = true;
-  cache_.word = word;
+  cache_.prefix_rows = len;
   return z;
 }
 

@@ -252,6 +252,31 @@ TEST_CASE(
   CHECK(v.method == "counts");
 }
 
+TEST_CASE("the dyck1 construction's ties leave the fast path without spoiling a cache's rows",
+          "[verify]") {
+  // Layer 2's scores -b_j tie between prefixes of equal balance ratio (-1/3 = -2/6), which
+  // double intervals cannot settle: such words are re-evaluated with rationals, and the next
+  // word through the cache may reuse only the rows the undecided pass did not recompute.
+  const saturate::ExactEvaluator exact(build_construction("dyck1"));
+  const auto dyck = builtin("dyck-1");
+  saturate::ExactEvaluator::Cache cache;
+  long words = 0, accepted = 0;
+  for (int n = 0; n <= 12; ++n)
+    for (long i = 0; i < (1L << n); ++i) {
+      Word w(n);
+      for (int t = 0; t < n; ++t) w[t] = static_cast<Symbol>((i >> (n - 1 - t)) & 1);
+      const auto shared = exact.run(w, cache), alone = exact.run(w);
+      ++words;
+      CHECK(shared.verdict == alone.verdict);
+      CHECK(shared.logit.lo == alone.logit.lo);
+      CHECK(shared.logit.hi == alone.logit.hi);
+      CHECK((shared.verdict == saturate::Verdict::accept) == dyck->accepts(w));
+      accepted += shared.verdict == saturate::Verdict::accept;
+    }
+  CHECK(words == (1L << 13) - 1);
+  CHECK(accepted == 1 + 1 + 2 + 5 + 14 + 42 + 132);  // Catalan numbers: balanced words of 2m
+}
+
 TEST_CASE("the shipped example circuits are the builders' output", "[verify]") {
   for (const auto& name : construction_names()) {
     std::ifstream in(std::string(SATURN_SOURCE_DIR) + "/examples/circuits/" + name + ".json");
