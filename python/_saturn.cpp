@@ -54,8 +54,8 @@ namespace {
 
 using LanguagePtr = std::shared_ptr<const Language>;
 
-py::array_t<float> read_only_view(const float* data, const std::vector<int>& shape,
-                                  py::handle owner) {
+py::array_t<float> parameter_view(const float* data, const std::vector<int>& shape,
+                                  py::handle owner, bool writable = false) {
   std::vector<py::ssize_t> dims(shape.begin(), shape.end()), strides(shape.size());
   py::ssize_t stride = sizeof(float);
   for (std::size_t i = shape.size(); i-- > 0;) {
@@ -63,7 +63,7 @@ py::array_t<float> read_only_view(const float* data, const std::vector<int>& sha
     stride *= shape[i];
   }
   py::array_t<float> a(dims, strides, data, owner);
-  a.attr("setflags")(py::arg("write") = false);
+  if (!writable) a.attr("setflags")(py::arg("write") = false);
   return a;
 }
 
@@ -348,8 +348,9 @@ py::dict activation_cache(const Model& m, const std::vector<Example>& examples) 
   {
     py::gil_scoped_release released;
     nets::Transformer<double> soft(mc, c.num_symbols), hard(mc, c.num_symbols);
-    soft.params.assign(c.params.begin(), c.params.end());
-    hard.params.assign(c.params.begin(), c.params.end());
+    // The model's own parameters (edited through `Model.params_writable()` or not), widened.
+    soft.params.assign(m.net->params.begin(), m.net->params.end());
+    hard.params.assign(m.net->params.begin(), m.net->params.end());
     soft.set_introspection(true);
     soft.set_recording(true);
     hard.set_introspection(true);
@@ -613,14 +614,17 @@ PYBIND11_MODULE(_saturn, m) {
                              [](const Model& x) { return x.checkpoint.start_attention_scale; })
       .def_property_readonly("checkpoint", [](const Model& x) { return x.checkpoint.source; })
       .def_property_readonly("language", [](const Model& x) { return LanguageHandle{x.language}; })
-      .def("params",
-           [](py::object self) {
-             const Model& x = self.cast<const Model&>();
-             py::dict d;
-             for (const auto& t : x.net->layout().tensors())
-               d[py::str(t.name)] = read_only_view(x.net->params.data() + t.offset, t.shape, self);
-             return d;
-           })
+      .def(
+          "params",
+          [](py::object self, bool writable) {
+            const Model& x = self.cast<const Model&>();
+            py::dict d;
+            for (const auto& t : x.net->layout().tensors())
+              d[py::str(t.name)] =
+                  parameter_view(x.net->params.data() + t.offset, t.shape, self, writable);
+            return d;
+          },
+          py::arg("writable") = false)
       .def("forward",
            [](Model& x, const std::vector<std::string>& texts, bool cache) -> py::object {
              const auto examples = model_examples(x, texts);

@@ -193,10 +193,18 @@ class Model:
     @property
     def params(self):
         """Parameters by name (as in the checkpoint), float32 numpy arrays: read-only views into
-        the model's parameter arena (no copies; ``.copy()`` one to change it)."""
+        the model's parameter arena (no copies; ``.copy()`` one to change it, or ask for
+        ``params_writable()``)."""
         if self._params is None:
             self._params = self._h.params()
         return self._params
+
+    def params_writable(self):
+        """The same views, writable: an edit (an ablation, a patched weight) changes what
+        ``forward`` (with or without a cache) and ``to_torch`` compute from then on, in this
+        ``Model`` only; the checkpoint file is not touched (``saturn.from_torch(model.to_torch(),
+        path)`` saves an edited model). Do not edit while another thread runs ``forward``."""
+        return self._h.params(writable=True)
 
     def forward(self, words, cache=False):
         """The model's outputs on words, bit-for-bit ``saturn eval --data F --logits`` at the

@@ -75,28 +75,41 @@ const std::vector<Case> kCases = {
      {{"attention", "sparsemax"}, {"causal", "true"}, {"readout", "eos"}}},
 };
 
-}  // namespace
-
-TEST_CASE("the whole model's gradient matches finite differences", "[nets]") {
-  auto c = GENERATE(from_range(kCases));
-  INFO(c.label);
+// Two layers of d_model 8 under a case's keys; init std 0.5, large enough that every path
+// carries gradient.
+ModelConfig small_config(const Case& c) {
   ModelConfig config;
   config.d_model = 8;
   config.n_heads = 2;
   config.n_layers = 2;
   config.d_ff = 12;
-  config.init_std = 0.5;  // large enough that every path carries gradient
+  config.init_std = 0.5;
   config.max_length = 8;
   config.seed = 11;
   for (auto [k, v] : c.keys) config.set(k, v);
+  return config;
+}
+
+// Three dyck-1 words of different lengths (the batch has padding), labelled, with next-symbol
+// targets.
+std::vector<Example> dyck_examples() {
   auto lang = builtin("dyck-1");
   Sampler sampler(lang);
-  // Three words of different lengths: the batch has padding.
   std::vector<Example> examples;
   for (const char* w : {"(())", "()", "())(()"}) {
     Word word = lang->alphabet().parse(w);
     examples.push_back({word, lang->accepts(word) ? 1 : 0, sampler.next_targets(word, 8)});
   }
+  return examples;
+}
+
+}  // namespace
+
+TEST_CASE("the whole model's gradient matches finite differences", "[nets]") {
+  auto c = GENERATE(from_range(kCases));
+  INFO(c.label);
+  ModelConfig config = small_config(c);
+  const auto examples = dyck_examples();
   std::vector<const Example*> ptrs;
   for (const auto& e : examples) ptrs.push_back(&e);
   Transformer<double> model(config, 2);
@@ -240,23 +253,9 @@ TEST_CASE("recorded scores give the weights and the embedding terms sum to the f
           "[nets]") {
   auto c = GENERATE(from_range(kCases));
   INFO(c.label);
-  ModelConfig config;
-  config.d_model = 8;
-  config.n_heads = 2;
-  config.n_layers = 2;
-  config.d_ff = 12;
-  config.init_std = 0.5;
-  config.max_length = 8;
-  config.seed = 11;
-  for (auto [k, v] : c.keys) config.set(k, v);
+  ModelConfig config = small_config(c);
   config.attention_scale = 1.5;  // the scores are the scaled ones the weights come from
-  auto lang = builtin("dyck-1");
-  Sampler sampler(lang);
-  std::vector<Example> examples;
-  for (const char* w : {"(())", "()", "())(()"}) {
-    Word word = lang->alphabet().parse(w);
-    examples.push_back({word, lang->accepts(word) ? 1 : 0, sampler.next_targets(word, 8)});
-  }
+  const auto examples = dyck_examples();
   std::vector<const Example*> ptrs;
   for (const auto& e : examples) ptrs.push_back(&e);
   const auto batch = make_batch<double>(ptrs, 2, config.objective);

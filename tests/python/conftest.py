@@ -3,7 +3,11 @@ ctest) to compare with, and two tiny models trained once per session through the
 import json
 import os
 import pathlib
+import signal
 import subprocess
+import sys
+import textwrap
+import time
 
 import pytest
 
@@ -68,3 +72,31 @@ def cli_error(cli, *args):
 
 def read_jsonl(path):
     return [json.loads(line) for line in pathlib.Path(path).read_text().splitlines()]
+
+
+def interrupt_seconds(work, setup="", delay=2.0):
+    """Runs `work` (a Python statement calling saturn) in a fresh interpreter, sends SIGINT
+    `delay` seconds in, and returns how long after the signal its KeyboardInterrupt came
+    (the call must not finish first)."""
+    script = textwrap.dedent("""
+        import sys, time, saturn
+        {setup}
+        print("ready", flush=True)
+        try:
+            {work}
+        except KeyboardInterrupt:
+            print("interrupted", time.monotonic(), flush=True)
+            sys.exit(7)
+        print("finished", flush=True)
+    """).format(setup=setup, work=work)
+    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                         env=dict(os.environ))
+    assert p.stdout.readline().strip() == "ready"
+    time.sleep(delay)
+    sent = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=30)
+    assert p.returncode == 7, out
+    line = out.strip().splitlines()[-1].split()
+    assert line[0] == "interrupted"
+    return float(line[1]) - sent

@@ -96,6 +96,23 @@ def test_params_are_read_only_views_of_the_checkpoint(runs):
     assert all(np.array_equal(a, stored[name]) for name, a in params.items())
 
 
+def test_writable_params_change_forward_cache_and_torch_but_not_the_file(runs):
+    model = saturn.load(runs["majority"])
+    words = ["aab", "abb", "ab", ""]
+    before, cache_before = model.forward(words, cache=True)
+    params = model.params_writable()
+    assert all(a.flags.writeable and not a.flags.owndata for a in params.values())
+    params["head.b"][...] += 1.5  # in place: the model's own arena
+    params["embed.wte"][...] *= 2
+    after, cache = model.forward(words, cache=True)
+    assert not np.allclose(after, before, atol=1e-3)
+    # The cache (double precision) reads the edited arena as well.
+    assert np.allclose(cache["hook_embed"], 2 * cache_before["hook_embed"], equal_nan=True)
+    # The read-only views see the edit too (one arena), and a fresh load does not (the file).
+    assert np.array_equal(model.params["head.b"], params["head.b"])
+    assert np.array_equal(saturn.load(runs["majority"]).forward(words), before)
+
+
 def test_config_is_the_runs(runs):
     config = saturn.load(runs["majority"]).config
     assert config["d_model"] == 16 and config["n_layers"] == 1 and config["steps"] == 300

@@ -2,17 +2,11 @@
 the same inputs: the same rows (timing aside) and the same results.json; errors with the CLI's
 messages; Ctrl-C."""
 import json
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 
 import pytest
 
 import saturn
-from conftest import cli_error, read_jsonl
+from conftest import cli_error, interrupt_seconds, read_jsonl
 
 # Two tasks of a few steps: majority, one and two layers.
 GRID = {
@@ -143,24 +137,4 @@ def test_ctrl_c_stops_a_sweep_or_a_theory_run_within_a_second(tmp_path, call):
     # brody at one seed trains for about a minute: 2 s in, it is training.
     work = (f"saturn.sweep({grid!r}, out={out!r}, threads=1)" if call == "sweep" else
             f"saturn.theory(suites='brody', seeds=1, threads=2, out={out!r})")
-    script = textwrap.dedent(f"""
-        import sys, time, saturn
-        print("ready", flush=True)
-        try:
-            {work}
-        except KeyboardInterrupt:
-            print("interrupted", time.monotonic(), flush=True)
-            sys.exit(7)
-        print("finished", flush=True)
-    """)
-    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                         env=dict(os.environ))
-    assert p.stdout.readline().strip() == "ready"
-    time.sleep(2.0)  # into the first task's training
-    sent = time.monotonic()
-    p.send_signal(signal.SIGINT)
-    out, _ = p.communicate(timeout=30)
-    assert p.returncode == 7, out
-    line = out.strip().splitlines()[-1].split()
-    assert line[0] == "interrupted"
-    assert float(line[1]) - sent < 1.0
+    assert interrupt_seconds(work) < 1.0  # 2 s in: into the first task's training
