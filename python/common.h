@@ -1,6 +1,6 @@
-// What the binding files of saturn._saturn share (_saturn.cpp, bind_pyapi.cpp): the language
-// handle, words parsed as the CLI parses them, and long calls with the GIL released and Ctrl-C
-// delivered to saturn.
+// What the binding files of saturn._saturn share (_saturn.cpp, bind_model.cpp, bind_pyapi.cpp): the
+// language handle, words parsed as the CLI parses them, and long calls with the GIL released and
+// Ctrl-C delivered to saturn.
 #pragma once
 
 #include <fmt/format.h>
@@ -60,5 +60,7 @@ auto interruptible(Work&& work) {
 
 // Sweeps, theory suites, FLaRe datasets and next-symbol samples (bind_pyapi.cpp).
 void bind_pyapi(py::module_& m);
+// Models: load, params, forward and the activation cache, from_torch's writer (bind_model.cpp).
+void bind_model(py::module_& m);
 
 }  // namespace saturn::python
