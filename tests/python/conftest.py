@@ -89,14 +89,14 @@ def interrupt_seconds(work, setup="", delay=2.0):
             sys.exit(7)
         print("finished", flush=True)
     """).format(setup=setup, work=work)
-    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                         env=dict(os.environ))
+    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=dict(os.environ))
     assert p.stdout.readline().strip() == "ready"
     time.sleep(delay)
     sent = time.monotonic()
     p.send_signal(signal.SIGINT)
-    out, _ = p.communicate(timeout=30)
-    assert p.returncode == 7, out
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 7, out + err
     line = out.strip().splitlines()[-1].split()
     assert line[0] == "interrupted"
     return float(line[1]) - sent

@@ -134,7 +134,9 @@ def test_theory_errors_are_the_clis(cli, tmp_path, kwargs, args):
 def test_ctrl_c_stops_a_sweep_or_a_theory_run_within_a_second(tmp_path, call):
     grid = dict(GRID, steps=10**7, eval_every=10**6, checkpoint_every=10**6)
     out = str(tmp_path / call)
-    # brody at one seed trains for about a minute: 2 s in, it is training.
+    # merrill at full scale trains 10^4 steps per run (about 20 s each on an idle core): 2 s in,
+    # it is training. (brody at one seed, used before, could finish within 2 s on an idle
+    # machine, and the test then failed for the wrong reason.)
     work = (f"saturn.sweep({grid!r}, out={out!r}, threads=1)" if call == "sweep" else
-            f"saturn.theory(suites='brody', seeds=1, threads=2, out={out!r})")
+            f"saturn.theory(suites='merrill', scale='full', seeds=1, threads=2, out={out!r})")
     assert interrupt_seconds(work) < 1.0  # 2 s in: into the first task's training
