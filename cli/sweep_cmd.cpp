@@ -2,12 +2,10 @@
 // machine, or over MPI ranks under mpirun; `--emit-slurm FILE` writes an sbatch script instead.
 #include <fmt/format.h>
 
-#include <cctype>
-#include <cstring>
-
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "cli/commands.h"
+#include "cli/slurm_option.h"
 #include "sweep/mpi.h"
 #include "sweep/sweep.h"
 
@@ -33,29 +31,8 @@ void run_sweep(const SweepArgs& o) {
   sweep::check_options(options);
   const sweep::Grid grid = sweep::load_grid(o.grid);
   if (!o.emit_slurm.empty()) {
-    // Everything below is written into a shell script: refuse what would change its meaning.
-    const auto plain = [](const std::string& flag, const std::string& value, const char* allowed) {
-      for (unsigned char ch : value)
-        if (!std::isalnum(ch) && !std::strchr(allowed, ch))
-          throw InputError(fmt::format(
-              "{}: has a character an sbatch script cannot hold safely (allowed: letters, "
-              "digits and {})",
-              flag, allowed));
-    };
-    plain("--slurm-time", o.slurm.time, ":-");
-    plain("--slurm-partition", o.slurm.partition, "_-,.");
-    plain("GRID", o.grid, "/_-.+,=@ ");
-    plain("--out", o.out, "/_-.+,=@ ");
-    check_range("--slurm-ntasks", o.slurm.ntasks, 1, 1 << 20);
-    check_range("--threads", o.slurm.threads, 1, 4096);
-    // The script runs this very binary (a shared filesystem is assumed anyway).
-    sweep::SlurmOptions slurm = o.slurm;
-    std::error_code ec;
-    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
-      plain("the saturn binary's path", self.string(), "/_-.+,=@ ");
-      slurm.binary = self.string();
-    }
+    const sweep::SlurmOptions slurm =
+        checked_slurm_options(o.slurm, {{"GRID", o.grid}, {"--out", o.out}});
     write_file_atomically(o.emit_slurm, sweep::slurm_script(grid, o.grid, o.out, slurm));
     fmt::print("wrote {} ({} tasks{}); submit it with: sbatch {}\n", o.emit_slurm,
                grid.tasks().size(), o.slurm.array ? ", one per array element" : "", o.emit_slurm);
@@ -92,12 +69,7 @@ void add_sweep_command(CLI::App& app) {
                   "Run only task K (0-based, grid order): a SLURM array element");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress lines");
   cmd->add_option("--emit-slurm", o->emit_slurm, "Write an sbatch script to FILE and stop");
-  cmd->add_option("--slurm-ntasks", o->slurm.ntasks, "MPI ranks (or concurrent array elements)")
-      ->capture_default_str();
-  cmd->add_option("--slurm-threads", o->slurm.threads, "Cores per rank")->capture_default_str();
-  cmd->add_option("--slurm-time", o->slurm.time, "Time limit")->capture_default_str();
-  cmd->add_option("--slurm-partition", o->slurm.partition, "Partition");
-  cmd->add_flag("--slurm-array", o->slurm.array, "A job array, one task per element");
+  add_slurm_options(cmd, o->slurm, "A job array, one task per element");
   cmd->callback([o, cmd] {
     o->task_given = cmd->count("--task") > 0;
     run_sweep(*o);

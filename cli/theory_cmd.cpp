@@ -6,12 +6,10 @@
 #include <fmt/ranges.h>
 #include <unistd.h>
 
-#include <cctype>
-#include <cstring>
-
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "cli/commands.h"
+#include "cli/slurm_option.h"
 #include "theory/plan.h"
 #include "theory/suite.h"
 
@@ -50,12 +48,7 @@ void add_theory_command(CLI::App& app) {
   auto* task_option = cmd->add_option(
       "--task", o->task, "Train only planned run K (0-based, --plan order): a SLURM array element");
   cmd->add_option("--emit-slurm", o->emit_slurm, "Write an sbatch script to FILE and stop");
-  cmd->add_option("--slurm-ntasks", o->slurm.ntasks, "MPI ranks (or concurrent array elements)")
-      ->capture_default_str();
-  cmd->add_option("--slurm-threads", o->slurm.threads, "Cores per rank")->capture_default_str();
-  cmd->add_option("--slurm-time", o->slurm.time, "Time limit")->capture_default_str();
-  cmd->add_option("--slurm-partition", o->slurm.partition, "Partition");
-  cmd->add_flag("--slurm-array", o->slurm.array, "A job array, one planned run per element");
+  add_slurm_options(cmd, o->slurm, "A job array, one planned run per element");
   cmd->callback([o, seeds_option, task_option] {
     theory::TheoryOptions options;
     options.scale = theory::parse_scale(o->scale);
@@ -86,32 +79,7 @@ void add_theory_command(CLI::App& app) {
       return;
     }
     if (!o->emit_slurm.empty()) {
-      // Everything below is written into a shell script: refuse what would change its meaning.
-      const auto plain = [](const std::string& flag, const std::string& value,
-                            const char* allowed) {
-        for (unsigned char ch : value)
-          if (!std::isalnum(ch) && !std::strchr(allowed, ch))
-            throw InputError(fmt::format(
-                "{}: has a character an sbatch script cannot hold safely (allowed: letters, "
-                "digits and {})",
-                flag, allowed));
-      };
-      plain("--slurm-time", o->slurm.time, ":-");
-      plain("--slurm-partition", o->slurm.partition, "_-,.");
-      plain("--out", o->out, "/_-.+,=@ ");
-      if (o->slurm.ntasks < 1 || o->slurm.ntasks > (1 << 20))
-        throw InputError(
-            fmt::format("--slurm-ntasks: expected 1..{} (got {})", 1 << 20, o->slurm.ntasks));
-      if (o->slurm.threads < 1 || o->slurm.threads > 4096)
-        throw InputError(
-            fmt::format("--slurm-threads: expected 1..4096 (got {})", o->slurm.threads));
-      sweep::SlurmOptions slurm = o->slurm;
-      std::error_code ec;
-      const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-      if (!ec) {
-        plain("the saturn binary's path", self.string(), "/_-.+,=@ ");
-        slurm.binary = self.string();
-      }
+      const sweep::SlurmOptions slurm = checked_slurm_options(o->slurm, {{"--out", o->out}});
       std::vector<std::string> names;
       for (const auto* s : selected) names.push_back(s->name);
       std::string args = fmt::format("--suite {} --scale {}", fmt::join(names, ","), o->scale);

@@ -406,6 +406,16 @@ TEST_CASE("saturn sweep --task K runs one task (a SLURM array element), --resume
                               "'1:00;reboot' 2>/dev/null",
                               bin, grid, out, (d / "job.sbatch").string())) == 2 * 256);
   CHECK_FALSE(fs::exists(d / "job.sbatch"));
+  // A count out of range names its own flag.
+  const auto err = d / "err.txt";
+  CHECK(run_shell(fmt::format("'{}' sweep '{}' --out '{}' --emit-slurm '{}' --slurm-threads 0 "
+                              "2> '{}'",
+                              bin, grid, out, (d / "job.sbatch").string(), err.string())) ==
+        2 * 256);
+  std::ifstream err_in(err);
+  const std::string err_text(std::istreambuf_iterator<char>(err_in), {});
+  CHECK(err_text == "saturn: --slurm-threads: expected 1..4096 (got 0)\n");
+  CHECK_FALSE(fs::exists(d / "job.sbatch"));
   // (Into a new directory, so that a refusal cannot come from a non-empty --out instead.)
   for (const char* bad : {"--jobs 0", "--threads 5000", "--task -2"}) {
     INFO(bad);

@@ -96,6 +96,22 @@ TEST_CASE("saturn theory --plan, --task K and --emit-slurm agree on the planned 
   CHECK(text.find("srun --mpi=pmix '") != std::string::npos);
   CHECK(text.find("theory --suite geva --scale paper --seeds 2 --out '") != std::string::npos);
   CHECK(text.find("--array") == std::string::npos);
+  // What goes into the script is checked, as for saturn sweep (cli/slurm_option.h): one line
+  // naming the flag, exit 2, no script.
+  for (const auto& [flags, named] : std::vector<std::pair<std::string, std::string>>{
+           {"--slurm-time '1:00;reboot'", "--slurm-time"},
+           {"--slurm-partition 'a b'", "--slurm-partition"},
+           {"--slurm-ntasks 0", "--slurm-ntasks"},
+           {"--slurm-threads 5000", "--slurm-threads"}}) {
+    fs::remove(script);
+    r = run_saturn(fmt::format("theory --suite geva --seeds 2 --out {} --emit-slurm {} {}", out,
+                               script, flags));
+    INFO(flags << "\n" << r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err.rfind("saturn: " + named + ":", 0) == 0);
+    CHECK(test::count_lines(r.err) == 1);
+    CHECK_FALSE(fs::exists(script));
+  }
   // One mode at a time.
   r = run_saturn(fmt::format("theory --suite geva --out {} --plan --task 0", out));
   CHECK(r.code == 2);
