@@ -388,7 +388,6 @@ std::vector<ClaimResult> run(Context& c) {
                                  "Pre-LN, warm-up"};
     // max_lr[p * 2 + warm][seed]: the largest lr that trains; none: one grid step below the grid.
     std::vector<std::vector<double>> max_lr(4, std::vector<double>(s.warm_seeds));
-    bool bracketed = true;
     std::vector<std::string> censored;  // "CONDITION seed S" for every unbracketed run
     std::string data;
     for (int cond = 0; cond < 4; ++cond) {
@@ -419,7 +418,7 @@ std::vector<ClaimResult> run(Context& c) {
       r.numbers[cond_names[cond]] = {
           {"accuracy", acc_json}, {"final_loss", loss_json}, {"largest_lr", max_lr[cond]}};
     }
-    bracketed = censored.empty();
+    const bool bracketed = censored.empty();
     std::vector<double> a_post, b_pre, c_pre_post;
     r.per_seed.columns = {"seed",
                           "largest lr: Post-LN",
